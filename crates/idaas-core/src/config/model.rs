@@ -1,0 +1,470 @@
+//! The typed configuration: what a loaded, validated config file holds.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::env::Environment;
+use super::error::{ConfigError, FieldProblem};
+use super::scope::ScopeSpec;
+use crate::secret::SecretString;
+
+/// A validated IDaaS client configuration (the reference SDK's
+/// `client-config.json`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientConfig {
+    /// `idaasInstanceId`: the IDaaS instance.
+    pub idaas_instance_id: String,
+    /// `clientId`: the application's client id.
+    pub client_id: String,
+    /// `issuer`, normalised to an absolute URL.
+    pub issuer: String,
+    /// `tokenEndpoint`, normalised: the URL token requests go to and the
+    /// `aud` of client assertions.
+    pub token_endpoint: String,
+    /// `scope` (default [`super::DEFAULT_SCOPE`]).
+    pub scope: ScopeSpec,
+    /// `deviceAuthorizationEndpoint` (required for `identityType: HUMAN`).
+    pub device_authorization_endpoint: Option<String>,
+    /// `developerApiEndpoint`: base URL of the PAM developer API.
+    pub developer_api_endpoint: Option<String>,
+    /// `openApiEndpoint`: Alibaba Cloud OpenAPI endpoint used by the plugin.
+    pub open_api_endpoint: Option<String>,
+    /// `authnConfiguration`.
+    pub authn: AuthnConfig,
+    /// `httpConfiguration`.
+    pub http: HttpConfig,
+}
+
+/// `authnConfiguration`: who the client is and how it authenticates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthnConfig {
+    /// `identityType` (default `CLIENT`).
+    pub identity_type: IdentityType,
+    /// `humanAuthenticateClientId` (default `iap_developer`), for `HUMAN`.
+    pub human_authenticate_client_id: String,
+    /// The `authnMethod` with the fields it uses.
+    pub method: AuthnMethodConfig,
+}
+
+impl AuthnConfig {
+    /// The authentication method.
+    pub fn method(&self) -> AuthnMethod {
+        self.method.kind()
+    }
+}
+
+/// `identityType`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum IdentityType {
+    /// A workload (machine-to-machine).
+    #[default]
+    Client,
+    /// A person, signed in through the device flow.
+    Human,
+}
+
+impl IdentityType {
+    /// Every value, as spelled in JSON.
+    pub const ALL: [(&'static str, Self); 2] = [("CLIENT", Self::Client), ("HUMAN", Self::Human)];
+
+    /// The JSON spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Client => "CLIENT",
+            Self::Human => "HUMAN",
+        }
+    }
+}
+
+/// `authnMethod`: how the client authenticates to the token endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AuthnMethod {
+    /// `CLIENT_SECRET_BASIC`: HTTP Basic with the client secret.
+    ClientSecretBasic,
+    /// `CLIENT_SECRET_POST`: the secret in the form body.
+    ClientSecretPost,
+    /// `CLIENT_SECRET_JWT`: an HS256 assertion keyed by the secret.
+    ClientSecretJwt,
+    /// `PRIVATE_KEY_JWT`: an assertion signed by the client's private key.
+    PrivateKeyJwt,
+    /// `PKCS7`: a cloud instance's attested document.
+    Pkcs7,
+    /// `OIDC`: a federated ID token read from a file (Kubernetes).
+    Oidc,
+    /// `PCA`: a private-CA certificate chain plus a signed assertion.
+    Pca,
+    /// `PLUGIN`: a registered plugin provides the token.
+    Plugin,
+}
+
+impl AuthnMethod {
+    /// Every method, as spelled in JSON.
+    pub const ALL: [(&'static str, Self); 8] = [
+        ("CLIENT_SECRET_BASIC", Self::ClientSecretBasic),
+        ("CLIENT_SECRET_POST", Self::ClientSecretPost),
+        ("CLIENT_SECRET_JWT", Self::ClientSecretJwt),
+        ("PRIVATE_KEY_JWT", Self::PrivateKeyJwt),
+        ("PKCS7", Self::Pkcs7),
+        ("OIDC", Self::Oidc),
+        ("PCA", Self::Pca),
+        ("PLUGIN", Self::Plugin),
+    ];
+
+    /// The JSON spelling.
+    pub fn as_str(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, m)| *m == self)
+            .map(|(s, _)| *s)
+            .unwrap_or("")
+    }
+}
+
+/// `clientDeployEnvironment`: where a federated workload runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DeployEnvironment {
+    /// `COMMON`
+    Common,
+    /// `COMPUTER`
+    Computer,
+    /// `KUBERNETES`
+    Kubernetes,
+    /// `ALIBABA_CLOUD_ECS`
+    AlibabaCloudEcs,
+    /// `ALIBABA_CLOUD_ECI`
+    AlibabaCloudEci,
+    /// `ALIBABA_CLOUD_ACK`
+    AlibabaCloudAck,
+    /// `AWS_EC2`
+    AwsEc2,
+    /// `AWS_ESK`
+    AwsEsk,
+    /// `GOOGLE_VM`
+    GoogleVm,
+    /// `HUAWEI_CLOUD_ECS`
+    HuaweiCloudEcs,
+    /// `CUSTOM`
+    Custom,
+}
+
+impl DeployEnvironment {
+    /// Every value, as spelled in JSON.
+    pub const ALL: [(&'static str, Self); 11] = [
+        ("COMMON", Self::Common),
+        ("COMPUTER", Self::Computer),
+        ("KUBERNETES", Self::Kubernetes),
+        ("ALIBABA_CLOUD_ECS", Self::AlibabaCloudEcs),
+        ("ALIBABA_CLOUD_ECI", Self::AlibabaCloudEci),
+        ("ALIBABA_CLOUD_ACK", Self::AlibabaCloudAck),
+        ("AWS_EC2", Self::AwsEc2),
+        ("AWS_ESK", Self::AwsEsk),
+        ("GOOGLE_VM", Self::GoogleVm),
+        ("HUAWEI_CLOUD_ECS", Self::HuaweiCloudEcs),
+        ("CUSTOM", Self::Custom),
+    ];
+
+    /// The environments `PKCS7` supports (an attested document source exists).
+    pub const PKCS7_SUPPORTED: [Self; 2] = [Self::AlibabaCloudEcs, Self::AwsEc2];
+
+    /// The JSON spelling.
+    pub fn as_str(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, m)| *m == self)
+            .map(|(s, _)| *s)
+            .unwrap_or("")
+    }
+}
+
+/// Where a secret comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretSource {
+    /// Read from this environment variable each time it is needed, so a
+    /// rotated secret is picked up without a restart.
+    EnvVar(String),
+    /// Given directly (programmatic configuration).
+    Value(SecretString),
+}
+
+impl SecretSource {
+    /// A secret read from the named environment variable.
+    pub fn env(name: impl Into<String>) -> Self {
+        Self::EnvVar(name.into())
+    }
+
+    /// Reads the secret. `field` is the JSON path named in the error.
+    pub fn resolve(&self, env: &dyn Environment, field: &str) -> Result<SecretString, ConfigError> {
+        match self {
+            Self::EnvVar(name) => env.non_blank(name).map(SecretString::from).ok_or_else(|| {
+                ConfigError::field(
+                    field,
+                    FieldProblem::EnvVarNotSet,
+                    format!("environment variable {name} is not set; export it with the secret"),
+                )
+            }),
+            Self::Value(secret) if secret.is_blank() => Err(ConfigError::field(
+                field,
+                FieldProblem::Empty,
+                "the secret is empty",
+            )),
+            Self::Value(secret) => Ok(secret.clone()),
+        }
+    }
+
+    fn redacted(&self) -> Value {
+        match self {
+            Self::EnvVar(name) => Value::String(name.clone()),
+            Self::Value(_) => Value::String("[REDACTED]".into()),
+        }
+    }
+}
+
+/// Where the OIDC federated token file is.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct OidcTokenFile {
+    /// `oidcTokenFilePath`.
+    pub path: Option<PathBuf>,
+    /// `oidcTokenFilePathEnvVarName`: a variable holding the path.
+    pub path_env_var_name: Option<String>,
+}
+
+/// The Kubernetes service-account token path, the last fallback for `OIDC`.
+pub const KUBERNETES_TOKEN_PATH: &str = "/var/run/secrets/kubernetes.io/serviceaccount/token";
+
+impl OidcTokenFile {
+    /// The path to read: `oidcTokenFilePath`, else the variable named by
+    /// `oidcTokenFilePathEnvVarName`, else [`KUBERNETES_TOKEN_PATH`].
+    pub fn resolve(&self, env: &dyn Environment) -> PathBuf {
+        if let Some(path) = self.path.as_ref().filter(|p| !p.as_os_str().is_empty()) {
+            return path.clone();
+        }
+        if let Some(value) = self.path_env_var_name.as_deref().and_then(|n| env.non_blank(n)) {
+            return PathBuf::from(value);
+        }
+        PathBuf::from(KUBERNETES_TOKEN_PATH)
+    }
+}
+
+/// The `authnMethod` together with the fields it uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AuthnMethodConfig {
+    /// `CLIENT_SECRET_BASIC`.
+    ClientSecretBasic {
+        /// From `clientSecretEnvVarName`.
+        client_secret: SecretSource,
+    },
+    /// `CLIENT_SECRET_POST`.
+    ClientSecretPost {
+        /// From `clientSecretEnvVarName`.
+        client_secret: SecretSource,
+    },
+    /// `CLIENT_SECRET_JWT`.
+    ClientSecretJwt {
+        /// From `clientSecretEnvVarName`.
+        client_secret: SecretSource,
+    },
+    /// `PRIVATE_KEY_JWT`.
+    PrivateKeyJwt {
+        /// PEM text, from `privateKeyEnvVarName`.
+        private_key: SecretSource,
+    },
+    /// `PKCS7`.
+    Pkcs7 {
+        /// `applicationFederatedCredentialName`.
+        application_federated_credential_name: String,
+        /// `clientDeployEnvironment`.
+        client_deploy_environment: DeployEnvironment,
+    },
+    /// `OIDC`.
+    Oidc {
+        /// `applicationFederatedCredentialName`.
+        application_federated_credential_name: String,
+        /// `clientDeployEnvironment` (only `KUBERNETES` is supported).
+        client_deploy_environment: DeployEnvironment,
+        /// Where the token file is.
+        token_file: OidcTokenFile,
+    },
+    /// `PCA`.
+    Pca {
+        /// `applicationFederatedCredentialName`.
+        application_federated_credential_name: String,
+        /// `clientX509Certificate`: leaf certificate PEM, sent verbatim.
+        client_x509_certificate: String,
+        /// `x509CertChains`: chain PEM blocks, sent verbatim.
+        x509_cert_chains: String,
+        /// PEM text, from `privateKeyEnvVarName`.
+        private_key: SecretSource,
+    },
+    /// `PLUGIN`.
+    Plugin {
+        /// `pluginName`: the registered plugin to use.
+        plugin_name: String,
+    },
+}
+
+impl AuthnMethodConfig {
+    /// The method.
+    pub fn kind(&self) -> AuthnMethod {
+        match self {
+            Self::ClientSecretBasic { .. } => AuthnMethod::ClientSecretBasic,
+            Self::ClientSecretPost { .. } => AuthnMethod::ClientSecretPost,
+            Self::ClientSecretJwt { .. } => AuthnMethod::ClientSecretJwt,
+            Self::PrivateKeyJwt { .. } => AuthnMethod::PrivateKeyJwt,
+            Self::Pkcs7 { .. } => AuthnMethod::Pkcs7,
+            Self::Oidc { .. } => AuthnMethod::Oidc,
+            Self::Pca { .. } => AuthnMethod::Pca,
+            Self::Plugin { .. } => AuthnMethod::Plugin,
+        }
+    }
+
+    /// The client secret source, for the three client-secret methods.
+    pub fn client_secret(&self) -> Option<&SecretSource> {
+        match self {
+            Self::ClientSecretBasic { client_secret }
+            | Self::ClientSecretPost { client_secret }
+            | Self::ClientSecretJwt { client_secret } => Some(client_secret),
+            _ => None,
+        }
+    }
+
+    /// The private key source, for `PRIVATE_KEY_JWT` and `PCA`.
+    pub fn private_key(&self) -> Option<&SecretSource> {
+        match self {
+            Self::PrivateKeyJwt { private_key } | Self::Pca { private_key, .. } => Some(private_key),
+            _ => None,
+        }
+    }
+
+    /// The JSON path named in errors about the secret of this method.
+    pub fn secret_field(&self) -> &'static str {
+        match self {
+            Self::PrivateKeyJwt { .. } | Self::Pca { .. } => "authnConfiguration.privateKeyEnvVarName",
+            _ => "authnConfiguration.clientSecretEnvVarName",
+        }
+    }
+}
+
+/// `httpConfiguration`, applied to the HTTP client (the reference ignores it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HttpConfig {
+    /// `connectTimeout` (ms in JSON), 2000..=60000, default 5000.
+    pub connect_timeout: Duration,
+    /// `readTimeout` (ms in JSON), 2000..=60000, default 10000.
+    pub read_timeout: Duration,
+    /// `unsafeIgnoreSslCert`: skip TLS verification. Never in production.
+    pub unsafe_ignore_ssl_cert: bool,
+}
+
+/// The allowed range of both timeouts, in milliseconds.
+pub const TIMEOUT_RANGE_MS: std::ops::RangeInclusive<u64> = 2_000..=60_000;
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            connect_timeout: Duration::from_millis(5_000),
+            read_timeout: Duration::from_millis(10_000),
+            unsafe_ignore_ssl_cert: false,
+        }
+    }
+}
+
+impl ClientConfig {
+    /// Checks what lives outside the file: the environment variables the
+    /// configuration names must be set. Returns the first problem, naming the field.
+    pub fn check_environment(&self, env: &dyn Environment) -> Result<(), ConfigError> {
+        let method = &self.authn.method;
+        if let Some(secret) = method.client_secret().or(method.private_key()) {
+            secret.resolve(env, method.secret_field())?;
+        }
+        Ok(())
+    }
+
+    /// The configuration as JSON in the file's camelCase schema, secrets
+    /// redacted (env var names are shown; values given directly are not).
+    pub fn to_redacted_json(&self) -> Value {
+        let m = &self.authn.method;
+        let mut authn = serde_json::Map::new();
+        authn.insert("identityType".into(), json!(self.authn.identity_type.as_str()));
+        authn.insert("authnMethod".into(), json!(m.kind().as_str()));
+        if self.authn.identity_type == IdentityType::Human {
+            authn.insert(
+                "humanAuthenticateClientId".into(),
+                json!(self.authn.human_authenticate_client_id),
+            );
+        }
+        let mut put = |k: &str, v: Value| {
+            authn.insert(k.into(), v);
+        };
+        match m {
+            AuthnMethodConfig::ClientSecretBasic { client_secret }
+            | AuthnMethodConfig::ClientSecretPost { client_secret }
+            | AuthnMethodConfig::ClientSecretJwt { client_secret } => {
+                put("clientSecretEnvVarName", client_secret.redacted())
+            }
+            AuthnMethodConfig::PrivateKeyJwt { private_key } => {
+                put("privateKeyEnvVarName", private_key.redacted())
+            }
+            AuthnMethodConfig::Pkcs7 {
+                application_federated_credential_name,
+                client_deploy_environment,
+            } => {
+                put("applicationFederatedCredentialName", json!(application_federated_credential_name));
+                put("clientDeployEnvironment", json!(client_deploy_environment.as_str()));
+            }
+            AuthnMethodConfig::Oidc {
+                application_federated_credential_name,
+                client_deploy_environment,
+                token_file,
+            } => {
+                put("applicationFederatedCredentialName", json!(application_federated_credential_name));
+                put("clientDeployEnvironment", json!(client_deploy_environment.as_str()));
+                if let Some(p) = &token_file.path {
+                    put("oidcTokenFilePath", json!(p.display().to_string()));
+                }
+                if let Some(n) = &token_file.path_env_var_name {
+                    put("oidcTokenFilePathEnvVarName", json!(n));
+                }
+            }
+            AuthnMethodConfig::Pca {
+                application_federated_credential_name,
+                client_x509_certificate,
+                x509_cert_chains,
+                private_key,
+            } => {
+                put("applicationFederatedCredentialName", json!(application_federated_credential_name));
+                put("clientX509Certificate", json!(client_x509_certificate));
+                put("x509CertChains", json!(x509_cert_chains));
+                put("privateKeyEnvVarName", private_key.redacted());
+            }
+            AuthnMethodConfig::Plugin { plugin_name } => put("pluginName", json!(plugin_name)),
+        }
+        let mut out = serde_json::Map::new();
+        out.insert("idaasInstanceId".into(), json!(self.idaas_instance_id));
+        out.insert("clientId".into(), json!(self.client_id));
+        out.insert("issuer".into(), json!(self.issuer));
+        out.insert("tokenEndpoint".into(), json!(self.token_endpoint));
+        out.insert("scope".into(), json!(self.scope.as_str()));
+        for (key, value) in [
+            ("deviceAuthorizationEndpoint", &self.device_authorization_endpoint),
+            ("developerApiEndpoint", &self.developer_api_endpoint),
+            ("openApiEndpoint", &self.open_api_endpoint),
+        ] {
+            if let Some(v) = value {
+                out.insert(key.into(), json!(v));
+            }
+        }
+        out.insert("authnConfiguration".into(), Value::Object(authn));
+        out.insert(
+            "httpConfiguration".into(),
+            json!({
+                "connectTimeout": self.http.connect_timeout.as_millis() as u64,
+                "readTimeout": self.http.read_timeout.as_millis() as u64,
+                "unsafeIgnoreSslCert": self.http.unsafe_ignore_ssl_cert,
+            }),
+        );
+        Value::Object(out)
+    }
+}

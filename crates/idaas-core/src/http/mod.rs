@@ -1,0 +1,96 @@
+//! The HTTP transport: our own [`HttpClient`] trait, so no HTTP-client crate
+//! leaks into public types, and its default implementation on hyper + rustls.
+//!
+//! Requests and responses are the plain [`http`] crate types with a
+//! [`Bytes`] body: identity requests are small forms and JSON documents.
+//!
+//! - [`HyperClient`] — pooled keep-alive connections, connect and read
+//!   timeouts, a response body cap, `User-Agent: idaas-rust/<version>`,
+//!   https required except for loopback hosts, a `tracing` span per request.
+//! - [`RetryPolicy`] — opt-in retries with exponential backoff, full jitter
+//!   and `Retry-After`, for connect errors, 429, 502, 503 and 504 only.
+
+use std::fmt::Debug;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+pub use bytes::Bytes;
+pub use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
+
+use crate::error::TransportError;
+
+mod hyper_client;
+mod retry;
+mod url_policy;
+
+pub use hyper_client::HyperClient;
+pub use retry::{RetryPolicy, RetryingClient};
+pub use url_policy::{check_url, is_loopback_host};
+
+/// A request: method, URL, headers and a complete body.
+pub type HttpRequest = http::Request<Bytes>;
+/// A response: status, headers and the complete (capped) body.
+pub type HttpResponse = http::Response<Bytes>;
+
+/// Sends one HTTP request and returns the complete response.
+///
+/// Any status is a response, not an error: callers map 4xx/5xx themselves.
+/// Implementations must not follow redirects (token and JWKS requests never
+/// do) and must not log bodies, secrets or tokens.
+#[async_trait]
+pub trait HttpClient: Send + Sync + Debug {
+    /// Sends `request` and reads the whole response body.
+    async fn execute(&self, request: HttpRequest) -> Result<HttpResponse, TransportError>;
+}
+
+/// A shared, type-erased HTTP client, as stored by every idaas client.
+pub type SharedHttpClient = Arc<dyn HttpClient>;
+
+#[async_trait]
+impl<C: HttpClient + ?Sized> HttpClient for Arc<C> {
+    async fn execute(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        (**self).execute(request).await
+    }
+}
+
+/// Settings of [`HyperClient`].
+#[derive(Debug, Clone)]
+pub struct HttpOptions {
+    /// Time allowed to establish the TCP connection and TLS session.
+    pub connect_timeout: Duration,
+    /// Time allowed, after the request was sent, for the whole response.
+    pub read_timeout: Duration,
+    /// The largest response body accepted, in bytes (1 MiB by default).
+    pub max_body_bytes: usize,
+    /// The `User-Agent` header value.
+    pub user_agent: String,
+    /// Skip certificate verification. Dangerous: only for test servers.
+    pub unsafe_ignore_ssl_cert: bool,
+}
+
+/// The default response body cap: 1 MiB.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        Self {
+            connect_timeout: Duration::from_millis(5_000),
+            read_timeout: Duration::from_millis(10_000),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            user_agent: crate::USER_AGENT.to_owned(),
+            unsafe_ignore_ssl_cert: false,
+        }
+    }
+}
+
+impl From<&crate::config::HttpConfig> for HttpOptions {
+    fn from(config: &crate::config::HttpConfig) -> Self {
+        Self {
+            connect_timeout: config.connect_timeout,
+            read_timeout: config.read_timeout,
+            unsafe_ignore_ssl_cert: config.unsafe_ignore_ssl_cert,
+            ..Self::default()
+        }
+    }
+}

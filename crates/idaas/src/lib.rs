@@ -1,0 +1,25 @@
+//! Machine-to-machine and user identity for Rust.
+//!
+//! `idaas` is the stable facade over the layered `idaas-*` crates: it
+//! re-exports their public API under one import path and implements nothing
+//! itself.
+//!
+//! ```
+//! use idaas::config::{ClientConfig, SecretSource};
+//!
+//! let config = ClientConfig::builder()
+//!     .idaas_instance_id("idaas_example")
+//!     .client_id("app_example")
+//!     .issuer("https://idp.example.com/oidc")
+//!     .token_endpoint("https://idp.example.com/oidc/token")
+//!     .scope("api.example.com|read:file")
+//!     .client_secret_basic(SecretSource::env("IDAAS_CLIENT_SECRET"))
+//!     .build()?;
+//! assert_eq!(config.scope.audience(), "api.example.com");
+//! # Ok::<(), idaas::config::ConfigError>(())
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub use idaas_core::config;
+pub use idaas_core::{Error, OAuthError, SecretString, TransportError, clock, http, secret, token};

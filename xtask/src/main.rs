@@ -1,0 +1,226 @@
+//! Project automation, run as `cargo xtask <task>` (see `.cargo/config.toml`).
+//!
+//! - `test`  — every test of the workspace, with the peers the integration
+//!   tests need installed first (the oidc-provider node project in `interop/`).
+//! - `lint`  — rustfmt, clippy (`-D warnings`, all targets), rustdoc
+//!   (`-D warnings`) and cargo-deny's license/bans/sources checks (offline).
+//! - `ci`    — lint, then test, then the fuzz smoke run.
+//! - `bench [scope|cache|oauth|all]` — criterion benchmarks; figures land in
+//!   `target/bench/<name>.json`.
+//! - `fuzz --smoke | --long [TARGET]` — every cargo-fuzz target, bounded in time.
+//!
+//! Only `std`: the task runner must build in seconds.
+
+use std::env;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+type Result<T = ()> = std::result::Result<T, String>;
+
+const USAGE: &str = "usage: cargo xtask <task>
+tasks:
+  test                  run every test (installs the interop peer with npm ci first)
+  lint                  fmt --check, clippy -D warnings, rustdoc -D warnings, cargo-deny (offline)
+  ci                    lint + test + fuzz --smoke
+  bench [NAME|all]      criterion benchmarks: scope, cache, oauth (default: all)
+  fuzz --smoke|--long [TARGET]
+                        every fuzz target for 30 s (smoke) or an hour (long)";
+
+/// The benchmarks: (name, crate, bench target).
+const BENCHES: &[(&str, &str, &str)] = &[
+    ("scope", "idaas-scope", "scope"),
+    ("cache", "idaas-cache", "cache"),
+    ("oauth", "idaas-oauth", "jose"),
+];
+
+fn main() -> ExitCode {
+    let args: Vec<String> = env::args().skip(1).collect();
+    let started = Instant::now();
+    let result = match args.first().map(String::as_str) {
+        Some("test") => test(),
+        Some("lint") => lint(),
+        Some("ci") => lint().and_then(|()| test()).and_then(|()| fuzz(&["--smoke".into()])),
+        Some("bench") => bench(&args[1..]),
+        Some("fuzz") => fuzz(&args[1..]),
+        Some("help" | "--help" | "-h") => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        _ => Err(USAGE.to_owned()),
+    };
+    match result {
+        Ok(()) => {
+            eprintln!("xtask: done in {:.0?}", started.elapsed());
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace root")
+        .to_owned()
+}
+
+fn cargo() -> Command {
+    let mut cmd = Command::new(env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.current_dir(root());
+    cmd
+}
+
+fn run(cmd: &mut Command) -> Result {
+    eprintln!("xtask: $ {}", describe(cmd));
+    let status = cmd
+        .status()
+        .map_err(|e| format!("cannot start {}: {e}", describe(cmd)))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{}` failed ({status})", describe(cmd)))
+    }
+}
+
+fn describe(cmd: &Command) -> String {
+    let mut text = cmd.get_program().to_string_lossy().into_owned();
+    for arg in cmd.get_args() {
+        text.push(' ');
+        text.push_str(&arg.to_string_lossy());
+    }
+    text
+}
+
+/// Installs the node peers of the interop tests, pinned by their lockfiles.
+fn install_interop_peers() -> Result {
+    let dir = root().join("interop");
+    if !dir.join("package.json").exists() {
+        return Ok(());
+    }
+    let lock = dir.join("package-lock.json");
+    let installed = dir.join("node_modules/.package-lock.json");
+    let fresh = match (lock.metadata(), installed.metadata()) {
+        (Ok(l), Ok(i)) => i.modified().ok() >= l.modified().ok(),
+        _ => false,
+    };
+    if fresh {
+        return Ok(());
+    }
+    run(Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund", "--prefix"])
+        .arg(&dir))
+}
+
+fn test() -> Result {
+    install_interop_peers()?;
+    run(cargo().args([
+        "test",
+        "--workspace",
+        "--lib",
+        "--bins",
+        "--tests",
+        "--examples",
+    ]))?;
+    run(cargo().args(["test", "--workspace", "--doc"]))
+}
+
+fn lint() -> Result {
+    run(cargo().args(["fmt", "--all", "--", "--check"]))?;
+    run(cargo().args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    run(cargo()
+        .args(["doc", "--workspace", "--no-deps"])
+        .env("RUSTDOCFLAGS", "-D warnings"))?;
+    deny()
+}
+
+/// cargo-deny without its advisory database, which cannot be fetched here.
+fn deny() -> Result {
+    let available = Command::new("cargo")
+        .args(["deny", "--version"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !available {
+        return Err(
+            "cargo-deny is not installed: `cargo install cargo-deny --locked` (.ci/run does it)"
+                .into(),
+        );
+    }
+    run(cargo().args([
+        "deny",
+        "--offline",
+        "check",
+        "licenses",
+        "bans",
+        "sources",
+    ]))
+}
+
+fn bench(args: &[String]) -> Result {
+    let wanted = args.first().map(String::as_str).unwrap_or("all");
+    let selected: Vec<_> = BENCHES
+        .iter()
+        .filter(|(name, ..)| wanted == "all" || wanted == *name)
+        .collect();
+    if selected.is_empty() {
+        let names: Vec<_> = BENCHES.iter().map(|(n, ..)| *n).collect();
+        return Err(format!(
+            "unknown benchmark {wanted:?}; one of {} or all",
+            names.join(", ")
+        ));
+    }
+    for (name, krate, target) in selected {
+        run(cargo().args(["bench", "-p", krate, "--bench", target]))?;
+        eprintln!("xtask: figures in target/bench/{name}.json");
+    }
+    Ok(())
+}
+
+fn fuzz(args: &[String]) -> Result {
+    let seconds = match args.first().map(String::as_str) {
+        Some("--smoke") => 30,
+        Some("--long") => 3600,
+        _ => return Err("fuzz needs --smoke or --long".into()),
+    };
+    let dir = root().join("fuzz");
+    let listed = Command::new("cargo")
+        .args(["+nightly", "fuzz", "list"])
+        .current_dir(&dir)
+        .output()
+        .map_err(|e| format!("cannot run cargo +nightly fuzz: {e}"))?;
+    if !listed.status.success() {
+        return Err(format!(
+            "`cargo +nightly fuzz list` failed (install with `cargo install cargo-fuzz --locked`): {}",
+            String::from_utf8_lossy(&listed.stderr)
+        ));
+    }
+    let targets: Vec<String> = String::from_utf8_lossy(&listed.stdout)
+        .lines()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .filter(|t| args.get(1).is_none_or(|only| only == t))
+        .map(str::to_owned)
+        .collect();
+    if targets.is_empty() {
+        return Err("no fuzz target selected".into());
+    }
+    for target in targets {
+        run(Command::new("cargo")
+            .current_dir(&dir)
+            .args(["+nightly", "fuzz", "run", &target, "--"])
+            .arg(format!("-max_total_time={seconds}"))
+            .arg("-print_final_stats=1"))?;
+    }
+    Ok(())
+}
