@@ -4,7 +4,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn example(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/config").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/config")
+        .join(name)
 }
 
 fn idaas(args: &[&str], env: &[(&str, &str)]) -> Output {
@@ -31,8 +33,14 @@ fn a_valid_config_prints_redacted_and_exits_0() {
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
-    assert!(stdout.contains("configuration is valid (CLIENT_SECRET_POST authentication)"), "{stdout}");
-    assert!(stdout.contains("\"clientSecretEnvVarName\": \"IDAAS_CLIENT_SECRET\""), "{stdout}");
+    assert!(
+        stdout.contains("configuration is valid (CLIENT_SECRET_POST authentication)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("\"clientSecretEnvVarName\": \"IDAAS_CLIENT_SECRET\""),
+        "{stdout}"
+    );
     assert!(!stdout.contains("SUPER-SECRET-VALUE"));
 }
 
@@ -46,7 +54,10 @@ fn json_output_has_a_stable_shape() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["valid"], true);
-    assert_eq!(v["config"]["authnConfiguration"]["authnMethod"], "PRIVATE_KEY_JWT");
+    assert_eq!(
+        v["config"]["authnConfiguration"]["authnMethod"],
+        "PRIVATE_KEY_JWT"
+    );
     assert_eq!(v["config"]["httpConfiguration"]["connectTimeout"], 5000);
 }
 
@@ -64,7 +75,12 @@ fn a_missing_env_var_exits_2_naming_the_field() {
     assert_eq!(out.status.code(), Some(2));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["exit_code"], 2);
-    assert!(v["error"].as_str().unwrap().contains("clientSecretEnvVarName"));
+    assert!(
+        v["error"]
+            .as_str()
+            .unwrap()
+            .contains("clientSecretEnvVarName")
+    );
 }
 
 #[test]
@@ -72,9 +88,16 @@ fn config_path_comes_from_the_environment_and_bad_files_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.json");
     std::fs::write(&bad, r#"{"clientId": 5}"#).unwrap();
-    let out = idaas(&["config", "check"], &[("CLOUD_IDAAS_CONFIG_PATH", bad.to_str().unwrap())]);
+    let out = idaas(
+        &["config", "check"],
+        &[("CLOUD_IDAAS_CONFIG_PATH", bad.to_str().unwrap())],
+    );
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("clientId: expected a string, found a number"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("clientId: expected a string, found a number"),
+        "{}",
+        text(&out.stderr)
+    );
     let out = idaas(&["config", "check", "/nonexistent/idaas.json"], &[]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("not found at /nonexistent/idaas.json"));

@@ -47,7 +47,9 @@ pub enum TransportError {
         host: String,
     },
     /// No connection could be made within the connect timeout.
-    #[error("connecting to {host} timed out after {after:?}; check the endpoint or raise httpConfiguration.connectTimeout")]
+    #[error(
+        "connecting to {host} timed out after {after:?}; check the endpoint or raise httpConfiguration.connectTimeout"
+    )]
     ConnectTimeout {
         /// The host.
         host: String,
@@ -71,7 +73,9 @@ pub enum TransportError {
         reason: String,
     },
     /// The response (headers and body) did not arrive within the read timeout.
-    #[error("reading the response from {host} timed out after {after:?}; raise httpConfiguration.readTimeout if the server is slow")]
+    #[error(
+        "reading the response from {host} timed out after {after:?}; raise httpConfiguration.readTimeout if the server is slow"
+    )]
     ReadTimeout {
         /// The host.
         host: String,
@@ -260,7 +264,11 @@ impl OAuthError {
 
 impl fmt::Display for OAuthError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "authorization server returned {} (HTTP {})", self.code, self.status)?;
+        write!(
+            f,
+            "authorization server returned {} (HTTP {})",
+            self.code, self.status
+        )?;
         if let Some(description) = &self.description {
             write!(f, ": {description}")?;
         }
@@ -302,7 +310,12 @@ mod tests {
     #[test]
     fn unknown_codes_round_trip_and_garbage_is_none() {
         assert_eq!(OAuthErrorCode::parse("weird").as_str(), "weird");
-        for code in ["invalid_request", "expired_token", "invalid_target", "insufficient_scope"] {
+        for code in [
+            "invalid_request",
+            "expired_token",
+            "invalid_target",
+            "insufficient_scope",
+        ] {
             assert_eq!(OAuthErrorCode::parse(code).as_str(), code);
         }
         assert!(OAuthError::from_response(500, b"<html>").is_none());

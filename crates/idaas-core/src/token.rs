@@ -102,7 +102,10 @@ impl fmt::Debug for Credential {
             .field("expires_in", &self.expires_in)
             .field("expires_at", &self.expires_at)
             .field("scope", &self.scope)
-            .field("refresh_token", &self.refresh_token.as_ref().map(|_| "[REDACTED]"))
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| "[REDACTED]"),
+            )
             .field("id_token", &self.id_token.as_ref().map(|_| "[REDACTED]"))
             .field("issued_token_type", &self.issued_token_type)
             .finish()

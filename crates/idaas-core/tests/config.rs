@@ -126,13 +126,22 @@ fn every_spelling_of_a_key_is_accepted() {
     // Endpoint normalisation: no scheme → https, http (non-loopback) → https.
     assert_eq!(c.issuer, "https://idp.example.com");
     assert_eq!(c.token_endpoint, "https://idp.example.com/token");
-    assert_eq!(c.open_api_endpoint.as_deref(), Some("https://eiam.example.com"));
+    assert_eq!(
+        c.open_api_endpoint.as_deref(),
+        Some("https://eiam.example.com")
+    );
     assert_eq!(c.http.connect_timeout, Duration::from_millis(2000));
     assert_eq!(c.http.read_timeout, Duration::from_millis(60000));
     // Plain http stays only for loopback.
-    let local = with(base(), "/tokenEndpoint", json!("http://127.0.0.1:8080/token"));
+    let local = with(
+        base(),
+        "/tokenEndpoint",
+        json!("http://127.0.0.1:8080/token"),
+    );
     assert_eq!(
-        ClientConfig::from_json_value(&local).unwrap().token_endpoint,
+        ClientConfig::from_json_value(&local)
+            .unwrap()
+            .token_endpoint,
         "http://127.0.0.1:8080/token"
     );
     // IDaaSInstanceId, dropped by the reference, is accepted.
@@ -141,7 +150,10 @@ fn every_spelling_of_a_key_is_accepted() {
         "/IDaaSInstanceId",
         json!("idaas_2"),
     );
-    assert_eq!(ClientConfig::from_json_value(&v).unwrap().idaas_instance_id, "idaas_2");
+    assert_eq!(
+        ClientConfig::from_json_value(&v).unwrap().idaas_instance_id,
+        "idaas_2"
+    );
 }
 
 #[test]
@@ -159,13 +171,20 @@ fn each_required_field_missing_names_it() {
         ("/issuer", "issuer"),
         ("/tokenEndpoint", "tokenEndpoint"),
         ("/authnConfiguration", "authnConfiguration"),
-        ("/authnConfiguration/authnMethod", "authnConfiguration.authnMethod"),
+        (
+            "/authnConfiguration/authnMethod",
+            "authnConfiguration.authnMethod",
+        ),
         (
             "/authnConfiguration/clientSecretEnvVarName",
             "authnConfiguration.clientSecretEnvVarName",
         ),
     ] {
-        assert_field(&with(base(), pointer, Value::Null), path, FieldProblem::Missing);
+        assert_field(
+            &with(base(), pointer, Value::Null),
+            path,
+            FieldProblem::Missing,
+        );
     }
     for (pointer, path) in [
         ("/idaasInstanceId", "idaasInstanceId"),
@@ -177,16 +196,29 @@ fn each_required_field_missing_names_it() {
             "authnConfiguration.clientSecretEnvVarName",
         ),
     ] {
-        assert_field(&with(base(), pointer, json!("  ")), path, FieldProblem::Empty);
+        assert_field(
+            &with(base(), pointer, json!("  ")),
+            path,
+            FieldProblem::Empty,
+        );
     }
 }
 
 #[test]
 fn each_method_requires_its_own_fields() {
     let cases = [
-        (json!({"authnMethod": "PRIVATE_KEY_JWT"}), "privateKeyEnvVarName"),
-        (json!({"authnMethod": "CLIENT_SECRET_JWT"}), "clientSecretEnvVarName"),
-        (json!({"authnMethod": "CLIENT_SECRET_BASIC"}), "clientSecretEnvVarName"),
+        (
+            json!({"authnMethod": "PRIVATE_KEY_JWT"}),
+            "privateKeyEnvVarName",
+        ),
+        (
+            json!({"authnMethod": "CLIENT_SECRET_JWT"}),
+            "clientSecretEnvVarName",
+        ),
+        (
+            json!({"authnMethod": "CLIENT_SECRET_BASIC"}),
+            "clientSecretEnvVarName",
+        ),
         (
             json!({"authnMethod": "PKCS7", "clientDeployEnvironment": "ALIBABA_CLOUD_ECS"}),
             "applicationFederatedCredentialName",
@@ -242,19 +274,33 @@ fn a_method_with_another_methods_fields_is_rejected() {
         text.contains("CLIENT_SECRET_POST") && text.contains("PRIVATE_KEY_JWT, PCA"),
         "{text}"
     );
-    let v = method(json!({"authnMethod": "PRIVATE_KEY_JWT", "privateKeyEnvVarName": "K", "pluginName": "p"}));
-    assert_field(&v, "authnConfiguration.pluginName", FieldProblem::NotForMethod);
+    let v = method(
+        json!({"authnMethod": "PRIVATE_KEY_JWT", "privateKeyEnvVarName": "K", "pluginName": "p"}),
+    );
+    assert_field(
+        &v,
+        "authnConfiguration.pluginName",
+        FieldProblem::NotForMethod,
+    );
     let v = method(json!({
         "authnMethod": "PKCS7", "applicationFederatedCredentialName": "f",
         "clientDeployEnvironment": "ALIBABA_CLOUD_ECS", "oidcTokenFilePath": "/t"
     }));
-    assert_field(&v, "authnConfiguration.oidcTokenFilePath", FieldProblem::NotForMethod);
+    assert_field(
+        &v,
+        "authnConfiguration.oidcTokenFilePath",
+        FieldProblem::NotForMethod,
+    );
 }
 
 #[test]
 fn unknown_enum_values_name_the_value_and_the_allowed_set() {
     let text = assert_field(
-        &with(base(), "/authnConfiguration/authnMethod", json!("client_secret_post")),
+        &with(
+            base(),
+            "/authnConfiguration/authnMethod",
+            json!("client_secret_post"),
+        ),
         "authnConfiguration.authnMethod",
         FieldProblem::UnknownValue,
     );
@@ -269,10 +315,22 @@ fn unknown_enum_values_name_the_value_and_the_allowed_set() {
         FieldProblem::UnknownValue,
     );
     assert!(text.contains("CLIENT, HUMAN"), "{text}");
-    let v = method(json!({"authnMethod": "OIDC", "applicationFederatedCredentialName": "f", "clientDeployEnvironment": "K8S"}));
-    assert_field(&v, "authnConfiguration.clientDeployEnvironment", FieldProblem::UnknownValue);
-    let v = method(json!({"authnMethod": "OIDC", "applicationFederatedCredentialName": "f", "clientDeployEnvironment": "AWS_EC2"}));
-    let text = assert_field(&v, "authnConfiguration.clientDeployEnvironment", FieldProblem::Unsupported);
+    let v = method(
+        json!({"authnMethod": "OIDC", "applicationFederatedCredentialName": "f", "clientDeployEnvironment": "K8S"}),
+    );
+    assert_field(
+        &v,
+        "authnConfiguration.clientDeployEnvironment",
+        FieldProblem::UnknownValue,
+    );
+    let v = method(
+        json!({"authnMethod": "OIDC", "applicationFederatedCredentialName": "f", "clientDeployEnvironment": "AWS_EC2"}),
+    );
+    let text = assert_field(
+        &v,
+        "authnConfiguration.clientDeployEnvironment",
+        FieldProblem::Unsupported,
+    );
     assert!(text.contains("KUBERNETES"), "{text}");
 }
 
@@ -283,8 +341,16 @@ fn each_wrong_type_names_the_field() {
         ("/idaasInstanceId", json!(["a"]), "idaasInstanceId"),
         ("/scope", json!({"a": 1}), "scope"),
         ("/tokenEndpoint", json!(true), "tokenEndpoint"),
-        ("/authnConfiguration", json!("CLIENT_SECRET_POST"), "authnConfiguration"),
-        ("/authnConfiguration/authnMethod", json!(1), "authnConfiguration.authnMethod"),
+        (
+            "/authnConfiguration",
+            json!("CLIENT_SECRET_POST"),
+            "authnConfiguration",
+        ),
+        (
+            "/authnConfiguration/authnMethod",
+            json!(1),
+            "authnConfiguration.authnMethod",
+        ),
         (
             "/authnConfiguration/clientSecretEnvVarName",
             json!(false),
@@ -296,12 +362,28 @@ fn each_wrong_type_names_the_field() {
         assert!(text.contains("expected"), "{text}");
     }
     for (http, path) in [
-        (json!({"connectTimeout": "5000"}), "httpConfiguration.connectTimeout"),
-        (json!({"readTimeout": 5000.5}), "httpConfiguration.readTimeout"),
-        (json!({"connectTimeout": -5}), "httpConfiguration.connectTimeout"),
-        (json!({"unsafeIgnoreSslCert": "yes"}), "httpConfiguration.unsafeIgnoreSslCert"),
+        (
+            json!({"connectTimeout": "5000"}),
+            "httpConfiguration.connectTimeout",
+        ),
+        (
+            json!({"readTimeout": 5000.5}),
+            "httpConfiguration.readTimeout",
+        ),
+        (
+            json!({"connectTimeout": -5}),
+            "httpConfiguration.connectTimeout",
+        ),
+        (
+            json!({"unsafeIgnoreSslCert": "yes"}),
+            "httpConfiguration.unsafeIgnoreSslCert",
+        ),
     ] {
-        assert_field(&with(base(), "/httpConfiguration", http), path, FieldProblem::WrongType);
+        assert_field(
+            &with(base(), "/httpConfiguration", http),
+            path,
+            FieldProblem::WrongType,
+        );
     }
 }
 
@@ -314,7 +396,11 @@ fn bad_timeouts_are_rejected_with_the_range() {
         ("readTimeout", 600000),
     ] {
         let v = with(base(), "/httpConfiguration", json!({ key: ms }));
-        let text = assert_field(&v, &format!("httpConfiguration.{key}"), FieldProblem::OutOfRange);
+        let text = assert_field(
+            &v,
+            &format!("httpConfiguration.{key}"),
+            FieldProblem::OutOfRange,
+        );
         assert!(text.contains("2000..=60000"), "{text}");
     }
 }
@@ -337,7 +423,11 @@ fn bad_scope_formats() {
         json!("api://svc|read  api://svc|write"),
     ))
     .unwrap();
-    assert_eq!(c.scope.as_str(), "api://svc|read  api://svc|write", "sent verbatim");
+    assert_eq!(
+        c.scope.as_str(),
+        "api://svc|read  api://svc|write",
+        "sent verbatim"
+    );
 }
 
 #[test]
@@ -347,7 +437,11 @@ fn bad_endpoints_and_human_identity() {
         "tokenEndpoint",
         FieldProblem::InvalidUrl,
     );
-    assert_field(&with(base(), "/issuer", json!("https://")), "issuer", FieldProblem::InvalidUrl);
+    assert_field(
+        &with(base(), "/issuer", json!("https://")),
+        "issuer",
+        FieldProblem::InvalidUrl,
+    );
     let human = with(base(), "/authnConfiguration/identityType", json!("HUMAN"));
     assert_field(&human, "deviceAuthorizationEndpoint", FieldProblem::Missing);
     let ok = with(
@@ -356,7 +450,10 @@ fn bad_endpoints_and_human_identity() {
         json!("https://idp.example.com/device"),
     );
     assert_eq!(
-        ClientConfig::from_json_value(&ok).unwrap().authn.identity_type,
+        ClientConfig::from_json_value(&ok)
+            .unwrap()
+            .authn
+            .identity_type,
         IdentityType::Human
     );
 }
@@ -390,7 +487,10 @@ fn a_missing_env_var_names_the_field_and_the_variable() {
         .unwrap()
         .check_environment(&MapEnv::new())
         .unwrap_err();
-    assert_eq!(e.field_path(), Some("authnConfiguration.privateKeyEnvVarName"));
+    assert_eq!(
+        e.field_path(),
+        Some("authnConfiguration.privateKeyEnvVarName")
+    );
     assert!(e.to_string().contains("MY_KEY"));
 }
 
@@ -419,26 +519,49 @@ fn load_order_explicit_then_env_then_home() {
     assert_eq!(load(None, &with_var).unwrap(), "env");
     assert_eq!(load(Some(&explicit), &with_var).unwrap(), "explicit");
     // A whitespace-only variable counts as unset.
-    assert_eq!(load(None, &env.clone().with(CONFIG_PATH_ENV, "  ")).unwrap(), "home");
+    assert_eq!(
+        load(None, &env.clone().with(CONFIG_PATH_ENV, "  ")).unwrap(),
+        "home"
+    );
     // `~` expands to HOME.
-    assert_eq!(load(Some(Path::new("~/explicit.json")), &env).unwrap(), "explicit");
+    assert_eq!(
+        load(Some(Path::new("~/explicit.json")), &env).unwrap(),
+        "explicit"
+    );
     // Not found names the path and where it came from.
     let e = ClientConfig::load_with(Some(&dir.path().join("nope.json")), &env).unwrap_err();
     assert!(
-        matches!(e, ConfigError::NotFound { origin: ConfigOrigin::Explicit, .. }),
+        matches!(
+            e,
+            ConfigError::NotFound {
+                origin: ConfigOrigin::Explicit,
+                ..
+            }
+        ),
         "{e}"
     );
-    assert!(e.to_string().contains("nope.json") && e.to_string().contains("CLOUD_IDAAS_CONFIG_PATH"));
+    assert!(
+        e.to_string().contains("nope.json") && e.to_string().contains("CLOUD_IDAAS_CONFIG_PATH")
+    );
     let empty_home = MapEnv::new().with("HOME", dir.path().join("empty").display().to_string());
     let e = ClientConfig::load_with(None, &empty_home).unwrap_err();
     assert!(
-        matches!(e, ConfigError::NotFound { origin: ConfigOrigin::Default, .. }),
+        matches!(
+            e,
+            ConfigError::NotFound {
+                origin: ConfigOrigin::Default,
+                ..
+            }
+        ),
         "{e}"
     );
     // A missing secret fails the load, naming the field.
     let no_secret = MapEnv::new().with("HOME", dir.path().display().to_string());
     let e = ClientConfig::load_with(None, &no_secret).unwrap_err();
-    assert_eq!(e.field_path(), Some("authnConfiguration.clientSecretEnvVarName"));
+    assert_eq!(
+        e.field_path(),
+        Some("authnConfiguration.clientSecretEnvVarName")
+    );
 }
 
 #[test]
@@ -450,7 +573,10 @@ fn malformed_files_get_clear_errors_and_never_panic() {
         let e = ClientConfig::from_file(&path).unwrap_err();
         let text = e.to_string();
         assert!(text.contains(needle), "{name}: {text}");
-        assert!(text.contains(name), "{name}: the error names the file: {text}");
+        assert!(
+            text.contains(name),
+            "{name}: the error names the file: {text}"
+        );
     };
     check("empty.json", b"", "is empty");
     check("blank.json", b"  \n", "is empty");
@@ -515,7 +641,10 @@ fn no_secret_in_debug_or_redacted_json() {
     let debug = format!("{c:?} {:#?}", c.authn);
     assert!(!debug.contains("TOPSECRET"), "{debug}");
     let json = c.to_redacted_json().to_string();
-    assert!(!json.contains("TOPSECRET") && json.contains("[REDACTED]"), "{json}");
+    assert!(
+        !json.contains("TOPSECRET") && json.contains("[REDACTED]"),
+        "{json}"
+    );
     // A secret from the environment never reaches Debug or the redacted view.
     let env = MapEnv::new().with("IDAAS_CLIENT_SECRET", "TOPSECRET-ENV");
     let from_env = ClientConfig::from_json_value(&base()).unwrap();

@@ -17,7 +17,10 @@ fn check(file: Option<&std::path::Path>, json: bool) -> Result<Code, Failure> {
     if json {
         println!("{}", serde_json::json!({ "valid": true, "config": view }));
     } else {
-        println!("configuration is valid ({} authentication)", config.authn.method().as_str());
+        println!(
+            "configuration is valid ({} authentication)",
+            config.authn.method().as_str()
+        );
         println!(
             "{}",
             serde_json::to_string_pretty(&view).expect("a JSON value always serializes")

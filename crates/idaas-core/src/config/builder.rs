@@ -103,7 +103,11 @@ impl ClientConfigBuilder {
     }
 
     /// `PKCS7` on the given cloud environment.
-    pub fn pkcs7(mut self, federated_credential_name: impl Into<String>, environment: DeployEnvironment) -> Self {
+    pub fn pkcs7(
+        mut self,
+        federated_credential_name: impl Into<String>,
+        environment: DeployEnvironment,
+    ) -> Self {
         self.draft.application_federated_credential_name = Some(federated_credential_name.into());
         self.draft.client_deploy_environment = Some(environment);
         self.method(AuthnMethod::Pkcs7)
@@ -111,7 +115,11 @@ impl ClientConfigBuilder {
 
     /// `OIDC` (Kubernetes) with the token file; `None` uses the env var or
     /// the Kubernetes default.
-    pub fn oidc(mut self, federated_credential_name: impl Into<String>, token_file: Option<PathBuf>) -> Self {
+    pub fn oidc(
+        mut self,
+        federated_credential_name: impl Into<String>,
+        token_file: Option<PathBuf>,
+    ) -> Self {
         self.draft.application_federated_credential_name = Some(federated_credential_name.into());
         self.draft.client_deploy_environment = Some(DeployEnvironment::Kubernetes);
         self.draft.oidc_token_file_path = token_file.map(|p| p.display().to_string());

@@ -165,11 +165,14 @@ fn timeout(value: Option<u64>, default_ms: u64, key: Key) -> Result<Duration, Co
 fn fields_of(method: AuthnMethod) -> &'static [Key] {
     use keys::*;
     match method {
-        AuthnMethod::ClientSecretBasic | AuthnMethod::ClientSecretPost | AuthnMethod::ClientSecretJwt => {
-            &[CLIENT_SECRET_ENV_VAR_NAME]
-        }
+        AuthnMethod::ClientSecretBasic
+        | AuthnMethod::ClientSecretPost
+        | AuthnMethod::ClientSecretJwt => &[CLIENT_SECRET_ENV_VAR_NAME],
         AuthnMethod::PrivateKeyJwt => &[PRIVATE_KEY_ENV_VAR_NAME],
-        AuthnMethod::Pkcs7 => &[APPLICATION_FEDERATED_CREDENTIAL_NAME, CLIENT_DEPLOY_ENVIRONMENT],
+        AuthnMethod::Pkcs7 => &[
+            APPLICATION_FEDERATED_CREDENTIAL_NAME,
+            CLIENT_DEPLOY_ENVIRONMENT,
+        ],
         AuthnMethod::Oidc => &[
             APPLICATION_FEDERATED_CREDENTIAL_NAME,
             CLIENT_DEPLOY_ENVIRONMENT,
@@ -202,13 +205,19 @@ impl Draft {
             self.application_federated_credential_name.is_some(),
             APPLICATION_FEDERATED_CREDENTIAL_NAME,
         );
-        mark(self.client_deploy_environment.is_some(), CLIENT_DEPLOY_ENVIRONMENT);
+        mark(
+            self.client_deploy_environment.is_some(),
+            CLIENT_DEPLOY_ENVIRONMENT,
+        );
         mark(self.oidc_token_file_path.is_some(), OIDC_TOKEN_FILE_PATH);
         mark(
             self.oidc_token_file_path_env_var_name.is_some(),
             OIDC_TOKEN_FILE_PATH_ENV_VAR_NAME,
         );
-        mark(self.client_x509_certificate.is_some(), CLIENT_X509_CERTIFICATE);
+        mark(
+            self.client_x509_certificate.is_some(),
+            CLIENT_X509_CERTIFICATE,
+        );
         mark(self.x509_cert_chains.is_some(), X509_CERT_CHAINS);
         mark(self.plugin_name.is_some(), PLUGIN_NAME);
         out
@@ -221,14 +230,22 @@ impl Draft {
             IDAAS_INSTANCE_ID.camel,
             "the IDaaS instance id (idaas_…)",
         )?;
-        let client_id = required(&self.client_id, CLIENT_ID.camel, "the application's client id")?;
+        let client_id = required(
+            &self.client_id,
+            CLIENT_ID.camel,
+            "the application's client id",
+        )?;
         let issuer = normalise_endpoint(
             ISSUER.camel,
             &required(&self.issuer, ISSUER.camel, "the issuer URL")?,
         )?;
         let token_endpoint = normalise_endpoint(
             TOKEN_ENDPOINT.camel,
-            &required(&self.token_endpoint, TOKEN_ENDPOINT.camel, "the token endpoint URL")?,
+            &required(
+                &self.token_endpoint,
+                TOKEN_ENDPOINT.camel,
+                "the token endpoint URL",
+            )?,
         )?;
         let scope = match &self.scope {
             None => ScopeSpec::default(),
@@ -250,8 +267,10 @@ impl Draft {
                 "the client id used to sign people in",
             )?,
         };
-        let device_authorization_endpoint =
-            optional_endpoint(&self.device_authorization_endpoint, DEVICE_AUTHORIZATION_ENDPOINT)?;
+        let device_authorization_endpoint = optional_endpoint(
+            &self.device_authorization_endpoint,
+            DEVICE_AUTHORIZATION_ENDPOINT,
+        )?;
         if identity_type == IdentityType::Human && device_authorization_endpoint.is_none() {
             return Err(ConfigError::field(
                 DEVICE_AUTHORIZATION_ENDPOINT.camel,
@@ -300,7 +319,10 @@ impl Draft {
             token_endpoint,
             scope,
             device_authorization_endpoint,
-            developer_api_endpoint: optional_endpoint(&self.developer_api_endpoint, DEVELOPER_API_ENDPOINT)?,
+            developer_api_endpoint: optional_endpoint(
+                &self.developer_api_endpoint,
+                DEVELOPER_API_ENDPOINT,
+            )?,
             open_api_endpoint: optional_endpoint(&self.open_api_endpoint, OPEN_API_ENDPOINT)?,
             authn: AuthnConfig {
                 identity_type,
@@ -341,7 +363,11 @@ impl Draft {
                 ConfigError::field(
                     &path,
                     FieldProblem::Missing,
-                    format!("missing; authnMethod {} supports {}", kind.as_str(), names.join(", ")),
+                    format!(
+                        "missing; authnMethod {} supports {}",
+                        kind.as_str(),
+                        names.join(", ")
+                    ),
                 )
             })?;
             if !supported.contains(&env) {
@@ -359,10 +385,18 @@ impl Draft {
             Ok(env)
         };
         Ok(match kind {
-            AuthnMethod::ClientSecretBasic => AuthnMethodConfig::ClientSecretBasic { client_secret: secret()? },
-            AuthnMethod::ClientSecretPost => AuthnMethodConfig::ClientSecretPost { client_secret: secret()? },
-            AuthnMethod::ClientSecretJwt => AuthnMethodConfig::ClientSecretJwt { client_secret: secret()? },
-            AuthnMethod::PrivateKeyJwt => AuthnMethodConfig::PrivateKeyJwt { private_key: private_key()? },
+            AuthnMethod::ClientSecretBasic => AuthnMethodConfig::ClientSecretBasic {
+                client_secret: secret()?,
+            },
+            AuthnMethod::ClientSecretPost => AuthnMethodConfig::ClientSecretPost {
+                client_secret: secret()?,
+            },
+            AuthnMethod::ClientSecretJwt => AuthnMethodConfig::ClientSecretJwt {
+                client_secret: secret()?,
+            },
+            AuthnMethod::PrivateKeyJwt => AuthnMethodConfig::PrivateKeyJwt {
+                private_key: private_key()?,
+            },
             AuthnMethod::Pkcs7 => AuthnMethodConfig::Pkcs7 {
                 application_federated_credential_name: federated_name()?,
                 client_deploy_environment: deploy_env(&DeployEnvironment::PKCS7_SUPPORTED)?,
@@ -409,5 +443,9 @@ impl Draft {
 
 /// `A, B, C` from an enum's value table.
 pub(crate) fn allowed<T>(table: &[(&'static str, T)]) -> String {
-    table.iter().map(|(name, _)| *name).collect::<Vec<_>>().join(", ")
+    table
+        .iter()
+        .map(|(name, _)| *name)
+        .collect::<Vec<_>>()
+        .join(", ")
 }

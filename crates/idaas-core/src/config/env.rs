@@ -52,6 +52,10 @@ impl Environment for MapEnv {
 
 impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for MapEnv {
     fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
-        Self(iter.into_iter().map(|(k, v)| (k.into(), v.into())).collect())
+        Self(
+            iter.into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        )
     }
 }

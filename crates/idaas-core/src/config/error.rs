@@ -57,7 +57,9 @@ pub enum ConfigError {
         reason: String,
     },
     /// The file is larger than any sane configuration.
-    #[error("IDaaS config file {path} is {size} bytes, over the {limit}-byte limit; is it the right file?")]
+    #[error(
+        "IDaaS config file {path} is {size} bytes, over the {limit}-byte limit; is it the right file?"
+    )]
     TooLarge {
         /// The file.
         path: PathBuf,
@@ -94,7 +96,11 @@ fn source_name(path: &Option<PathBuf>) -> String {
 }
 
 impl ConfigError {
-    pub(crate) fn field(path: impl Into<String>, problem: FieldProblem, reason: impl Into<String>) -> Self {
+    pub(crate) fn field(
+        path: impl Into<String>,
+        problem: FieldProblem,
+        reason: impl Into<String>,
+    ) -> Self {
         Self::Field {
             path: path.into(),
             problem,

@@ -104,7 +104,11 @@ impl<'a> Fields<'a> {
         }
     }
 
-    fn enumerated<T: Copy>(&self, key: Key, table: &[(&'static str, T)]) -> Result<Option<T>, ConfigError> {
+    fn enumerated<T: Copy>(
+        &self,
+        key: Key,
+        table: &[(&'static str, T)],
+    ) -> Result<Option<T>, ConfigError> {
         let Some(text) = self.string(key)? else {
             return Ok(None);
         };
@@ -116,7 +120,10 @@ impl<'a> Fields<'a> {
                 ConfigError::field(
                     self.path(key),
                     FieldProblem::UnknownValue,
-                    format!("unknown value {text:?}; allowed (case-sensitive): {}", allowed(table)),
+                    format!(
+                        "unknown value {text:?}; allowed (case-sensitive): {}",
+                        allowed(table)
+                    ),
                 )
             })
     }
@@ -135,7 +142,10 @@ pub(crate) fn draft_from_value(value: &Value) -> Result<Draft, ConfigError> {
     let Value::Object(root) = value else {
         return Err(ConfigError::Syntax {
             path: None,
-            reason: format!("expected a JSON object at the top level, found {}", kind_of(value)),
+            reason: format!(
+                "expected a JSON object at the top level, found {}",
+                kind_of(value)
+            ),
         });
     };
     let top = Fields::collect(root, keys::TOP_LEVEL, None)?;
@@ -155,10 +165,16 @@ pub(crate) fn draft_from_value(value: &Value) -> Result<Draft, ConfigError> {
         draft.authn_present = true;
         draft.identity_type = f.enumerated(IDENTITY_TYPE, &IdentityType::ALL)?;
         draft.authn_method = f.enumerated(AUTHN_METHOD, &AuthnMethod::ALL)?;
-        draft.client_secret = f.string(CLIENT_SECRET_ENV_VAR_NAME)?.map(SecretSource::EnvVar);
-        draft.private_key = f.string(PRIVATE_KEY_ENV_VAR_NAME)?.map(SecretSource::EnvVar);
-        draft.application_federated_credential_name = f.string(APPLICATION_FEDERATED_CREDENTIAL_NAME)?;
-        draft.client_deploy_environment = f.enumerated(CLIENT_DEPLOY_ENVIRONMENT, &DeployEnvironment::ALL)?;
+        draft.client_secret = f
+            .string(CLIENT_SECRET_ENV_VAR_NAME)?
+            .map(SecretSource::EnvVar);
+        draft.private_key = f
+            .string(PRIVATE_KEY_ENV_VAR_NAME)?
+            .map(SecretSource::EnvVar);
+        draft.application_federated_credential_name =
+            f.string(APPLICATION_FEDERATED_CREDENTIAL_NAME)?;
+        draft.client_deploy_environment =
+            f.enumerated(CLIENT_DEPLOY_ENVIRONMENT, &DeployEnvironment::ALL)?;
         draft.oidc_token_file_path = f.string(OIDC_TOKEN_FILE_PATH)?;
         draft.oidc_token_file_path_env_var_name = f.string(OIDC_TOKEN_FILE_PATH_ENV_VAR_NAME)?;
         draft.client_x509_certificate = f.string(CLIENT_X509_CERTIFICATE)?;
@@ -180,7 +196,8 @@ pub(crate) fn draft_from_str(text: &str) -> Result<Draft, ConfigError> {
     if text.starts_with('\u{feff}') {
         return Err(ConfigError::Syntax {
             path: None,
-            reason: "starts with a UTF-8 byte-order mark (BOM); save the file as UTF-8 without BOM".into(),
+            reason: "starts with a UTF-8 byte-order mark (BOM); save the file as UTF-8 without BOM"
+                .into(),
         });
     }
     if text.trim().is_empty() {

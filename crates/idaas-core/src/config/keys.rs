@@ -123,7 +123,10 @@ mod tests {
             ("IDaaSInstanceId", "i_daa_s_instance_id"),
             ("openApiEndpoint", "open_api_endpoint"),
             ("openapiEndpoint", "openapi_endpoint"),
-            ("oidcTokenFilePathEnvVarName", "oidc_token_file_path_env_var_name"),
+            (
+                "oidcTokenFilePathEnvVarName",
+                "oidc_token_file_path_env_var_name",
+            ),
         ] {
             assert_eq!(normalise(input), want, "{input}");
         }

@@ -25,7 +25,10 @@ pub fn resolve_path(
         return Ok((expand_home(path, env), ConfigOrigin::Explicit));
     }
     if let Some(value) = env.non_blank(CONFIG_PATH_ENV) {
-        return Ok((expand_home(Path::new(value.trim()), env), ConfigOrigin::EnvVar));
+        return Ok((
+            expand_home(Path::new(value.trim()), env),
+            ConfigOrigin::EnvVar,
+        ));
     }
     let home = home_dir(env).ok_or_else(|| ConfigError::NotFound {
         path: PathBuf::from("~").join(DEFAULT_RELATIVE_PATH),
@@ -94,6 +97,9 @@ pub fn read_file(path: &Path, origin: ConfigOrigin) -> Result<String, ConfigErro
     }
     String::from_utf8(bytes).map_err(|e| ConfigError::Syntax {
         path: Some(path.to_owned()),
-        reason: format!("is not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()),
+        reason: format!(
+            "is not UTF-8 text (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        ),
     })
 }

@@ -240,7 +240,11 @@ impl OidcTokenFile {
         if let Some(path) = self.path.as_ref().filter(|p| !p.as_os_str().is_empty()) {
             return path.clone();
         }
-        if let Some(value) = self.path_env_var_name.as_deref().and_then(|n| env.non_blank(n)) {
+        if let Some(value) = self
+            .path_env_var_name
+            .as_deref()
+            .and_then(|n| env.non_blank(n))
+        {
             return PathBuf::from(value);
         }
         PathBuf::from(KUBERNETES_TOKEN_PATH)
@@ -333,7 +337,9 @@ impl AuthnMethodConfig {
     /// The private key source, for `PRIVATE_KEY_JWT` and `PCA`.
     pub fn private_key(&self) -> Option<&SecretSource> {
         match self {
-            Self::PrivateKeyJwt { private_key } | Self::Pca { private_key, .. } => Some(private_key),
+            Self::PrivateKeyJwt { private_key } | Self::Pca { private_key, .. } => {
+                Some(private_key)
+            }
             _ => None,
         }
     }
@@ -341,7 +347,9 @@ impl AuthnMethodConfig {
     /// The JSON path named in errors about the secret of this method.
     pub fn secret_field(&self) -> &'static str {
         match self {
-            Self::PrivateKeyJwt { .. } | Self::Pca { .. } => "authnConfiguration.privateKeyEnvVarName",
+            Self::PrivateKeyJwt { .. } | Self::Pca { .. } => {
+                "authnConfiguration.privateKeyEnvVarName"
+            }
             _ => "authnConfiguration.clientSecretEnvVarName",
         }
     }
@@ -387,7 +395,10 @@ impl ClientConfig {
     pub fn to_redacted_json(&self) -> Value {
         let m = &self.authn.method;
         let mut authn = serde_json::Map::new();
-        authn.insert("identityType".into(), json!(self.authn.identity_type.as_str()));
+        authn.insert(
+            "identityType".into(),
+            json!(self.authn.identity_type.as_str()),
+        );
         authn.insert("authnMethod".into(), json!(m.kind().as_str()));
         if self.authn.identity_type == IdentityType::Human {
             authn.insert(
@@ -411,16 +422,28 @@ impl ClientConfig {
                 application_federated_credential_name,
                 client_deploy_environment,
             } => {
-                put("applicationFederatedCredentialName", json!(application_federated_credential_name));
-                put("clientDeployEnvironment", json!(client_deploy_environment.as_str()));
+                put(
+                    "applicationFederatedCredentialName",
+                    json!(application_federated_credential_name),
+                );
+                put(
+                    "clientDeployEnvironment",
+                    json!(client_deploy_environment.as_str()),
+                );
             }
             AuthnMethodConfig::Oidc {
                 application_federated_credential_name,
                 client_deploy_environment,
                 token_file,
             } => {
-                put("applicationFederatedCredentialName", json!(application_federated_credential_name));
-                put("clientDeployEnvironment", json!(client_deploy_environment.as_str()));
+                put(
+                    "applicationFederatedCredentialName",
+                    json!(application_federated_credential_name),
+                );
+                put(
+                    "clientDeployEnvironment",
+                    json!(client_deploy_environment.as_str()),
+                );
                 if let Some(p) = &token_file.path {
                     put("oidcTokenFilePath", json!(p.display().to_string()));
                 }
@@ -434,7 +457,10 @@ impl ClientConfig {
                 x509_cert_chains,
                 private_key,
             } => {
-                put("applicationFederatedCredentialName", json!(application_federated_credential_name));
+                put(
+                    "applicationFederatedCredentialName",
+                    json!(application_federated_credential_name),
+                );
                 put("clientX509Certificate", json!(client_x509_certificate));
                 put("x509CertChains", json!(x509_cert_chains));
                 put("privateKeyEnvVarName", private_key.redacted());
@@ -448,7 +474,10 @@ impl ClientConfig {
         out.insert("tokenEndpoint".into(), json!(self.token_endpoint));
         out.insert("scope".into(), json!(self.scope.as_str()));
         for (key, value) in [
-            ("deviceAuthorizationEndpoint", &self.device_authorization_endpoint),
+            (
+                "deviceAuthorizationEndpoint",
+                &self.device_authorization_endpoint,
+            ),
             ("developerApiEndpoint", &self.developer_api_endpoint),
             ("openApiEndpoint", &self.open_api_endpoint),
         ] {

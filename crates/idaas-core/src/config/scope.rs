@@ -30,13 +30,17 @@ pub enum ScopeError {
     #[error("scope is empty; expected audience|scope items such as api.example.com|read")]
     Empty,
     /// An item is not `audience|value` with both parts non-empty.
-    #[error("invalid scope item {item:?}: expected audience|scope with a non-empty audience and value and a single '|'")]
+    #[error(
+        "invalid scope item {item:?}: expected audience|scope with a non-empty audience and value and a single '|'"
+    )]
     InvalidItem {
         /// The offending item.
         item: String,
     },
     /// Items name different audiences.
-    #[error("scope names several audiences ({first:?} and {second:?}); a token has one audience: request one scope string per audience")]
+    #[error(
+        "scope names several audiences ({first:?} and {second:?}); a token has one audience: request one scope string per audience"
+    )]
     MultipleAudiences {
         /// One audience.
         first: String,
@@ -54,7 +58,9 @@ impl ScopeSpec {
             let (aud, value) = item
                 .split_once('|')
                 .filter(|(a, v)| !a.is_empty() && !v.is_empty() && !v.contains('|'))
-                .ok_or_else(|| ScopeError::InvalidItem { item: item.to_owned() })?;
+                .ok_or_else(|| ScopeError::InvalidItem {
+                    item: item.to_owned(),
+                })?;
             match audience {
                 None => {
                     audience = Some(aud);
@@ -150,7 +156,10 @@ mod tests {
         let s = ScopeSpec::parse("  api://svc|read\tapi://svc|write api://svc|read ").unwrap();
         assert_eq!(s.audience(), "api://svc");
         assert_eq!(s.values(), ["read", "write"]);
-        assert_eq!(s.as_str(), "  api://svc|read\tapi://svc|write api://svc|read ");
+        assert_eq!(
+            s.as_str(),
+            "  api://svc|read\tapi://svc|write api://svc|read "
+        );
         assert_eq!(ScopeSpec::default().as_str(), DEFAULT_SCOPE);
         assert!(ScopeSpec::parse(PAM_SCOPE).is_ok());
     }
@@ -159,7 +168,14 @@ mod tests {
     fn invalid_scopes() {
         assert_eq!(ScopeSpec::parse(""), Err(ScopeError::Empty));
         assert_eq!(ScopeSpec::parse(" \n "), Err(ScopeError::Empty));
-        for bad in ["read write", "a|b|c", "|read", "api|", "|", "api|read api://svc"] {
+        for bad in [
+            "read write",
+            "a|b|c",
+            "|read",
+            "api|",
+            "|",
+            "api|read api://svc",
+        ] {
             assert!(
                 matches!(ScopeSpec::parse(bad), Err(ScopeError::InvalidItem { .. })),
                 "{bad}"

@@ -1,0 +1,417 @@
+//! The transport against small servers on 127.0.0.1 that misbehave on purpose:
+//! timeouts, oversize bodies, retryable and final statuses, redirects,
+//! keep-alive, https enforcement, and no secret in logs.
+
+use std::io::Write;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use idaas_core::TransportError;
+use idaas_core::http::{
+    Bytes, HttpClient, HttpOptions, HttpRequest, HyperClient, Method, RetryPolicy, RetryingClient,
+    header,
+};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// What the test server does with one request.
+#[derive(Clone)]
+enum Reply {
+    /// Send these bytes (a complete HTTP response).
+    Raw(Vec<u8>),
+    /// Never answer.
+    Silence,
+}
+
+fn response(status: &str, headers: &[(&str, &str)], body: &str) -> Reply {
+    let mut text = format!("HTTP/1.1 {status}\r\ncontent-length: {}\r\n", body.len());
+    for (k, v) in headers {
+        text.push_str(&format!("{k}: {v}\r\n"));
+    }
+    text.push_str("\r\n");
+    text.push_str(body);
+    Reply::Raw(text.into_bytes())
+}
+
+struct Server {
+    base: String,
+    connections: Arc<AtomicUsize>,
+    requests: Arc<Mutex<Vec<String>>>,
+}
+
+impl Server {
+    fn request_count(&self) -> usize {
+        self.requests.lock().unwrap().len()
+    }
+}
+
+/// A raw HTTP/1.1 server on an ephemeral loopback port; `replies[i]` answers
+/// the i-th request (the last one repeats). It stops with the test's runtime.
+async fn serve(replies: Vec<Reply>) -> Server {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let connections = Arc::new(AtomicUsize::new(0));
+    let requests = Arc::new(Mutex::new(Vec::new()));
+    let (c, r) = (connections.clone(), requests.clone());
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            c.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(handle(stream, replies.clone(), r.clone()));
+        }
+    });
+    Server {
+        base,
+        connections,
+        requests,
+    }
+}
+
+async fn handle(mut stream: TcpStream, replies: Vec<Reply>, requests: Arc<Mutex<Vec<String>>>) {
+    let mut buf = Vec::new();
+    loop {
+        // read one request head
+        let head_end = loop {
+            if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                break i + 4;
+            }
+            let mut chunk = [0u8; 4096];
+            match stream.read(&mut chunk).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            }
+        };
+        let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+        let length: usize = head
+            .lines()
+            .find_map(|l| {
+                l.to_ascii_lowercase()
+                    .strip_prefix("content-length:")
+                    .map(|v| v.trim().parse().unwrap())
+            })
+            .unwrap_or(0);
+        while buf.len() < head_end + length {
+            let mut chunk = [0u8; 4096];
+            match stream.read(&mut chunk).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            }
+        }
+        buf.drain(..head_end + length);
+        let index = {
+            let mut all = requests.lock().unwrap();
+            all.push(head);
+            all.len() - 1
+        };
+        match replies[index.min(replies.len() - 1)].clone() {
+            Reply::Raw(bytes) => {
+                if stream.write_all(&bytes).await.is_err() {
+                    return;
+                }
+            }
+            Reply::Silence => {
+                tokio::time::sleep(Duration::from_secs(30)).await;
+                return;
+            }
+        }
+    }
+}
+
+fn fast_options() -> HttpOptions {
+    HttpOptions {
+        connect_timeout: Duration::from_millis(300),
+        read_timeout: Duration::from_millis(300),
+        ..HttpOptions::default()
+    }
+}
+
+fn get(url: &str) -> HttpRequest {
+    http::Request::builder()
+        .method(Method::GET)
+        .uri(url)
+        .body(Bytes::new())
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_handshake_that_never_completes_is_a_connect_timeout() {
+    // A TCP listener that accepts and then says nothing: the TLS handshake of
+    // an https request can never finish.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((s, _)) = listener.accept().await {
+            held.push(s);
+        }
+    });
+    let client = HyperClient::new(fast_options()).unwrap();
+    let started = Instant::now();
+    let err = client
+        .execute(get(&format!("https://127.0.0.1:{port}/token")))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, TransportError::ConnectTimeout { .. }),
+        "{err:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        err.to_string().contains("connectTimeout"),
+        "says what to do: {err}"
+    );
+}
+
+#[tokio::test]
+async fn a_server_that_never_answers_is_a_read_timeout() {
+    let server = serve(vec![Reply::Silence]).await;
+    let client = HyperClient::new(fast_options()).unwrap();
+    let started = Instant::now();
+    let err = client.execute(get(&server.base)).await.unwrap_err();
+    assert!(matches!(err, TransportError::ReadTimeout { .. }), "{err:?}");
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert_eq!(server.request_count(), 1);
+}
+
+#[tokio::test]
+async fn a_refused_connection_is_a_connect_error() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let client = HyperClient::new(fast_options()).unwrap();
+    let err = client
+        .execute(get(&format!("http://127.0.0.1:{port}/")))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, TransportError::Connect { .. }), "{err:?}");
+    assert!(err.is_retryable());
+}
+
+#[tokio::test]
+async fn oversize_bodies_are_rejected_with_and_without_content_length() {
+    let big = "x".repeat(2048);
+    let declared = response("200 OK", &[], &big);
+    let mut chunked = b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n".to_vec();
+    for _ in 0..4 {
+        write!(chunked, "200\r\n{}\r\n", "y".repeat(512)).unwrap();
+    }
+    chunked.extend_from_slice(b"0\r\n\r\n");
+    let server = serve(vec![declared, Reply::Raw(chunked)]).await;
+    let client = HyperClient::new(HttpOptions {
+        max_body_bytes: 1024,
+        ..fast_options()
+    })
+    .unwrap();
+    for _ in 0..2 {
+        let err = client.execute(get(&server.base)).await.unwrap_err();
+        assert!(
+            matches!(err, TransportError::BodyTooLarge { limit: 1024, .. }),
+            "{err:?}"
+        );
+    }
+    assert_eq!(server.request_count(), 2);
+    // A body at the limit is fine.
+    let exact = serve(vec![response("200 OK", &[], &"z".repeat(1024))]).await;
+    let ok = client.execute(get(&exact.base)).await.unwrap();
+    assert_eq!(ok.body().len(), 1024);
+}
+
+#[tokio::test]
+async fn retries_503_honouring_retry_after() {
+    let server = serve(vec![
+        response("503 Service Unavailable", &[("retry-after", "1")], "busy"),
+        response("200 OK", &[], "ok"),
+    ])
+    .await;
+    let client = RetryingClient::new(
+        HyperClient::new(fast_options()).unwrap(),
+        RetryPolicy::default(),
+    );
+    let started = Instant::now();
+    let ok = client.execute(get(&server.base)).await.unwrap();
+    assert_eq!(ok.status(), 200);
+    assert_eq!(ok.body().as_ref(), b"ok");
+    assert_eq!(server.request_count(), 2);
+    assert!(
+        started.elapsed() >= Duration::from_millis(950),
+        "waited for Retry-After"
+    );
+}
+
+#[tokio::test]
+async fn gives_up_after_the_attempt_budget() {
+    let server = serve(vec![response(
+        "503 Service Unavailable",
+        &[("retry-after", "0")],
+        "",
+    )])
+    .await;
+    let client = RetryingClient::new(
+        HyperClient::new(fast_options()).unwrap(),
+        RetryPolicy::default(),
+    );
+    let last = client.execute(get(&server.base)).await.unwrap();
+    assert_eq!(last.status(), 503);
+    assert_eq!(server.request_count(), 3);
+}
+
+#[tokio::test]
+async fn never_retries_400_or_500() {
+    for status in ["400 Bad Request", "500 Internal Server Error"] {
+        let server = serve(vec![
+            response(status, &[], "{}"),
+            response("200 OK", &[], ""),
+        ])
+        .await;
+        let client = RetryingClient::new(
+            HyperClient::new(fast_options()).unwrap(),
+            RetryPolicy::default(),
+        );
+        let r = client.execute(get(&server.base)).await.unwrap();
+        assert_eq!(&r.status().to_string()[..3], &status[..3]);
+        assert_eq!(server.request_count(), 1, "{status} is not retried");
+    }
+}
+
+#[tokio::test]
+async fn refuses_plain_http_to_a_non_loopback_host_without_connecting() {
+    let client = HyperClient::new(fast_options()).unwrap();
+    let started = Instant::now();
+    let err = client
+        .execute(get("http://example.com/token"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, TransportError::InsecureScheme { host } if host == "example.com"),
+        "{err:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_millis(50),
+        "no network was touched"
+    );
+    let err = client
+        .execute(get("http://10.1.2.3/token"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, TransportError::InsecureScheme { .. }));
+}
+
+#[tokio::test]
+async fn sends_the_user_agent_and_keeps_a_given_one() {
+    let server = serve(vec![response("200 OK", &[], "")]).await;
+    let client = HyperClient::new(fast_options()).unwrap();
+    client.execute(get(&server.base)).await.unwrap();
+    let mut custom = get(&server.base);
+    custom
+        .headers_mut()
+        .insert(header::USER_AGENT, "mine/1".parse().unwrap());
+    client.execute(custom).await.unwrap();
+    let requests = server.requests.lock().unwrap().clone();
+    let ua = |r: &str| {
+        r.lines()
+            .find_map(|l| {
+                l.to_ascii_lowercase()
+                    .strip_prefix("user-agent: ")
+                    .map(str::to_owned)
+            })
+            .unwrap()
+    };
+    assert_eq!(
+        ua(&requests[0]),
+        format!("idaas-rust/{}", env!("CARGO_PKG_VERSION"))
+    );
+    assert_eq!(ua(&requests[1]), "mine/1");
+}
+
+#[tokio::test]
+async fn does_not_follow_redirects() {
+    let server = serve(vec![
+        response("302 Found", &[("location", "/elsewhere")], ""),
+        response("200 OK", &[], "followed"),
+    ])
+    .await;
+    let client = HyperClient::new(fast_options()).unwrap();
+    let r = client.execute(get(&server.base)).await.unwrap();
+    assert_eq!(r.status(), 302);
+    assert_eq!(server.request_count(), 1);
+}
+
+#[tokio::test]
+async fn reuses_connections() {
+    let server = serve(vec![response("200 OK", &[], "a")]).await;
+    let client = HyperClient::new(fast_options()).unwrap();
+    for _ in 0..3 {
+        client.execute(get(&server.base)).await.unwrap();
+    }
+    assert_eq!(server.request_count(), 3);
+    assert_eq!(server.connections.load(Ordering::SeqCst), 1, "keep-alive");
+}
+
+/// Captures tracing output.
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn spans_name_the_request_but_never_its_secrets() {
+    let capture = Capture::default();
+    let writer = capture.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let server = serve(vec![response(
+        "200 OK",
+        &[],
+        "{\"access_token\":\"AT-SECRET\"}",
+    )])
+    .await;
+    let client = HyperClient::new(fast_options()).unwrap();
+    let request = http::Request::builder()
+        .method(Method::POST)
+        .uri(format!(
+            "{}/oauth2/token?client_secret=QUERY-SECRET",
+            server.base
+        ))
+        .header(header::AUTHORIZATION, "Basic SEADER-SECRET")
+        .body(Bytes::from_static(b"client_secret=BODY-SECRET"))
+        .unwrap();
+    client.execute(request).await.unwrap();
+    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    assert!(logs.contains("path=/oauth2/token"), "{logs}");
+    assert!(
+        logs.contains("method=POST") && logs.contains("status=200"),
+        "{logs}"
+    );
+    assert!(!logs.contains("SECRET"), "{logs}");
+    let debug = format!("{client:?}");
+    assert!(debug.contains("HyperClient") && !debug.contains("SECRET"));
+}
+
+#[test]
+fn futures_are_send() {
+    fn assert_send<T: Send>(_: &T) {}
+    let client = HyperClient::new(HttpOptions::default()).unwrap();
+    assert_send(&client.execute(get("https://example.com/")));
+    let retrying = RetryingClient::new(client, RetryPolicy::default());
+    assert_send(&retrying.execute(get("https://example.com/")));
+}
