@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use arc_swap::{ArcSwapOption, Guard};
 use futures_util::FutureExt;
-use futures_util::future::{BoxFuture, Shared};
+use futures_util::future::{BoxFuture, Either, Shared};
 use idaas_core::clock::SharedClock;
 use rand::Rng;
 
@@ -200,8 +200,29 @@ impl<T: Send + Sync + 'static> CachedSupplier<T> {
         }
     }
 
+    /// The cached value if it is before its prefetch time: the hit path,
+    /// synchronous, with no lock, allocation or shared write.
+    #[inline]
+    pub fn try_hit(&self) -> Option<Cached<T>> {
+        let guard = self.inner.current.load();
+        let fresh = guard
+            .as_ref()
+            .is_some_and(|entry| self.inner.clock.now() < entry.timing.prefetch_at);
+        fresh.then(|| Cached(CachedInner::Guard(guard)))
+    }
+
     /// The current value, refreshing it as its timing requires.
-    pub async fn get(&self) -> Result<Cached<T>, CacheError> {
+    ///
+    /// A hit is decided when `get` is called and the returned future is
+    /// ready at once; only a refresh allocates its (boxed) future.
+    pub fn get(&self) -> impl Future<Output = Result<Cached<T>, CacheError>> + Send + '_ {
+        match self.try_hit() {
+            Some(hit) => Either::Left(std::future::ready(Ok(hit))),
+            None => Either::Right(Box::pin(self.get_slow())),
+        }
+    }
+
+    async fn get_slow(&self) -> Result<Cached<T>, CacheError> {
         let now = self.inner.clock.now();
         let guard = self.inner.current.load();
         if let Some(entry) = guard.as_ref() {
