@@ -1,0 +1,285 @@
+//! [`OAuthClient`]: a plain, storable client of one authorization server's
+//! token, introspection and revocation endpoints.
+
+use std::time::Instant;
+
+use idaas_core::SecretString;
+use idaas_core::clock::{self, SharedClock};
+use idaas_core::http::{
+    Bytes, HeaderMap, HeaderValue, HttpRequest, Method, SharedHttpClient, header,
+};
+use serde_json::Value;
+use tracing::Instrument;
+
+use crate::client_auth::ClientAuth;
+use crate::error::Error;
+use crate::form::Form;
+use crate::grants::{ClientCredentials, TokenExchange};
+use crate::response::{TokenResponse, json_object, parse_token_response};
+
+/// A client of one authorization server. Clone it freely; store it in a
+/// struct without spelling out any type parameter.
+#[derive(Debug, Clone)]
+pub struct OAuthClient {
+    http: SharedHttpClient,
+    client_id: String,
+    auth: ClientAuth,
+    token_endpoint: String,
+    assertion_audience: Option<String>,
+    introspection_endpoint: Option<String>,
+    revocation_endpoint: Option<String>,
+    clock: SharedClock,
+}
+
+/// The answer of an introspection request (RFC 7662 §2.2).
+#[derive(Debug, Clone)]
+pub struct Introspection {
+    /// Whether the token is active.
+    pub active: bool,
+    /// Every member, as sent.
+    pub claims: serde_json::Map<String, Value>,
+}
+
+impl Introspection {
+    /// A string member (`scope`, `client_id`, `sub`, `token_type`, …).
+    pub fn get_str(&self, name: &str) -> Option<&str> {
+        self.claims.get(name).and_then(Value::as_str)
+    }
+}
+
+impl OAuthClient {
+    /// A client of `token_endpoint` authenticating as `client_id` with `auth`.
+    pub fn new(
+        http: SharedHttpClient,
+        client_id: impl Into<String>,
+        token_endpoint: impl Into<String>,
+        auth: ClientAuth,
+    ) -> Self {
+        Self {
+            http,
+            client_id: client_id.into(),
+            auth,
+            token_endpoint: token_endpoint.into(),
+            assertion_audience: None,
+            introspection_endpoint: None,
+            revocation_endpoint: None,
+            clock: clock::system(),
+        }
+    }
+
+    /// The `aud` of client assertions, if not the token endpoint.
+    pub fn with_assertion_audience(mut self, audience: impl Into<String>) -> Self {
+        self.assertion_audience = Some(audience.into());
+        self
+    }
+
+    /// The introspection endpoint (RFC 7662).
+    pub fn with_introspection_endpoint(mut self, url: impl Into<String>) -> Self {
+        self.introspection_endpoint = Some(url.into());
+        self
+    }
+
+    /// The revocation endpoint (RFC 7009).
+    pub fn with_revocation_endpoint(mut self, url: impl Into<String>) -> Self {
+        self.revocation_endpoint = Some(url.into());
+        self
+    }
+
+    /// The clock used for assertion times and `expires_at`.
+    pub fn with_clock(mut self, clock: SharedClock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The client id.
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
+    /// The token endpoint.
+    pub fn token_endpoint(&self) -> &str {
+        &self.token_endpoint
+    }
+
+    /// Client credentials grant (RFC 6749 §4.4).
+    pub async fn client_credentials(
+        &self,
+        request: &ClientCredentials,
+    ) -> Result<TokenResponse, Error> {
+        let mut grant = Form::new();
+        grant.push("grant_type", "client_credentials");
+        request.append_to(&mut grant);
+        self.token("client_credentials", grant).await
+    }
+
+    /// Refresh token grant (RFC 6749 §6).
+    pub async fn refresh(
+        &self,
+        refresh_token: &SecretString,
+        scope: Option<&str>,
+    ) -> Result<TokenResponse, Error> {
+        let mut grant = Form::new();
+        grant.push("grant_type", "refresh_token");
+        grant.push_secret("refresh_token", refresh_token);
+        grant.push_opt("scope", scope);
+        self.token("refresh_token", grant).await
+    }
+
+    /// Token exchange (RFC 8693); `issued_token_type` is in the credential.
+    pub async fn token_exchange(&self, request: &TokenExchange) -> Result<TokenResponse, Error> {
+        let mut grant = Form::new();
+        request.append_to(&mut grant);
+        self.token("token-exchange", grant).await
+    }
+
+    /// JWT bearer grant (RFC 7523 §2.1) with a signed assertion.
+    pub async fn jwt_bearer(
+        &self,
+        assertion: &SecretString,
+        scope: Option<&str>,
+    ) -> Result<TokenResponse, Error> {
+        let mut grant = Form::new();
+        grant.push("grant_type", crate::grants::JWT_BEARER_GRANT);
+        grant.push_secret("assertion", assertion);
+        grant.push_opt("scope", scope);
+        self.token("jwt-bearer", grant).await
+    }
+
+    /// A token request with the given grant fields, after the client's
+    /// authentication fields. For callers that need an exact field order.
+    pub async fn token(
+        &self,
+        grant_name: &'static str,
+        grant: Form,
+    ) -> Result<TokenResponse, Error> {
+        let mut form = Form::new();
+        let mut headers = HeaderMap::new();
+        let audience = self
+            .assertion_audience
+            .as_deref()
+            .unwrap_or(&self.token_endpoint);
+        self.auth.apply(
+            &self.client_id,
+            audience,
+            self.clock.now(),
+            &mut form,
+            &mut headers,
+        )?;
+        form.append(grant);
+        let response = self
+            .post(&self.token_endpoint, grant_name, form, headers)
+            .await?;
+        parse_token_response(&self.token_endpoint, &response, self.clock.now())
+    }
+
+    /// Token introspection (RFC 7662).
+    pub async fn introspect(
+        &self,
+        token: &SecretString,
+        token_type_hint: Option<&str>,
+    ) -> Result<Introspection, Error> {
+        let endpoint = self
+            .introspection_endpoint
+            .clone()
+            .ok_or_else(|| Error::Misconfigured("no introspection endpoint configured".into()))?;
+        let (form, headers) = self.authenticated(&endpoint, |f| {
+            f.push_secret("token", token);
+            f.push_opt("token_type_hint", token_type_hint);
+        })?;
+        let response = self.post(&endpoint, "introspection", form, headers).await?;
+        let claims = json_object(&endpoint, &response)?;
+        let active = match claims.get("active") {
+            Some(Value::Bool(b)) => *b,
+            _ => {
+                return Err(Error::InvalidResponse {
+                    endpoint,
+                    reason: "`active` must be a boolean".into(),
+                });
+            }
+        };
+        Ok(Introspection { active, claims })
+    }
+
+    /// Token revocation (RFC 7009). An unknown token is not an error.
+    pub async fn revoke(
+        &self,
+        token: &SecretString,
+        token_type_hint: Option<&str>,
+    ) -> Result<(), Error> {
+        let endpoint = self
+            .revocation_endpoint
+            .clone()
+            .ok_or_else(|| Error::Misconfigured("no revocation endpoint configured".into()))?;
+        let (form, headers) = self.authenticated(&endpoint, |f| {
+            f.push_secret("token", token);
+            f.push_opt("token_type_hint", token_type_hint);
+        })?;
+        let response = self.post(&endpoint, "revocation", form, headers).await?;
+        if response.status().is_success() {
+            Ok(())
+        } else {
+            Err(crate::response::error_from(&endpoint, &response))
+        }
+    }
+
+    fn authenticated(
+        &self,
+        endpoint: &str,
+        fields: impl FnOnce(&mut Form),
+    ) -> Result<(Form, HeaderMap), Error> {
+        let mut form = Form::new();
+        let mut headers = HeaderMap::new();
+        let audience = self.assertion_audience.as_deref().unwrap_or(endpoint);
+        self.auth.apply(
+            &self.client_id,
+            audience,
+            self.clock.now(),
+            &mut form,
+            &mut headers,
+        )?;
+        fields(&mut form);
+        Ok((form, headers))
+    }
+
+    async fn post(
+        &self,
+        endpoint: &str,
+        operation: &'static str,
+        form: Form,
+        headers: HeaderMap,
+    ) -> Result<idaas_core::http::HttpResponse, Error> {
+        let mut request: HttpRequest = http::Request::builder()
+            .method(Method::POST)
+            .uri(endpoint)
+            .body(Bytes::from(form.encode()))
+            .map_err(|e| Error::Misconfigured(format!("invalid endpoint {endpoint:?}: {e}")))?;
+        *request.headers_mut() = headers;
+        request.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/x-www-form-urlencoded"),
+        );
+        request
+            .headers_mut()
+            .insert(header::ACCEPT, HeaderValue::from_static("application/json"));
+        let span = tracing::info_span!(
+            "oauth",
+            operation,
+            client_id = %self.client_id,
+            auth = self.auth.method_name(),
+            status = tracing::field::Empty,
+            duration_ms = tracing::field::Empty,
+        );
+        async {
+            let started = Instant::now();
+            let result = self.http.execute(request).await;
+            let span = tracing::Span::current();
+            span.record("duration_ms", started.elapsed().as_millis() as u64);
+            if let Ok(response) = &result {
+                span.record("status", response.status().as_u16());
+            }
+            Ok(result?)
+        }
+        .instrument(span)
+        .await
+    }
+}

@@ -1,0 +1,185 @@
+//! Client authentication at the token endpoint (RFC 6749 §2.3, RFC 7523 §2.2,
+//! OIDC Core §9): one method per client.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine;
+use idaas_core::SecretString;
+use idaas_core::http::{HeaderMap, HeaderValue, header};
+use rand::RngCore;
+use serde::Serialize;
+
+use crate::error::Error;
+use crate::form::{Form, encode_component};
+use crate::jose::{JwtHeader, SigningKey, sign_jwt};
+
+/// `urn:ietf:params:oauth:client-assertion-type:jwt-bearer`.
+pub const JWT_BEARER_ASSERTION_TYPE: &str =
+    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// How id and secret are put into the Basic header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BasicEncoding {
+    /// Form-urlencode id and secret before Base64 (RFC 6749 §2.3.1).
+    #[default]
+    Rfc6749,
+    /// Base64 of the raw `id:secret`, as the IDaaS reference SDK sends it.
+    Raw,
+}
+
+/// How the client proves who it is.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum ClientAuth {
+    /// A public client: only `client_id`.
+    None,
+    /// `client_secret_basic`.
+    SecretBasic {
+        /// The secret.
+        secret: SecretString,
+        /// Encoding of the header.
+        encoding: BasicEncoding,
+    },
+    /// `client_secret_post`.
+    SecretPost {
+        /// The secret.
+        secret: SecretString,
+    },
+    /// `client_secret_jwt`: an HMAC assertion keyed by the secret.
+    SecretJwt {
+        /// The HMAC key (HS256/384/512).
+        key: Arc<SigningKey>,
+    },
+    /// `private_key_jwt`: an assertion signed by the client's key.
+    PrivateKeyJwt {
+        /// The private key, parsed once.
+        key: Arc<SigningKey>,
+        /// `kid`, `x5c`, `x5t#S256` to put in the assertion header.
+        header: JwtHeader,
+    },
+}
+
+/// The claims of a client assertion, in the reference SDK's order.
+#[derive(Debug, Serialize)]
+struct AssertionClaims<'a> {
+    aud: &'a str,
+    sub: &'a str,
+    iss: &'a str,
+    jti: String,
+    iat: u64,
+    exp: u64,
+}
+
+/// How long a client assertion is valid (the reference SDK: 600 s).
+pub const ASSERTION_LIFETIME: Duration = Duration::from_secs(600);
+
+/// A random 128-bit id as a UUID v4 string (the reference's `jti` format).
+pub fn random_jti() -> String {
+    let mut b = [0u8; 16];
+    rand::rng().fill_bytes(&mut b);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
+/// A signed client assertion: iss = sub = `client_id`, aud = `audience`.
+pub fn client_assertion(
+    key: &SigningKey,
+    header: &JwtHeader,
+    client_id: &str,
+    audience: &str,
+    now: Duration,
+) -> Result<SecretString, Error> {
+    let iat = now.as_secs();
+    let claims = AssertionClaims {
+        aud: audience,
+        sub: client_id,
+        iss: client_id,
+        jti: random_jti(),
+        iat,
+        exp: iat + ASSERTION_LIFETIME.as_secs(),
+    };
+    Ok(SecretString::new(sign_jwt(key, header, &claims)?))
+}
+
+impl ClientAuth {
+    /// `client_secret_basic` with RFC 6749 encoding.
+    pub fn basic(secret: impl Into<SecretString>) -> Self {
+        Self::SecretBasic {
+            secret: secret.into(),
+            encoding: BasicEncoding::Rfc6749,
+        }
+    }
+
+    /// The `token_endpoint_auth_method` name.
+    pub fn method_name(&self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::SecretBasic { .. } => "client_secret_basic",
+            Self::SecretPost { .. } => "client_secret_post",
+            Self::SecretJwt { .. } => "client_secret_jwt",
+            Self::PrivateKeyJwt { .. } => "private_key_jwt",
+        }
+    }
+
+    /// Adds the client's credentials to a request: `client_id` first (always,
+    /// also with Basic, as the reference does), then the method's fields; or
+    /// the `Authorization` header for Basic. `audience` is the assertion's
+    /// `aud` (normally the token endpoint).
+    pub fn apply(
+        &self,
+        client_id: &str,
+        audience: &str,
+        now: Duration,
+        form: &mut Form,
+        headers: &mut HeaderMap,
+    ) -> Result<(), Error> {
+        form.push("client_id", client_id);
+        match self {
+            Self::None => {}
+            Self::SecretBasic { secret, encoding } => {
+                let (id, secret) = match encoding {
+                    BasicEncoding::Rfc6749 => (
+                        encode_component(client_id),
+                        encode_component(secret.expose_secret()),
+                    ),
+                    BasicEncoding::Raw => (client_id.to_owned(), secret.expose_secret().to_owned()),
+                };
+                let token =
+                    base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"));
+                let mut value = HeaderValue::from_str(&format!("Basic {token}")).map_err(|_| {
+                    Error::Misconfigured("client credentials cannot form a Basic header".into())
+                })?;
+                value.set_sensitive(true);
+                headers.insert(header::AUTHORIZATION, value);
+            }
+            Self::SecretPost { secret } => {
+                form.push_secret("client_secret", secret);
+            }
+            Self::SecretJwt { key } => {
+                let header = JwtHeader {
+                    typ: Some("JWT".into()),
+                    ..JwtHeader::default()
+                };
+                let assertion = client_assertion(key, &header, client_id, audience, now)?;
+                form.push("client_assertion_type", JWT_BEARER_ASSERTION_TYPE);
+                form.push_secret("client_assertion", &assertion);
+            }
+            Self::PrivateKeyJwt { key, header } => {
+                let assertion = client_assertion(key, header, client_id, audience, now)?;
+                form.push("client_assertion_type", JWT_BEARER_ASSERTION_TYPE);
+                form.push_secret("client_assertion", &assertion);
+            }
+        }
+        Ok(())
+    }
+}
