@@ -7,7 +7,7 @@ use std::ops::Deref;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use arc_swap::{ArcSwapOption, Guard};
 use futures_util::FutureExt;
@@ -81,6 +81,10 @@ type SupplyFn<T> =
 struct Entry<T> {
     value: T,
     timing: Timing,
+    /// `timing.prefetch_at` on the monotonic clock, when the cache runs on
+    /// the system clock: the hit path then reads `Instant::now`, the
+    /// cheapest clock there is.
+    prefetch_deadline: Option<Instant>,
 }
 
 type Outcome<T> = Result<Arc<Entry<T>>, CacheError>;
@@ -207,7 +211,10 @@ impl<T: Send + Sync + 'static> CachedSupplier<T> {
         let guard = self.inner.current.load();
         let fresh = guard
             .as_ref()
-            .is_some_and(|entry| self.inner.clock.now() < entry.timing.prefetch_at);
+            .is_some_and(|entry| match entry.prefetch_deadline {
+                Some(deadline) => Instant::now() < deadline,
+                None => self.inner.clock.now() < entry.timing.prefetch_at,
+            });
         fresh.then(|| Cached(CachedInner::Guard(guard)))
     }
 
@@ -353,9 +360,15 @@ impl<T: Send + Sync + 'static> CachedSupplier<T> {
             let now = inner.clock.now();
             let outcome = match supplied {
                 Ok(Ok(refreshed)) => {
+                    let prefetch_deadline = inner.clock.is_system().then(|| {
+                        let until = refreshed.timing.prefetch_at.saturating_sub(now);
+                        let capped = until.min(Duration::from_secs(100 * 365 * 86_400));
+                        Instant::now() + capped
+                    });
                     let entry = Arc::new(Entry {
                         value: refreshed.value,
                         timing: refreshed.timing,
+                        prefetch_deadline,
                     });
                     inner.current.store(Some(entry.clone()));
                     *inner.failure.lock().expect("failure lock") = None;

@@ -497,3 +497,38 @@ fn futures_are_send() {
     let cache = Script::new(&clock).cache(CacheOptions::default());
     assert_send(&cache.get());
 }
+
+#[tokio::test]
+async fn on_the_system_clock_the_hit_path_follows_the_prefetch_time() {
+    use idaas_core::clock::{self, SystemClock};
+    for (prefetch_in_past, hit) in [(false, true), (true, false)] {
+        let calls = Arc::new(AtomicU32::new(0));
+        let counter = calls.clone();
+        let cache = CachedSupplier::new(CacheOptions::default(), clock::system(), move || {
+            let now = SystemClock.now();
+            let n = counter.fetch_add(1, Ordering::SeqCst);
+            async move {
+                let prefetch_at = if prefetch_in_past {
+                    now - S(1)
+                } else {
+                    now + S(3000)
+                };
+                Ok::<_, SupplierError>(Refreshed {
+                    value: n,
+                    timing: Timing {
+                        prefetch_at,
+                        stale_at: now + S(3500),
+                        expires_at: Some(now + S(3600)),
+                    },
+                })
+            }
+        });
+        assert!(cache.try_hit().is_none(), "empty");
+        assert_eq!(*cache.get().await.unwrap(), 0);
+        assert_eq!(
+            cache.try_hit().is_some(),
+            hit,
+            "prefetch in the past: {prefetch_in_past}"
+        );
+    }
+}

@@ -15,6 +15,12 @@ pub trait Clock: Send + Sync + Debug + 'static {
     fn now_secs(&self) -> u64 {
         self.now().as_secs()
     }
+
+    /// Whether this is the real system clock, so callers may measure short
+    /// spans with the cheaper monotonic `Instant` instead.
+    fn is_system(&self) -> bool {
+        false
+    }
 }
 
 /// The system's real-time clock.
@@ -26,6 +32,10 @@ impl Clock for SystemClock {
         SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap_or(Duration::ZERO)
+    }
+
+    fn is_system(&self) -> bool {
+        true
     }
 }
 

@@ -23,3 +23,10 @@
 
 pub use idaas_core::config;
 pub use idaas_core::{Error, OAuthError, SecretString, TransportError, clock, http, secret, token};
+
+/// The token cache: refresh-ahead, single-flight, stale-if-error.
+pub use idaas_cache as cache;
+/// OAuth 2.0 / OpenID Connect: client authentication, JOSE, grants.
+pub use idaas_oauth as oauth;
+/// Scope evaluation: `resource:action` scopes, wildcards, organization roles.
+pub use idaas_scope as scope;
