@@ -16,8 +16,11 @@ pub trait Clock: Send + Sync + Debug + 'static {
         self.now().as_secs()
     }
 
-    /// Whether this is the real system clock, so callers may measure short
-    /// spans with the cheaper monotonic `Instant` instead.
+    /// Whether this is the real system clock, so hot paths may read a cheaper
+    /// source of the same time instead (the token cache's hit check reads the
+    /// kernel's coarse real-time clock and allows for its resolution). Any
+    /// other clock (a test clock, a skew-corrected one) is read through
+    /// [`Clock::now`].
     fn is_system(&self) -> bool {
         false
     }

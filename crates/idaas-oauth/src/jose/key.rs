@@ -304,6 +304,44 @@ impl SigningKey {
         }
     }
 
+    /// The JWK type and public members (base64url), `None` for HMAC.
+    pub(crate) fn public_members(&self) -> Option<(&'static str, Vec<(&'static str, String)>)> {
+        use super::b64url;
+        match &self.material {
+            Material::Hmac(_) => None,
+            Material::Rsa(k) => {
+                let parts = ring::rsa::PublicKeyComponents::<Vec<u8>>::from(k.public());
+                Some((
+                    "RSA",
+                    vec![("n", b64url(&parts.n)), ("e", b64url(&parts.e))],
+                ))
+            }
+            Material::Ec(k, curve) => {
+                let point = k.public_key().as_ref();
+                let size = (point.len() - 1) / 2;
+                let crv = match curve {
+                    Curve::P256 => "P-256",
+                    Curve::P384 => "P-384",
+                };
+                Some((
+                    "EC",
+                    vec![
+                        ("crv", crv.to_owned()),
+                        ("x", b64url(&point[1..1 + size])),
+                        ("y", b64url(&point[1 + size..])),
+                    ],
+                ))
+            }
+            Material::Ed(k) => Some((
+                "OKP",
+                vec![
+                    ("crv", "Ed25519".to_owned()),
+                    ("x", b64url(k.public_key().as_ref())),
+                ],
+            )),
+        }
+    }
+
     /// Signs `message`, returning the JWS signature bytes.
     pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>, KeyError> {
         let fail = |e: ring::error::Unspecified| KeyError::Signing(e.to_string());
