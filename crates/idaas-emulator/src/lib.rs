@@ -1,4 +1,182 @@
-//! Local emulator of the IDaaS token endpoint and PAM developer API, for demos,
-//! tests and offline work. A test double with real checks, not an identity provider.
+//! A local emulator of the IDaaS token endpoint, for demos, tests and
+//! offline work. A test double with real checks — secrets compared, client
+//! assertions and federated tokens verified against registered keys — not an
+//! identity provider product.
+//!
+//! ```
+//! use idaas_emulator::{Client, Emulator};
+//!
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! let emulator = Emulator::builder()
+//!     .client(Client::new("app").with_secret("s3cret"))
+//!     .start()
+//!     .await
+//!     .unwrap();
+//! assert!(emulator.token_endpoint().starts_with("http://127.0.0.1:"));
+//! assert_eq!(emulator.token_requests("app"), 0);
+//! emulator.stop().await;
+//! # });
+//! ```
+//!
+//! Endpoints: `POST /oauth2/token` (client credentials and token exchange,
+//! every IDaaS client authentication method), `GET
+//! /.well-known/openid-configuration`, `GET /oauth2/jwks`. Access tokens are
+//! ES256 JWTs signed by the emulator's key. Requests are counted per client.
+//! PKCS7 documents are compared with registered ones, not parsed.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+
+mod registry;
+mod server;
+mod token_endpoint;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use idaas_core::clock::{self, SharedClock};
+use idaas_oauth::jose::{SigningKey, VerifyingKey};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+pub use registry::{Client, FederatedCredential};
+
+/// Why the emulator could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The port could not be bound.
+    #[error("cannot listen on 127.0.0.1:{port}: {reason}")]
+    Bind {
+        /// The port asked for (0: any).
+        port: u16,
+        /// The I/O error.
+        reason: String,
+    },
+}
+
+/// Configures an emulator.
+#[derive(Debug, Default)]
+#[must_use]
+pub struct EmulatorBuilder {
+    port: u16,
+    clients: Vec<Client>,
+    token_lifetime: Option<Duration>,
+    clock: Option<SharedClock>,
+}
+
+impl EmulatorBuilder {
+    /// Listen on this port of 127.0.0.1 (default: an ephemeral one).
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// Registers a client.
+    pub fn client(mut self, client: Client) -> Self {
+        self.clients.push(client);
+        self
+    }
+
+    /// Lifetime of issued tokens (default 3600 s).
+    pub fn token_lifetime(mut self, lifetime: Duration) -> Self {
+        self.token_lifetime = Some(lifetime);
+        self
+    }
+
+    /// The clock for `iat`/`exp` (default: the system clock).
+    pub fn clock(mut self, clock: SharedClock) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// Binds 127.0.0.1 and starts serving in the background.
+    pub async fn start(self) -> Result<Emulator, Error> {
+        let listener = TcpListener::bind(("127.0.0.1", self.port))
+            .await
+            .map_err(|e| Error::Bind {
+                port: self.port,
+                reason: e.to_string(),
+            })?;
+        let addr = server::local(&listener).map_err(|e| Error::Bind {
+            port: self.port,
+            reason: e.to_string(),
+        })?;
+        let base_url = format!("http://{addr}");
+        let key = SigningKey::generate_p256();
+        let state = Arc::new(server::State::new(
+            base_url.clone(),
+            key,
+            self.clock.unwrap_or_else(clock::system),
+            self.token_lifetime.unwrap_or(Duration::from_secs(3600)),
+            self.clients,
+        ));
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(server::serve(listener, state.clone(), stopped));
+        Ok(Emulator {
+            base_url,
+            state,
+            stop,
+            task: Some(task),
+        })
+    }
+}
+
+/// A running emulator. Stops when [`Emulator::stop`] is called or it is dropped.
+#[derive(Debug)]
+pub struct Emulator {
+    base_url: String,
+    state: Arc<server::State>,
+    stop: watch::Sender<bool>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}
+
+impl Emulator {
+    /// Configures an emulator.
+    pub fn builder() -> EmulatorBuilder {
+        EmulatorBuilder::default()
+    }
+
+    /// An emulator with no client, on an ephemeral port.
+    pub async fn start() -> Result<Self, Error> {
+        Self::builder().start().await
+    }
+
+    /// `http://127.0.0.1:<port>`: also the issuer of its tokens.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// `<base>/oauth2/token`.
+    pub fn token_endpoint(&self) -> String {
+        self.state.token_endpoint()
+    }
+
+    /// The key that verifies the tokens it issues.
+    pub fn verifying_key(&self) -> VerifyingKey {
+        self.state.verifying_key()
+    }
+
+    /// Registers (or replaces) a client while running.
+    pub fn register(&self, client: Client) {
+        self.state.register(client);
+    }
+
+    /// How many token requests named `client_id` so far.
+    pub fn token_requests(&self, client_id: &str) -> u64 {
+        self.state.token_requests(client_id)
+    }
+
+    /// Stops serving and waits for the server task.
+    pub async fn stop(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}

@@ -128,7 +128,7 @@ impl OAuthClient {
     /// Token exchange (RFC 8693); `issued_token_type` is in the credential.
     pub async fn token_exchange(&self, request: &TokenExchange) -> Result<TokenResponse, Error> {
         let mut grant = Form::new();
-        request.append_to(&mut grant);
+        request.append_fields(&mut grant);
         self.token("token-exchange", grant).await
     }
 

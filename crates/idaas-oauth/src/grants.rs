@@ -82,10 +82,10 @@ impl TokenExchange {
         }
     }
 
-    /// Fields in the reference SDK's order: grant_type, subject_token,
-    /// subject_token_type, requested_token_type, scope; then audience,
-    /// resource, actor_token, actor_token_type.
-    pub(crate) fn append_to(&self, form: &mut Form) {
+    /// Appends the grant's fields in the reference SDK's order: grant_type,
+    /// subject_token, subject_token_type, requested_token_type, scope; then
+    /// audience, resource, actor_token, actor_token_type.
+    pub fn append_fields(&self, form: &mut Form) {
         form.push("grant_type", TOKEN_EXCHANGE_GRANT);
         form.push_secret("subject_token", &self.subject_token);
         form.push("subject_token_type", self.subject_token_type.as_str());

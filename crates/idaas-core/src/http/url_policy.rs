@@ -18,8 +18,20 @@ pub fn is_loopback_host(host: &str) -> bool {
     host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
+/// Whether `host` is a cloud instance metadata service, which only speaks
+/// plain http on a link-local or provider-internal address: AWS
+/// `169.254.169.254` (and `fd00:ec2::254`), Alibaba Cloud `100.100.100.200`.
+pub fn is_metadata_host(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    matches!(
+        host,
+        "169.254.169.254" | "100.100.100.200" | "fd00:ec2::254"
+    )
+}
+
 /// Parses `url` and checks the transport may use it: `https`, or `http` to a
-/// loopback host. Anything else is refused before a connection is made.
+/// loopback host or a cloud metadata service. Anything else is refused
+/// before a connection is made.
 pub fn check_url(url: &str) -> Result<Url, TransportError> {
     let parsed = Url::parse(url).map_err(|e| TransportError::InvalidUrl {
         url: url.to_owned(),
@@ -38,7 +50,7 @@ pub fn check_url(url: &str) -> Result<Url, TransportError> {
     };
     match parsed.scheme() {
         "https" => Ok(parsed),
-        "http" if is_loopback_host(&host) => Ok(parsed),
+        "http" if is_loopback_host(&host) || is_metadata_host(&host) => Ok(parsed),
         "http" => Err(TransportError::InsecureScheme { host }),
         other => Err(TransportError::InvalidUrl {
             url: url.to_owned(),

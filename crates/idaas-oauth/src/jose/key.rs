@@ -201,6 +201,14 @@ impl SigningKey {
         }
     }
 
+    /// A new random EC P-256 key (ES256), e.g. for a test issuer.
+    pub fn generate_p256() -> Self {
+        let rng = SystemRandom::new();
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+            .expect("the system RNG works");
+        Self::from_pkcs8(pkcs8.as_ref()).expect("a freshly generated key parses")
+    }
+
     /// A PKCS#8 DER private key (RSA, EC P-256/P-384 or Ed25519).
     pub fn from_pkcs8(der: &[u8]) -> Result<Self, KeyError> {
         if let Ok(rsa) = RsaKeyPair::from_pkcs8(der) {

@@ -1,0 +1,44 @@
+//! The credential layer's error.
+
+use idaas_cache::CacheError;
+use idaas_core::config::ConfigError;
+
+/// Why a credential could not be obtained.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The configuration is invalid or names something unusable (an unset
+    /// env var, a key that does not parse).
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The token request failed (transport, OAuth error, bad response).
+    #[error(transparent)]
+    OAuth(#[from] idaas_oauth::Error),
+    /// A source of client evidence failed: the OIDC token file, a cloud
+    /// metadata service, a plugin. Names the source.
+    #[error("{source_name}: {reason}")]
+    Source {
+        /// What was read (a file path, a metadata URL, a plugin name).
+        source_name: String,
+        /// What went wrong and what to do.
+        reason: String,
+    },
+    /// The method or combination is not supported.
+    #[error("{0}")]
+    Unsupported(String),
+    /// The cached refresh failed; the cause is the supplier's error.
+    #[error("{0}")]
+    Refresh(#[from] CacheError),
+    /// A subject token or other argument is blank or invalid.
+    #[error("{0}")]
+    InvalidArgument(String),
+}
+
+impl Error {
+    pub(crate) fn source(name: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self::Source {
+            source_name: name.into(),
+            reason: reason.into(),
+        }
+    }
+}

@@ -1,0 +1,209 @@
+//! [`CredentialProviderFactory`]: from configuration to providers, one per
+//! scope, with the first token fetched at start so misconfiguration fails fast.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use idaas_cache::CacheOptions;
+use idaas_core::clock::{self, SharedClock};
+use idaas_core::config::{
+    AuthnMethod, ClientConfig, Environment, IdentityType, ProcessEnv, ScopeSpec,
+};
+use idaas_core::http::{HttpOptions, HyperClient, SharedHttpClient};
+use tokio::sync::Mutex;
+
+use crate::authn::Authenticator;
+use crate::error::Error;
+use crate::exchange::TokenExchangeProvider;
+use crate::machine::{IdaasCredentialProvider, Requester};
+use crate::plugin::PluginRegistry;
+use crate::provider::CredentialProvider;
+
+/// Builds and hands out the credential providers of one configuration.
+///
+/// A plain value, not a process-wide singleton: keep it where the
+/// application keeps its clients. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct CredentialProviderFactory {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    config: Arc<ClientConfig>,
+    http: SharedHttpClient,
+    env: Arc<dyn Environment>,
+    clock: SharedClock,
+    plugins: PluginRegistry,
+    cache_options: CacheOptions,
+    metadata_url: Option<String>,
+    providers: Mutex<HashMap<String, IdaasCredentialProvider>>,
+    exchanges: Mutex<HashMap<String, TokenExchangeProvider>>,
+}
+
+/// Everything a factory can be given besides the configuration.
+#[derive(Debug, Clone)]
+pub struct FactoryOptions {
+    /// The HTTP client (default: a `HyperClient` with the configured timeouts).
+    pub http: Option<SharedHttpClient>,
+    /// Where secrets' environment variables are read (default: the process).
+    pub env: Arc<dyn Environment>,
+    /// The clock (default: the system clock).
+    pub clock: SharedClock,
+    /// Registered `PLUGIN` providers.
+    pub plugins: PluginRegistry,
+    /// Cache settings (default: the reference's — STRICT, one caller refreshes, 5 s wait).
+    pub cache: CacheOptions,
+    /// Base URL of the cloud metadata service for `PKCS7` (default: the
+    /// real one of the configured environment); for tests.
+    pub metadata_url: Option<String>,
+}
+
+impl Default for FactoryOptions {
+    fn default() -> Self {
+        Self {
+            http: None,
+            env: Arc::new(ProcessEnv),
+            clock: clock::system(),
+            plugins: PluginRegistry::new(),
+            cache: CacheOptions::default(),
+            metadata_url: None,
+        }
+    }
+}
+
+impl CredentialProviderFactory {
+    /// Loads the configuration as the reference does (`CLOUD_IDAAS_CONFIG_PATH`,
+    /// else `~/.cloud_idaas/client-config.json`) and fetches the first token.
+    pub async fn init() -> Result<Self, Error> {
+        Self::from_config(ClientConfig::load(None)?, FactoryOptions::default()).await
+    }
+
+    /// [`CredentialProviderFactory::init`] with an explicit file.
+    pub async fn init_with(path: &Path) -> Result<Self, Error> {
+        Self::from_config(ClientConfig::load(Some(path))?, FactoryOptions::default()).await
+    }
+
+    /// From a configuration: checks the environment it names, builds the
+    /// default-scope provider and fetches its first token. Any failure is
+    /// returned and leaves nothing half-initialised.
+    pub async fn from_config(config: ClientConfig, options: FactoryOptions) -> Result<Self, Error> {
+        config.check_environment(options.env.as_ref())?;
+        if config.authn.identity_type == IdentityType::Human {
+            return Err(Error::Unsupported(
+                "identityType HUMAN (device-flow sign-in) is not supported yet; use CLIENT".into(),
+            ));
+        }
+        let http = match options.http {
+            Some(http) => http,
+            None => Arc::new(
+                HyperClient::new(HttpOptions::from(&config.http))
+                    .map_err(idaas_oauth::Error::from)?,
+            ),
+        };
+        let factory = Self {
+            inner: Arc::new(Inner {
+                config: Arc::new(config),
+                http,
+                env: options.env,
+                clock: options.clock,
+                plugins: options.plugins,
+                cache_options: options.cache,
+                metadata_url: options.metadata_url,
+                providers: Mutex::new(HashMap::new()),
+                exchanges: Mutex::new(HashMap::new()),
+            }),
+        };
+        factory.provider().await?;
+        Ok(factory)
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &ClientConfig {
+        &self.inner.config
+    }
+
+    /// The HTTP client providers use (for clients built on this factory, e.g. PAM).
+    pub fn http_client(&self) -> SharedHttpClient {
+        self.inner.http.clone()
+    }
+
+    /// The provider of the configured scope.
+    pub async fn provider(&self) -> Result<IdaasCredentialProvider, Error> {
+        let scope = self.inner.config.scope.clone();
+        self.provider_for(scope).await
+    }
+
+    /// The provider of `scope` (`audience|value …`), built and its first
+    /// token fetched on first use; shared afterwards. Keyed by the exact string.
+    pub async fn provider_for_scope(&self, scope: &str) -> Result<IdaasCredentialProvider, Error> {
+        let scope =
+            ScopeSpec::parse(scope).map_err(|e| Error::InvalidArgument(format!("scope: {e}")))?;
+        self.provider_for(scope).await
+    }
+
+    async fn provider_for(&self, scope: ScopeSpec) -> Result<IdaasCredentialProvider, Error> {
+        let mut providers = self.inner.providers.lock().await;
+        if let Some(provider) = providers.get(scope.as_str()) {
+            return Ok(provider.clone());
+        }
+        let provider =
+            IdaasCredentialProvider::new(self.requester(scope.clone())?, self.inner.cache_options);
+        provider.credential().await?;
+        providers.insert(scope.as_str().to_owned(), provider.clone());
+        Ok(provider)
+    }
+
+    /// The token-exchange provider of the configured scope.
+    pub async fn token_exchange_provider(&self) -> Result<TokenExchangeProvider, Error> {
+        let scope = self.inner.config.scope.clone();
+        self.exchange_for(scope).await
+    }
+
+    /// The token-exchange provider of `scope`.
+    pub async fn token_exchange_provider_for_scope(
+        &self,
+        scope: &str,
+    ) -> Result<TokenExchangeProvider, Error> {
+        let scope =
+            ScopeSpec::parse(scope).map_err(|e| Error::InvalidArgument(format!("scope: {e}")))?;
+        self.exchange_for(scope).await
+    }
+
+    async fn exchange_for(&self, scope: ScopeSpec) -> Result<TokenExchangeProvider, Error> {
+        if self.inner.config.authn.method() == AuthnMethod::Plugin {
+            return Err(Error::Unsupported(
+                "Unsupported authentication method: PLUGIN for token exchange".into(),
+            ));
+        }
+        let mut exchanges = self.inner.exchanges.lock().await;
+        if let Some(provider) = exchanges.get(scope.as_str()) {
+            return Ok(provider.clone());
+        }
+        let provider = TokenExchangeProvider::new(self.requester(scope.clone())?);
+        exchanges.insert(scope.as_str().to_owned(), provider.clone());
+        Ok(provider)
+    }
+
+    fn requester(&self, scope: ScopeSpec) -> Result<Requester, Error> {
+        let inner = &self.inner;
+        let auth = Authenticator::from_config(
+            &inner.config.authn.method,
+            &inner.config.idaas_instance_id,
+            &inner.env,
+            &inner.http,
+            &inner.clock,
+            &inner.plugins,
+            inner.metadata_url.as_deref(),
+        )?;
+        Ok(Requester {
+            config: inner.config.clone(),
+            scope,
+            auth,
+            http: inner.http.clone(),
+            env: inner.env.clone(),
+            clock: inner.clock.clone(),
+        })
+    }
+}

@@ -1,0 +1,207 @@
+//! The HTTP server: routing, shared state, counters.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use idaas_core::clock::SharedClock;
+use idaas_oauth::jose::{SigningKey, VerifyingKey, jwk_set, verifying_key};
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::registry::Client;
+
+/// A response the handlers build.
+pub(crate) struct Reply {
+    status: u16,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    pub(crate) fn json(status: u16, body: Value) -> Self {
+        Self {
+            status,
+            body: serde_json::to_vec(&body).unwrap_or_default(),
+        }
+    }
+}
+
+/// Everything the handlers share.
+pub(crate) struct State {
+    pub base_url: String,
+    pub signing_key: SigningKey,
+    verifying: VerifyingKey,
+    pub clock: SharedClock,
+    pub token_lifetime: Duration,
+    clients: Mutex<HashMap<String, Client>>,
+    counters: Mutex<HashMap<String, u64>>,
+}
+
+impl std::fmt::Debug for State {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("State")
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl State {
+    pub(crate) fn new(
+        base_url: String,
+        signing_key: SigningKey,
+        clock: SharedClock,
+        token_lifetime: Duration,
+        clients: Vec<Client>,
+    ) -> Self {
+        let verifying =
+            verifying_key(&signing_key).expect("the emulator signs with an asymmetric key");
+        Self {
+            base_url,
+            signing_key,
+            verifying,
+            clock,
+            token_lifetime,
+            clients: Mutex::new(clients.into_iter().map(|c| (c.id.clone(), c)).collect()),
+            counters: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub(crate) fn token_endpoint(&self) -> String {
+        format!("{}/oauth2/token", self.base_url)
+    }
+
+    pub(crate) fn verifying_key(&self) -> VerifyingKey {
+        self.verifying.clone()
+    }
+
+    pub(crate) fn client(&self, id: &str) -> Option<Client> {
+        self.clients.lock().expect("clients lock").get(id).cloned()
+    }
+
+    pub(crate) fn register(&self, client: Client) {
+        self.clients
+            .lock()
+            .expect("clients lock")
+            .insert(client.id.clone(), client);
+    }
+
+    pub(crate) fn count(&self, client_id: &str) {
+        *self
+            .counters
+            .lock()
+            .expect("counters lock")
+            .entry(client_id.to_owned())
+            .or_default() += 1;
+    }
+
+    pub(crate) fn token_requests(&self, client_id: &str) -> u64 {
+        self.counters
+            .lock()
+            .expect("counters lock")
+            .get(client_id)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    fn discovery(&self) -> Reply {
+        Reply::json(
+            200,
+            json!({
+                "issuer": self.base_url,
+                "token_endpoint": self.token_endpoint(),
+                "jwks_uri": format!("{}/oauth2/jwks", self.base_url),
+                "grant_types_supported": ["client_credentials", "urn:ietf:params:oauth:grant-type:token-exchange"],
+                "token_endpoint_auth_methods_supported": [
+                    "client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt"
+                ],
+                "id_token_signing_alg_values_supported": [self.signing_key.algorithm().as_str()],
+            }),
+        )
+    }
+
+    async fn route(self: Arc<Self>, request: Request<Incoming>) -> Reply {
+        let method = request.method().clone();
+        let path = request.uri().path().to_owned();
+        let authorization = request
+            .headers()
+            .get(http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let body = match Limited::new(request.into_body(), 64 * 1024).collect().await {
+            Ok(b) => b.to_bytes(),
+            Err(_) => {
+                return crate::token_endpoint::oauth_error(
+                    413,
+                    "invalid_request",
+                    "request body too large",
+                );
+            }
+        };
+        let body = String::from_utf8_lossy(&body);
+        match (method.as_str(), path.as_str()) {
+            ("POST", "/oauth2/token") => self.token(&body, authorization.as_deref()),
+            (
+                "GET",
+                "/.well-known/openid-configuration" | "/.well-known/oauth-authorization-server",
+            ) => self.discovery(),
+            ("GET", "/oauth2/jwks") => Reply::json(200, jwk_set([&self.signing_key])),
+            _ => Reply::json(
+                404,
+                json!({"error": "not_found", "error_description": format!("{method} {path}")}),
+            ),
+        }
+    }
+}
+
+/// Serves `state` on `listener` until `stop` turns true.
+pub(crate) async fn serve(
+    listener: TcpListener,
+    state: Arc<State>,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            _ = stop.changed() => return,
+        };
+        let Ok((stream, _)) = accepted else { continue };
+        let state = state.clone();
+        let mut stop = stop.clone();
+        tokio::spawn(async move {
+            let service = service_fn(move |request| {
+                let state = state.clone();
+                async move {
+                    let reply = state.route(request).await;
+                    let response = Response::builder()
+                        .status(reply.status)
+                        .header(http::header::CONTENT_TYPE, "application/json")
+                        .header(http::header::CACHE_CONTROL, "no-store")
+                        .body(Full::new(Bytes::from(reply.body)))
+                        .expect("a valid response");
+                    Ok::<_, Infallible>(response)
+                }
+            });
+            let connection = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+            tokio::pin!(connection);
+            tokio::select! {
+                _ = connection.as_mut() => {}
+                _ = stop.changed() => connection.as_mut().graceful_shutdown(),
+            }
+        });
+    }
+}
+
+/// The local address a listener is bound to.
+pub(crate) fn local(listener: &TcpListener) -> std::io::Result<SocketAddr> {
+    listener.local_addr()
+}
