@@ -27,11 +27,14 @@ fn fixture(name: &str) -> String {
     std::fs::read_to_string(path).unwrap()
 }
 
+/// Name-value pairs, in order.
+type Pairs = Vec<(String, String)>;
+
 /// Forwards to a real client and records each request's form and headers.
 #[derive(Debug)]
 struct Recording {
     inner: HyperClient,
-    seen: Mutex<Vec<(Vec<(String, String)>, Vec<(String, String)>)>>,
+    seen: Mutex<Vec<(Pairs, Pairs)>>,
 }
 
 impl Recording {
@@ -42,7 +45,7 @@ impl Recording {
         })
     }
 
-    fn last(&self) -> (Vec<(String, String)>, Vec<(String, String)>) {
+    fn last(&self) -> (Pairs, Pairs) {
         self.seen
             .lock()
             .unwrap()

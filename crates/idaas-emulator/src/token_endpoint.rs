@@ -35,13 +35,23 @@ impl Form {
     }
 }
 
-/// `Authorization: Basic` credentials, raw or RFC 6749 form-encoded.
-fn basic_credentials(header: Option<&str>) -> Option<(String, String)> {
+/// `Authorization: Basic` credentials, raw or RFC 6749 form-encoded. A raw
+/// id may itself contain `:`; the `client_id` form field (which the
+/// reference SDK always sends) then tells where the id ends.
+fn basic_credentials(
+    header: Option<&str>,
+    form_client_id: Option<&str>,
+) -> Option<(String, String)> {
     let encoded = header?.strip_prefix("Basic ")?;
     let decoded = base64::engine::general_purpose::STANDARD
         .decode(encoded.trim())
         .ok()?;
     let text = String::from_utf8(decoded).ok()?;
+    if let Some(id) = form_client_id
+        && let Some(secret) = text.strip_prefix(&format!("{id}:"))
+    {
+        return Some((id.to_owned(), secret.to_owned()));
+    }
     let (id, secret) = text.split_once(':')?;
     Some((id.to_owned(), secret.to_owned()))
 }
@@ -64,7 +74,7 @@ impl State {
     /// Handles `POST /oauth2/token`.
     pub(crate) fn token(&self, body: &str, authorization: Option<&str>) -> Reply {
         let form = Form(idaas_oauth::form::decode(body));
-        let basic = basic_credentials(authorization);
+        let basic = basic_credentials(authorization, form.get("client_id"));
         let client_id = form
             .get("client_id")
             .map(str::to_owned)

@@ -1,0 +1,330 @@
+//! The emulator's checks are real: every method is accepted with the right
+//! evidence and refused with the wrong one.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use idaas_core::SecretString;
+use idaas_core::clock::{Clock, SystemClock};
+use idaas_core::http::{Bytes, HttpClient, HttpOptions, HyperClient, SharedHttpClient};
+use idaas_emulator::{Client, Emulator, FederatedCredential};
+use idaas_oauth::jose::{
+    Algorithm, JwtHeader, SigningKey, Validation, VerifyingKey, sign_jwt, verify_jwt, verifying_key,
+};
+use idaas_oauth::{
+    BasicEncoding, ClientAuth, ClientCredentials, OAuthClient, OAuthErrorCode, form::Form,
+};
+use serde_json::json;
+
+fn http() -> SharedHttpClient {
+    Arc::new(HyperClient::new(HttpOptions::default()).unwrap())
+}
+
+fn key(file: &str) -> SigningKey {
+    let path = format!(
+        "{}/../idaas-oauth/tests/fixtures/{file}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    SigningKey::from_pem(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+async fn request(
+    emulator: &Emulator,
+    client_id: &str,
+    auth: ClientAuth,
+) -> Result<String, idaas_oauth::Error> {
+    OAuthClient::new(http(), client_id, emulator.token_endpoint(), auth)
+        .client_credentials(&ClientCredentials::scope("api|read"))
+        .await
+        .map(|t| t.credential.access_token.expose_secret().to_owned())
+}
+
+fn is_invalid_client(result: Result<String, idaas_oauth::Error>) -> bool {
+    matches!(result, Err(e) if e.oauth_code() == Some(&OAuthErrorCode::InvalidClient))
+}
+
+#[tokio::test]
+async fn secrets_are_checked_in_every_encoding() {
+    let emulator = Emulator::builder()
+        .client(Client::new("app:1").with_secret("s3cr:et/+ é"))
+        .start()
+        .await
+        .unwrap();
+    for encoding in [BasicEncoding::Raw, BasicEncoding::Rfc6749] {
+        let auth = ClientAuth::SecretBasic {
+            secret: "s3cr:et/+ é".into(),
+            encoding,
+        };
+        let token = request(&emulator, "app:1", auth).await.unwrap();
+        let claims = verify_jwt(
+            &token,
+            &[emulator.verifying_key()],
+            &Validation {
+                issuer: Some(emulator.base_url().into()),
+                audience: Some("api".into()),
+                ..Validation::default()
+            },
+            SystemClock.now(),
+        )
+        .unwrap();
+        assert_eq!(claims["client_id"], "app:1");
+    }
+    assert!(is_invalid_client(
+        request(&emulator, "app:1", ClientAuth::basic("wrong")).await
+    ));
+    assert!(is_invalid_client(
+        request(
+            &emulator,
+            "app:1",
+            ClientAuth::SecretPost {
+                secret: "wrong".into()
+            }
+        )
+        .await
+    ));
+    assert!(is_invalid_client(
+        request(&emulator, "nobody", ClientAuth::basic("x")).await
+    ));
+    assert!(is_invalid_client(
+        request(&emulator, "app:1", ClientAuth::None).await
+    ));
+    assert_eq!(emulator.token_requests("app:1"), 5);
+    assert_eq!(emulator.token_requests("nobody"), 1);
+}
+
+#[tokio::test]
+async fn client_assertions_must_be_signed_by_the_client_and_meant_for_this_endpoint() {
+    let client_key = key("p256-pkcs8.pem");
+    let emulator = Emulator::builder()
+        .client(
+            Client::new("app")
+                .with_public_key(verifying_key(&client_key).unwrap())
+                .with_secret("a-client-secret-of-32-bytes-long"),
+        )
+        .start()
+        .await
+        .unwrap();
+    let pk = |k: SigningKey| ClientAuth::PrivateKeyJwt {
+        key: Arc::new(k),
+        header: JwtHeader::default(),
+    };
+    assert!(
+        request(&emulator, "app", pk(key("p256-pkcs8.pem")))
+            .await
+            .is_ok()
+    );
+    assert!(
+        is_invalid_client(request(&emulator, "app", pk(SigningKey::generate_p256())).await),
+        "another key"
+    );
+    let hmac = |secret: &str| ClientAuth::SecretJwt {
+        key: Arc::new(SigningKey::hmac(secret.into(), Algorithm::HS256).unwrap()),
+    };
+    assert!(
+        request(&emulator, "app", hmac("a-client-secret-of-32-bytes-long"))
+            .await
+            .is_ok()
+    );
+    assert!(is_invalid_client(
+        request(&emulator, "app", hmac("another-secret-of-32-bytes-long!")).await
+    ));
+    // meant for another token endpoint
+    let elsewhere = OAuthClient::new(
+        http(),
+        "app",
+        emulator.token_endpoint(),
+        pk(key("p256-pkcs8.pem")),
+    )
+    .with_assertion_audience("https://elsewhere.example.com/token")
+    .client_credentials(&ClientCredentials::default())
+    .await;
+    assert!(matches!(elsewhere, Err(e) if e.to_string().contains("audience")));
+}
+
+fn federated(fields: &[(&str, &str)], grant_scope: &str) -> Form {
+    let mut form = Form::new();
+    for (k, v) in fields {
+        form.push(k, *v);
+    }
+    form.push("grant_type", "client_credentials")
+        .push("scope", grant_scope);
+    form
+}
+
+#[tokio::test]
+async fn federated_credentials_are_verified() {
+    let issuer = key("ed25519-pkcs8.pem");
+    let pca = key("p384-sec1.pem");
+    let emulator = Emulator::builder()
+        .client(
+            Client::new("app")
+                .with_federated(FederatedCredential::Oidc {
+                    name: "k8s".into(),
+                    issuer: "https://k8s".into(),
+                    keys: vec![verifying_key(&issuer).unwrap()],
+                    audience: "idaas".into(),
+                })
+                .with_federated(FederatedCredential::Pca {
+                    name: "pca".into(),
+                    certificate_pem: "CERT".into(),
+                    key: verifying_key(&pca).unwrap(),
+                })
+                .with_federated(FederatedCredential::Pkcs7 {
+                    name: "ecs".into(),
+                    documents: vec!["DOC".into()],
+                }),
+        )
+        .start()
+        .await
+        .unwrap();
+    let client = OAuthClient::new(http(), "app", emulator.token_endpoint(), ClientAuth::None);
+    let now = SystemClock.now_secs();
+    let id_token = |iss: &str, aud: &str, exp: u64| {
+        sign_jwt(
+            &issuer,
+            &JwtHeader::default(),
+            &json!({"iss": iss, "aud": aud, "sub": "pod", "exp": exp}),
+        )
+        .unwrap()
+    };
+    let oidc = |token: String| {
+        federated(
+            &[
+                ("application_federated_credential_name", "k8s"),
+                (
+                    "client_assertion_type",
+                    "urn:cloud:idaas:params:oauth:client-assertion-type:id-token-bearer",
+                ),
+                ("client_assertion", Box::leak(token.into_boxed_str())),
+            ],
+            "api|read",
+        )
+    };
+    assert!(
+        client
+            .token("cc", oidc(id_token("https://k8s", "idaas", now + 600)))
+            .await
+            .is_ok()
+    );
+    for bad in [
+        id_token("https://evil", "idaas", now + 600),
+        id_token("https://k8s", "other", now + 600),
+        id_token("https://k8s", "idaas", now - 600),
+    ] {
+        let err = client.token("cc", oidc(bad)).await.unwrap_err();
+        assert_eq!(
+            err.oauth_code(),
+            Some(&OAuthErrorCode::InvalidClient),
+            "{err}"
+        );
+    }
+    let assertion = idaas_oauth::client_assertion(
+        &pca,
+        &JwtHeader::default(),
+        "app",
+        &emulator.token_endpoint(),
+        SystemClock.now(),
+    )
+    .unwrap();
+    let pca_form = |cert: &'static str, assertion: &SecretString| {
+        let mut f = Form::new();
+        f.push("application_federated_credential_name", "pca")
+            .push(
+                "client_assertion_type",
+                "urn:cloud:idaas:params:oauth:client-assertion-type:x509-jwt-bearer",
+            )
+            .push_secret("client_assertion", assertion)
+            .push("client_x509", cert)
+            .push("client_x509_chain", "CHAIN")
+            .push("grant_type", "client_credentials");
+        f
+    };
+    assert!(
+        client
+            .token("cc", pca_form("CERT", &assertion))
+            .await
+            .is_ok()
+    );
+    assert!(
+        client
+            .token("cc", pca_form("OTHER", &assertion))
+            .await
+            .is_err()
+    );
+    let pkcs7 = |doc: &'static str| {
+        federated(
+            &[
+                ("application_federated_credential_name", "ecs"),
+                (
+                    "client_assertion_type",
+                    "urn:cloud:idaas:params:oauth:client-assertion-type:pkcs7-bearer",
+                ),
+                ("client_assertion", doc),
+            ],
+            "api|read",
+        )
+    };
+    assert!(client.token("cc", pkcs7("DOC")).await.is_ok());
+    assert!(client.token("cc", pkcs7("FORGED")).await.is_err());
+    let wrong_name = federated(
+        &[
+            ("application_federated_credential_name", "nope"),
+            (
+                "client_assertion_type",
+                "urn:cloud:idaas:params:oauth:client-assertion-type:pkcs7-bearer",
+            ),
+            ("client_assertion", "DOC"),
+        ],
+        "api|read",
+    );
+    assert!(client.token("cc", wrong_name).await.is_err());
+}
+
+#[tokio::test]
+async fn discovery_and_jwks_describe_the_issuer() {
+    let emulator = Emulator::builder()
+        .client(Client::new("app").with_secret("s"))
+        .token_lifetime(Duration::from_secs(120))
+        .start()
+        .await
+        .unwrap();
+    let get = |path: &str| {
+        let url = format!("{}{path}", emulator.base_url());
+        async move {
+            let request = http::Request::get(url).body(Bytes::new()).unwrap();
+            let response = http().execute(request).await.unwrap();
+            assert_eq!(response.status(), 200);
+            serde_json::from_slice::<serde_json::Value>(response.body()).unwrap()
+        }
+    };
+    let discovery = get("/.well-known/openid-configuration").await;
+    assert_eq!(discovery["issuer"], emulator.base_url());
+    assert_eq!(discovery["token_endpoint"], emulator.token_endpoint());
+    let jwks = get("/oauth2/jwks").await;
+    let key = VerifyingKey::from_jwk(&jwks["keys"][0]).unwrap();
+    let token = request(&emulator, "app", ClientAuth::basic("s"))
+        .await
+        .unwrap();
+    let claims = verify_jwt(&token, &[key], &Validation::default(), SystemClock.now()).unwrap();
+    assert_eq!(
+        claims["exp"].as_u64().unwrap() - claims["iat"].as_u64().unwrap(),
+        120
+    );
+    let response = OAuthClient::new(
+        http(),
+        "app",
+        emulator.token_endpoint(),
+        ClientAuth::basic("s"),
+    )
+    .token("x", {
+        let mut f = Form::new();
+        f.push("grant_type", "password");
+        f
+    })
+    .await
+    .unwrap_err();
+    assert_eq!(
+        response.oauth_code(),
+        Some(&OAuthErrorCode::UnsupportedGrantType)
+    );
+}
