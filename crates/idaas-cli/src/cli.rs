@@ -28,9 +28,56 @@ pub struct OutputArgs {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Walk through the SDK against an embedded emulator: no setup needed.
+    Quickstart,
+    /// The M2M access token from an IDaaS configuration file.
+    Token {
+        /// The configuration file (default: $CLOUD_IDAAS_CONFIG_PATH, then
+        /// ~/.cloud_idaas/client-config.json).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// `audience|scope` instead of the configured scope.
+        #[arg(long)]
+        scope: Option<String>,
+    },
+    /// Decode a JWT: header and claims, expiry in human time (no verification).
+    Decode {
+        /// The token.
+        token: String,
+    },
+    /// Local scope decisions.
+    #[command(subcommand)]
+    Scope(ScopeCommand),
+    /// Run the IDaaS emulator on 127.0.0.1 until interrupted.
+    Emulator {
+        /// The port (default: an ephemeral one, printed at start).
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// A client to register.
+        #[arg(long, default_value = "demo-client")]
+        client_id: String,
+        /// Its secret.
+        #[arg(long, default_value = "demo-secret")]
+        client_secret: String,
+    },
     /// Inspect IDaaS client configuration files.
     #[command(subcommand)]
     Config(ConfigCommand),
+}
+
+/// `idaas scope …`
+#[derive(Debug, Subcommand)]
+pub enum ScopeCommand {
+    /// Exit 0 if the scopes grant ACTION on RESOURCE, 1 if not.
+    Check {
+        /// A granted scope (repeat the flag for several).
+        #[arg(long = "scope", required = true)]
+        scopes: Vec<String>,
+        /// The action, e.g. `read`.
+        action: String,
+        /// The resource, e.g. `projects.tasks`.
+        resource: String,
+    },
 }
 
 /// `idaas config …`

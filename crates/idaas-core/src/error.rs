@@ -38,6 +38,13 @@ pub enum TransportError {
         /// Why it was rejected.
         reason: String,
     },
+    /// The HTTP client could not be built from its options (for example a
+    /// `User-Agent` that is not a valid header value).
+    #[error("invalid HTTP client options: {reason}")]
+    InvalidOptions {
+        /// What is wrong and how to fix it.
+        reason: String,
+    },
     /// Plain `http://` to a host that is not a loopback address.
     #[error(
         "refusing plain http to {host}: only https is allowed except for loopback addresses (use https://)"

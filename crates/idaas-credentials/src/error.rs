@@ -35,6 +35,32 @@ pub enum Error {
 }
 
 impl Error {
+    /// The authorization server's OAuth error behind this one, if any (also
+    /// through a failed cache refresh): the server refused the credentials.
+    pub fn oauth_error(&self) -> Option<&idaas_core::OAuthError> {
+        match self {
+            Self::OAuth(idaas_oauth::Error::OAuth(e)) => Some(e),
+            Self::Refresh(cache) => cache
+                .supplier_error()?
+                .downcast_ref::<Error>()?
+                .oauth_error(),
+            _ => None,
+        }
+    }
+
+    /// Whether this is a configuration or usage problem (fix the config or
+    /// the call, not the network).
+    pub fn is_config(&self) -> bool {
+        match self {
+            Self::Config(_) | Self::InvalidArgument(_) | Self::Unsupported(_) => true,
+            Self::Refresh(cache) => cache
+                .supplier_error()
+                .and_then(|e| e.downcast_ref::<Error>())
+                .is_some_and(Error::is_config),
+            _ => false,
+        }
+    }
+
     pub(crate) fn source(name: impl Into<String>, reason: impl Into<String>) -> Self {
         Self::Source {
             source_name: name.into(),

@@ -24,6 +24,13 @@
 pub use idaas_core::config;
 pub use idaas_core::{Error, OAuthError, SecretString, TransportError, clock, http, secret, token};
 
+/// IDaaS M2M credential providers, their factory and token exchange.
+pub use idaas_credentials as credentials;
+pub use idaas_credentials::{
+    CredentialProvider, CredentialProviderFactory, FactoryOptions, SharedCredentialProvider,
+    StaticCredentialProvider, TokenExchangeProvider,
+};
+
 /// The token cache: refresh-ahead, single-flight, stale-if-error.
 pub use idaas_cache as cache;
 /// OAuth 2.0 / OpenID Connect: client authentication, JOSE, grants.

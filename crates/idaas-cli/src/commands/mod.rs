@@ -1,13 +1,55 @@
 //! One module per command.
 
 mod config;
+mod decode;
+mod emulator;
+mod quickstart;
+mod scope;
+mod token;
 
 use crate::cli::{Cli, Command};
 use crate::exit::{Code, Failure};
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<Code, Failure> {
+    let json = cli.output.json;
     match cli.command {
-        Command::Config(command) => config::run(command, cli.output.json),
+        Command::Config(command) => config::run(command, json),
+        Command::Scope(command) => scope::run(command, json),
+        Command::Decode { token } => decode::run(&token, json),
+        Command::Token { config, scope } => {
+            runtime(json)?.block_on(token::run(config, scope, json))
+        }
+        Command::Emulator {
+            port,
+            client_id,
+            client_secret,
+        } => runtime(json)?.block_on(emulator::run(port, client_id, client_secret, json)),
+        Command::Quickstart => runtime(json)?.block_on(quickstart::run(json)),
     }
+}
+
+fn runtime(json: bool) -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            Failure::new(
+                Code::Network,
+                format!("cannot start the async runtime: {e}"),
+                json,
+            )
+        })
+}
+
+/// Maps an SDK error to the documented exit codes.
+pub(crate) fn credential_failure(error: &idaas::credentials::Error, json: bool) -> Failure {
+    let code = if error.is_config() {
+        Code::Usage
+    } else if error.oauth_error().is_some() {
+        Code::Auth
+    } else {
+        Code::Network
+    };
+    Failure::new(code, error.to_string(), json)
 }

@@ -1,12 +1,21 @@
 //! The default [`HttpClient`]: hyper 1 with rustls (ring), pooled keep-alive
 //! connections, connect and read timeouts, a body cap, https enforcement.
+//!
+//! Timeouts: the connect timeout bounds each new connection (TCP connect and
+//! TLS handshake together) inside the connector. The read timeout bounds the
+//! rest of the exchange (sending the request, the response head and the whole
+//! body) and starts when the request has a connection: at once for a pooled
+//! one, when the handshake finishes for a new one. The connector reports
+//! those moments through a task-local [`ConnectWatch`], so a slow connect is
+//! always a [`TransportError::ConnectTimeout`] and a slow server always a
+//! [`TransportError::ReadTimeout`] (the reference SDK confuses the two).
 
 use std::fmt;
 use std::future::Future;
-use std::pin::Pin;
-use std::sync::Arc;
+use std::pin::{Pin, pin};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -15,23 +24,41 @@ use hyper::Uri;
 use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+use tokio::time::Instant;
 use tracing::Instrument;
 
-use super::{HttpClient, HttpOptions, HttpRequest, HttpResponse, check_url, header};
+use super::url_policy::check_request_uri;
+use super::{HeaderValue, HttpClient, HttpOptions, HttpRequest, HttpResponse, header};
 use crate::error::TransportError;
 
 type Connector = TimeoutConnector<HttpsConnector<HttpConnector>>;
 
-/// The default HTTP client. Cheap to clone: clones share the connection pool.
+/// How long an unused pooled connection is kept open.
+const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// The most unused connections kept per host.
+const POOL_MAX_IDLE_PER_HOST: usize = 16;
+
+/// The default HTTP client. Cheap to clone: clones share the connection pool
+/// and the options.
+///
+/// ```
+/// use idaas_core::http::{HttpOptions, HyperClient};
+///
+/// let client = HyperClient::new(HttpOptions::default())?;
+/// assert_eq!(client.options().max_body_bytes, 1024 * 1024);
+/// # Ok::<(), idaas_core::TransportError>(())
+/// ```
 #[derive(Clone)]
 pub struct HyperClient {
     client: Client<Connector, Full<Bytes>>,
     options: Arc<HttpOptions>,
+    user_agent: HeaderValue,
 }
 
 impl fmt::Debug for HyperClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // HttpOptions holds no secret; the pool and TLS state are left out.
         f.debug_struct("HyperClient")
             .field("options", &self.options)
             .finish_non_exhaustive()
@@ -40,7 +67,19 @@ impl fmt::Debug for HyperClient {
 
 impl HyperClient {
     /// A client with the given options.
+    ///
+    /// Fails if `options.user_agent` is not a valid header value. With
+    /// `unsafe_ignore_ssl_cert` set, logs a warning: certificates are then
+    /// not verified at all.
     pub fn new(options: HttpOptions) -> Result<Self, TransportError> {
+        let user_agent = HeaderValue::from_str(&options.user_agent).map_err(|_| {
+            TransportError::InvalidOptions {
+                reason: format!(
+                    "the User-Agent {:?} is not a valid header value; use visible ASCII characters",
+                    options.user_agent
+                ),
+            }
+        })?;
         let tls = tls_config(options.unsafe_ignore_ssl_cert)?;
         let mut http = HttpConnector::new();
         http.enforce_http(false);
@@ -56,13 +95,21 @@ impl HyperClient {
             timeout: options.connect_timeout,
         };
         let client = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(Duration::from_secs(60))
-            .pool_max_idle_per_host(16)
+            .pool_timer(TokioTimer::new())
+            .pool_idle_timeout(POOL_IDLE_TIMEOUT)
+            .pool_max_idle_per_host(POOL_MAX_IDLE_PER_HOST)
             .build(connector);
         Ok(Self {
             client,
             options: Arc::new(options),
+            user_agent,
         })
+    }
+
+    /// A client with the default [`HttpOptions`]: 5 s connect timeout, 10 s
+    /// read timeout, 1 MiB body cap, certificates verified.
+    pub fn default_client() -> Result<Self, TransportError> {
+        Self::new(HttpOptions::default())
     }
 
     /// The options in force.
@@ -70,65 +117,108 @@ impl HyperClient {
         &self.options
     }
 
+    /// Sends `request` (already checked) within the connect and read timeouts.
     async fn send(&self, request: HttpRequest, host: &str) -> Result<HttpResponse, TransportError> {
         let (mut parts, body) = request.into_parts();
         if !parts.headers.contains_key(header::USER_AGENT) {
-            let value = header::HeaderValue::from_str(&self.options.user_agent).map_err(|_| {
-                TransportError::InvalidUrl {
-                    url: parts.uri.to_string(),
-                    reason: "the configured User-Agent is not a valid header value".into(),
-                }
-            })?;
-            parts.headers.insert(header::USER_AGENT, value);
+            parts
+                .headers
+                .insert(header::USER_AGENT, self.user_agent.clone());
         }
         let request = http::Request::from_parts(parts, Full::new(body));
-        let limit = self.options.max_body_bytes;
-        let exchange = async {
-            let response = self
-                .client
-                .request(request)
-                .await
-                .map_err(|e| classify(&e, host))?;
-            let (parts, body) = response.into_parts();
-            let declared = parts
-                .headers
-                .get(header::CONTENT_LENGTH)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.parse::<u64>().ok());
-            if declared.is_some_and(|len| len > limit as u64) {
-                return Err(TransportError::BodyTooLarge {
+        let watch = Arc::new(ConnectWatch::default());
+        let mut exchange = pin!(CONNECT_WATCH.scope(watch.clone(), self.exchange(request, host)));
+        let started = Instant::now();
+        let (connect_timeout, read_timeout) =
+            (self.options.connect_timeout, self.options.read_timeout);
+        loop {
+            let deadline = read_deadline(started, watch.get(), connect_timeout, read_timeout);
+            if let Ok(result) = tokio::time::timeout_at(deadline, exchange.as_mut()).await {
+                return result;
+            }
+            // A connect started or finished meanwhile moves the deadline on.
+            if read_deadline(started, watch.get(), connect_timeout, read_timeout) <= Instant::now()
+            {
+                return Err(TransportError::ReadTimeout {
                     host: host.to_owned(),
-                    limit,
+                    after: read_timeout,
                 });
             }
-            let body = Limited::new(body, limit)
-                .collect()
-                .await
-                .map_err(|e| {
-                    if e.downcast_ref::<LengthLimitError>().is_some() {
-                        TransportError::BodyTooLarge {
-                            host: host.to_owned(),
-                            limit,
-                        }
-                    } else {
-                        TransportError::Protocol {
-                            host: host.to_owned(),
-                            reason: format!("reading the response body: {e}"),
-                        }
-                    }
-                })?
-                .to_bytes();
-            Ok(http::Response::from_parts(parts, body))
+        }
+    }
+
+    /// The exchange itself: connect or reuse, send, read the capped body.
+    async fn exchange(
+        &self,
+        request: http::Request<Full<Bytes>>,
+        host: &str,
+    ) -> Result<HttpResponse, TransportError> {
+        let response = self
+            .client
+            .request(request)
+            .await
+            .map_err(|e| self.classify(&e, host))?;
+        let limit = self.options.max_body_bytes;
+        let too_large = || TransportError::BodyTooLarge {
+            host: host.to_owned(),
+            limit,
         };
-        // The connector enforces the connect timeout itself; the read timeout
-        // bounds the rest of the exchange.
-        let budget = self.options.connect_timeout + self.options.read_timeout;
-        match tokio::time::timeout(budget, exchange).await {
-            Ok(result) => result,
-            Err(_) => Err(TransportError::ReadTimeout {
-                host: host.to_owned(),
-                after: self.options.read_timeout,
-            }),
+        let (parts, body) = response.into_parts();
+        let declared = parts
+            .headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        if declared.is_some_and(|len| len > limit as u64) {
+            return Err(too_large());
+        }
+        let body = Limited::new(body, limit)
+            .collect()
+            .await
+            .map_err(|e| {
+                if e.downcast_ref::<LengthLimitError>().is_some() {
+                    too_large()
+                } else {
+                    TransportError::Protocol {
+                        host: host.to_owned(),
+                        reason: format!("reading the response body: {}", chain_text(&*e)),
+                    }
+                }
+            })?
+            .to_bytes();
+        Ok(http::Response::from_parts(parts, body))
+    }
+
+    /// Maps a hyper client error to what happened, by walking its causes.
+    fn classify(&self, error: &hyper_util::client::legacy::Error, host: &str) -> TransportError {
+        let host = host.to_owned();
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
+        while let Some(e) = cause {
+            if let Some(t) = e.downcast_ref::<ConnectTimedOut>() {
+                return TransportError::ConnectTimeout { host, after: t.0 };
+            }
+            if let Some(tls) = e.downcast_ref::<rustls::Error>() {
+                return TransportError::Tls {
+                    host,
+                    reason: tls.to_string(),
+                };
+            }
+            if let Some(io) = e.downcast_ref::<std::io::Error>()
+                && io.kind() == std::io::ErrorKind::TimedOut
+                && error.is_connect()
+            {
+                return TransportError::ConnectTimeout {
+                    host,
+                    after: self.options.connect_timeout,
+                };
+            }
+            cause = next_cause(e);
+        }
+        let reason = chain_text(error);
+        if error.is_connect() {
+            TransportError::Connect { host, reason }
+        } else {
+            TransportError::Protocol { host, reason }
         }
     }
 }
@@ -136,8 +226,9 @@ impl HyperClient {
 #[async_trait]
 impl HttpClient for HyperClient {
     async fn execute(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
-        let url = check_url(&request.uri().to_string())?;
+        let url = check_request_uri(request.uri())?;
         let host = url.host_str().unwrap_or_default().to_owned();
+        // The path only: the query string may carry secrets.
         let span = tracing::info_span!(
             "http",
             method = %request.method(),
@@ -150,7 +241,10 @@ impl HttpClient for HyperClient {
             let started = Instant::now();
             let result = self.send(request, &host).await;
             let span = tracing::Span::current();
-            span.record("duration_ms", started.elapsed().as_millis() as u64);
+            span.record(
+                "duration_ms",
+                u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            );
             match &result {
                 Ok(response) => {
                     span.record("status", response.status().as_u16());
@@ -165,52 +259,18 @@ impl HttpClient for HyperClient {
     }
 }
 
-/// Maps a hyper client error to what happened, by walking its sources.
-fn classify(error: &hyper_util::client::legacy::Error, host: &str) -> TransportError {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
-    while let Some(e) = source {
-        if let Some(t) = e.downcast_ref::<ConnectTimedOut>() {
-            return TransportError::ConnectTimeout {
-                host: host.to_owned(),
-                after: t.0,
-            };
-        }
-        if let Some(tls) = e.downcast_ref::<rustls::Error>() {
-            return TransportError::Tls {
-                host: host.to_owned(),
-                reason: tls.to_string(),
-            };
-        }
-        if let Some(io) = e.downcast_ref::<std::io::Error>() {
-            if let Some(tls) = io
-                .get_ref()
-                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-            {
-                return TransportError::Tls {
-                    host: host.to_owned(),
-                    reason: tls.to_string(),
-                };
-            }
-            if io.kind() == std::io::ErrorKind::TimedOut && error.is_connect() {
-                return TransportError::ConnectTimeout {
-                    host: host.to_owned(),
-                    after: Duration::ZERO,
-                };
-            }
-        }
-        source = e.source();
-    }
-    let reason = chain_text(error);
-    if error.is_connect() {
-        TransportError::Connect {
-            host: host.to_owned(),
-            reason,
-        }
-    } else {
-        TransportError::Protocol {
-            host: host.to_owned(),
-            reason,
-        }
+/// The error `error` wraps. `io::Error::source` skips the error an
+/// `io::Error` wraps (hyper-rustls wraps rustls errors in two of them), so
+/// that one is taken from `get_ref`.
+fn next_cause<'a>(
+    error: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a (dyn std::error::Error + 'static)> {
+    match error
+        .downcast_ref::<std::io::Error>()
+        .and_then(std::io::Error::get_ref)
+    {
+        Some(inner) => Some(inner),
+        None => error.source(),
     }
 }
 
@@ -230,9 +290,8 @@ fn tls_config(unsafe_ignore_ssl_cert: bool) -> Result<rustls::ClientConfig, Tran
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
-        .map_err(|e| TransportError::Tls {
-            host: String::new(),
-            reason: e.to_string(),
+        .map_err(|e| TransportError::InvalidOptions {
+            reason: format!("no usable TLS protocol version: {e}"),
         })?;
     let config = if unsafe_ignore_ssl_cert {
         tracing::warn!(
@@ -269,6 +328,58 @@ fn root_store() -> rustls::RootCertStore {
     store
 }
 
+tokio::task_local! {
+    /// The connect progress of the request being sent on this task.
+    static CONNECT_WATCH: Arc<ConnectWatch>;
+}
+
+/// Where the connect of one request stands, as reported by the connector.
+///
+/// The legacy client starts a connect from inside the request future (so the
+/// task-local is in scope) unless a pooled connection is ready at once. If
+/// the pool wins a race against a connect already started, that connect may
+/// still report later; the read deadline then moves on by at most the
+/// connect timeout.
+#[derive(Debug, Default)]
+struct ConnectWatch(Mutex<ConnectPhase>);
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum ConnectPhase {
+    /// No connect started: the request went out on a pooled connection.
+    #[default]
+    Idle,
+    /// A connect started at this instant and has not finished.
+    Connecting(Instant),
+    /// A connect (TCP and TLS) finished at this instant.
+    Connected(Instant),
+}
+
+impl ConnectWatch {
+    fn get(&self) -> ConnectPhase {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn set(&self, phase: ConnectPhase) {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = phase;
+    }
+}
+
+/// When the read timeout of a request started at `started` expires, given
+/// where its connect stands. While connecting, the deadline lies past the
+/// connect timeout, so a slow connect always ends as a connect timeout.
+fn read_deadline(
+    started: Instant,
+    phase: ConnectPhase,
+    connect_timeout: Duration,
+    read_timeout: Duration,
+) -> Instant {
+    match phase {
+        ConnectPhase::Idle => started + read_timeout,
+        ConnectPhase::Connecting(since) => since + connect_timeout + read_timeout,
+        ConnectPhase::Connected(at) => at + read_timeout,
+    }
+}
+
 /// The marker error of a connect (TCP + TLS) that ran out of time.
 #[derive(Debug)]
 struct ConnectTimedOut(Duration);
@@ -281,7 +392,8 @@ impl fmt::Display for ConnectTimedOut {
 
 impl std::error::Error for ConnectTimedOut {}
 
-/// Bounds the whole connect (TCP and TLS handshake) by a timeout.
+/// Bounds the whole connect (TCP and TLS handshake) by a timeout and reports
+/// its progress to the request's [`ConnectWatch`].
 #[derive(Clone)]
 struct TimeoutConnector<C> {
     inner: C,
@@ -306,10 +418,22 @@ where
 
     fn call(&mut self, uri: Uri) -> Self::Future {
         let timeout = self.timeout;
+        let watch = CONNECT_WATCH.try_with(Arc::clone).ok();
+        if let Some(watch) = &watch {
+            watch.set(ConnectPhase::Connecting(Instant::now()));
+        }
         let connecting = self.inner.call(uri);
         Box::pin(async move {
             match tokio::time::timeout(timeout, connecting).await {
-                Ok(result) => result.map_err(Into::into),
+                Ok(Ok(connection)) => {
+                    if let Some(watch) = watch {
+                        watch.set(ConnectPhase::Connected(Instant::now()));
+                    }
+                    Ok(connection)
+                }
+                // A failed connect fails the request itself (the phase stays
+                // `Connecting`, whose deadline lies beyond the error).
+                Ok(Err(error)) => Err(error.into()),
                 Err(_) => Err(Box::new(ConnectTimedOut(timeout)) as BoxError),
             }
         })
@@ -372,5 +496,62 @@ mod danger {
         fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
             self.0.signature_verification_algorithms.supported_schemes()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_read_deadline_starts_when_the_connection_is_ready() {
+        let t0 = Instant::now();
+        let (connect, read) = (Duration::from_secs(5), Duration::from_secs(10));
+        let ms = Duration::from_millis;
+        // pooled connection: from the start
+        assert_eq!(
+            read_deadline(t0, ConnectPhase::Idle, connect, read),
+            t0 + read
+        );
+        // connecting: beyond the connect timeout, so that one fires first
+        assert_eq!(
+            read_deadline(t0, ConnectPhase::Connecting(t0 + ms(3)), connect, read),
+            t0 + ms(3) + connect + read
+        );
+        // connected: from the end of the handshake
+        assert_eq!(
+            read_deadline(t0, ConnectPhase::Connected(t0 + ms(700)), connect, read),
+            t0 + ms(700) + read
+        );
+    }
+
+    #[test]
+    fn an_invalid_user_agent_is_an_options_error() {
+        let err = HyperClient::new(HttpOptions {
+            user_agent: "bad\nagent".into(),
+            ..HttpOptions::default()
+        })
+        .unwrap_err();
+        assert!(
+            matches!(err, TransportError::InvalidOptions { .. }),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("User-Agent"), "{err}");
+    }
+
+    #[test]
+    fn both_tls_modes_build() {
+        for unsafe_ignore_ssl_cert in [false, true] {
+            let client = HyperClient::new(HttpOptions {
+                unsafe_ignore_ssl_cert,
+                ..HttpOptions::default()
+            })
+            .unwrap();
+            assert_eq!(
+                client.options().unsafe_ignore_ssl_cert,
+                unsafe_ignore_ssl_cert
+            );
+        }
+        assert!(HyperClient::default_client().is_ok());
     }
 }

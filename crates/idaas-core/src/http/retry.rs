@@ -1,15 +1,31 @@
 //! Opt-in retries: exponential backoff with full jitter, `Retry-After`
 //! honoured, only for failures a retry can fix.
 
-use std::time::{Duration, SystemTime};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use rand::Rng;
 
 use super::{HttpClient, HttpRequest, HttpResponse, StatusCode, header};
+use crate::clock::{Clock, SystemClock};
 use crate::error::TransportError;
 
 /// When and how often to retry a request.
+///
+/// ```
+/// use std::time::Duration;
+/// use idaas_core::http::{HttpOptions, HyperClient, RetryPolicy, RetryingClient};
+///
+/// let policy = RetryPolicy {
+///     max_attempts: 4,
+///     base_delay: Duration::from_millis(100),
+///     ..RetryPolicy::default()
+/// };
+/// let client = RetryingClient::new(HyperClient::new(HttpOptions::default())?, policy);
+/// assert_eq!(client.policy().max_attempts, 4);
+/// # Ok::<(), idaas_core::TransportError>(())
+/// ```
 ///
 /// Retried: connection failures (refused, connect timeout, a connection that
 /// broke before a response) and the statuses 429, 502, 503 and 504. Never
@@ -36,22 +52,31 @@ impl Default for RetryPolicy {
     }
 }
 
-/// Whether a response status is worth retrying.
-pub fn is_retryable_status(status: StatusCode) -> bool {
-    matches!(status.as_u16(), 429 | 502 | 503 | 504)
-}
-
-/// Parses `Retry-After`: delta-seconds or an HTTP-date, relative to `now`.
-pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
-    let value = value.trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let at = httpdate::parse_http_date(value).ok()?;
-    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
-}
-
 impl RetryPolicy {
+    /// Whether a response status is worth retrying: 429, 502, 503, 504.
+    pub fn is_retryable_status(status: StatusCode) -> bool {
+        matches!(status.as_u16(), 429 | 502 | 503 | 504)
+    }
+
+    /// Parses a `Retry-After` value (RFC 9110 §10.2.3): delta-seconds, or an
+    /// HTTP-date taken relative to `now` (a date in the past means at once).
+    /// `None` if it is neither.
+    pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+        let value = value.trim();
+        if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+            // An absurdly long number still means "a long time".
+            return Some(Duration::from_secs(value.parse().unwrap_or(u64::MAX)));
+        }
+        let at = httpdate::parse_http_date(value).ok()?;
+        Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+    }
+
+    /// The `Retry-After` of `response`, if it has a valid one.
+    pub fn retry_after(response: &HttpResponse, now: SystemTime) -> Option<Duration> {
+        let value = response.headers().get(header::RETRY_AFTER)?.to_str().ok()?;
+        Self::parse_retry_after(value, now)
+    }
+
     /// No retries: one attempt.
     pub fn none() -> Self {
         Self {
@@ -68,41 +93,78 @@ impl RetryPolicy {
     ) -> bool {
         attempt < self.max_attempts
             && match outcome {
-                Ok(response) => is_retryable_status(response.status()),
+                Ok(response) => Self::is_retryable_status(response.status()),
                 Err(error) => error.is_retryable(),
             }
     }
 
+    /// The backoff ceiling after attempt number `attempt` (1-based):
+    /// `base_delay × 2^(attempt-1)`, never more than `max_delay`.
+    pub fn backoff_ceiling(&self, attempt: u32) -> Duration {
+        let exp = attempt.saturating_sub(1).min(31);
+        self.base_delay
+            .saturating_mul(1u32 << exp)
+            .min(self.max_delay)
+    }
+
     /// The wait after attempt number `attempt` (1-based): the server's
-    /// `Retry-After` if it sent one, else full jitter over
-    /// `base_delay × 2^(attempt-1)`; never more than `max_delay`.
+    /// `Retry-After` if it sent one, else a uniform draw from
+    /// `0..=backoff_ceiling(attempt)` (full jitter); never more than
+    /// `max_delay`.
     pub fn delay(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
-        if let Some(wait) = retry_after {
-            return wait.min(self.max_delay);
+        self.delay_with_jitter(attempt, retry_after, rand::rng().random::<f64>())
+    }
+
+    /// [`RetryPolicy::delay`] with the random draw given: `unit` in `0.0..=1.0`
+    /// picks the point between zero and the ceiling.
+    fn delay_with_jitter(
+        &self,
+        attempt: u32,
+        retry_after: Option<Duration>,
+        unit: f64,
+    ) -> Duration {
+        match retry_after {
+            Some(wait) => wait.min(self.max_delay),
+            None => self.backoff_ceiling(attempt).mul_f64(unit.clamp(0.0, 1.0)),
         }
-        let exp = attempt.saturating_sub(1).min(20);
-        let ceiling = self.base_delay.saturating_mul(1 << exp).min(self.max_delay);
-        let nanos = u64::try_from(ceiling.as_nanos()).unwrap_or(u64::MAX);
-        Duration::from_nanos(rand::rng().random_range(0..=nanos))
     }
 }
 
-/// An [`HttpClient`] that retries through a [`RetryPolicy`].
+/// An [`HttpClient`] that retries through a [`RetryPolicy`]: each attempt
+/// re-sends the same request (its body is [`bytes::Bytes`], so cloning is
+/// cheap), and the response or error of the last attempt is returned.
 #[derive(Debug, Clone)]
 pub struct RetryingClient<C> {
     inner: C,
     policy: RetryPolicy,
+    clock: Arc<dyn Clock>,
 }
 
 impl<C: HttpClient> RetryingClient<C> {
     /// Wraps `inner`.
     pub fn new(inner: C, policy: RetryPolicy) -> Self {
-        Self { inner, policy }
+        Self {
+            inner,
+            policy,
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// Reads the time for `Retry-After` dates from `clock` instead of the
+    /// system clock.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// The policy.
     pub fn policy(&self) -> &RetryPolicy {
         &self.policy
+    }
+
+    /// The wrapped client.
+    pub fn inner(&self) -> &C {
+        &self.inner
     }
 }
 
@@ -124,18 +186,18 @@ impl<C: HttpClient> HttpClient for RetryingClient<C> {
             if !self.policy.should_retry(attempt, &outcome) {
                 return outcome;
             }
-            let retry_after = outcome.as_ref().ok().and_then(|r| {
-                r.headers()
-                    .get(header::RETRY_AFTER)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| parse_retry_after(v, SystemTime::now()))
-            });
+            let now = UNIX_EPOCH + self.clock.now();
+            let retry_after = outcome
+                .as_ref()
+                .ok()
+                .and_then(|response| RetryPolicy::retry_after(response, now));
             let wait = self.policy.delay(attempt, retry_after);
             tracing::debug!(
+                host = request.uri().host().unwrap_or_default(),
                 attempt,
-                wait_ms = wait.as_millis() as u64,
-                "retrying request to {}",
-                request.uri().host().unwrap_or("")
+                status = outcome.as_ref().ok().map(|r| r.status().as_u16()),
+                wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+                "retrying request"
             );
             tokio::time::sleep(wait).await;
             attempt += 1;
@@ -183,13 +245,24 @@ mod tests {
             base_delay: Duration::from_millis(100),
             max_delay: Duration::from_millis(1000),
         };
+        let ms = Duration::from_millis;
+        assert_eq!(p.backoff_ceiling(1), ms(100));
+        assert_eq!(p.backoff_ceiling(2), ms(200));
+        assert_eq!(p.backoff_ceiling(3), ms(400));
+        assert_eq!(p.backoff_ceiling(5), ms(1000), "capped");
+        assert_eq!(p.backoff_ceiling(u32::MAX), ms(1000), "no overflow");
+        // full jitter: anywhere from zero to the ceiling
+        assert_eq!(p.delay_with_jitter(3, None, 0.0), Duration::ZERO);
+        assert_eq!(p.delay_with_jitter(3, None, 0.5), ms(200));
+        assert_eq!(p.delay_with_jitter(3, None, 1.0), ms(400));
+        assert_eq!(p.delay_with_jitter(3, None, 7.0), ms(400), "clamped");
         for _ in 0..200 {
-            assert!(p.delay(1, None) <= Duration::from_millis(100));
-            assert!(p.delay(3, None) <= Duration::from_millis(400));
-            assert!(p.delay(30, None) <= Duration::from_millis(1000));
+            assert!(p.delay(1, None) <= ms(100));
+            assert!(p.delay(3, None) <= ms(400));
+            assert!(p.delay(30, None) <= ms(1000));
         }
-        // full jitter: some draws land well below the ceiling
-        assert!((0..200).any(|_| p.delay(4, None) < Duration::from_millis(400)));
+        // the random draws are spread, not pinned to the ceiling
+        assert!((0..200).any(|_| p.delay(4, None) < ms(400)));
         assert_eq!(
             p.delay(1, Some(Duration::from_secs(1))),
             Duration::from_secs(1)
@@ -204,20 +277,75 @@ mod tests {
     fn retry_after_forms() {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_777);
         assert_eq!(
-            parse_retry_after("120", now),
+            RetryPolicy::parse_retry_after("120", now),
             Some(Duration::from_secs(120))
         );
-        assert_eq!(parse_retry_after(" 0 ", now), Some(Duration::ZERO));
+        assert_eq!(
+            RetryPolicy::parse_retry_after(" 0 ", now),
+            Some(Duration::ZERO)
+        );
         // Sun, 06 Nov 1994 08:49:37 GMT is 784111777
         assert_eq!(
-            parse_retry_after("Sun, 06 Nov 1994 08:50:07 GMT", now),
+            RetryPolicy::parse_retry_after("Sun, 06 Nov 1994 08:50:07 GMT", now),
             Some(Duration::from_secs(30))
         );
         assert_eq!(
-            parse_retry_after("Sun, 06 Nov 1994 08:00:00 GMT", now),
+            RetryPolicy::parse_retry_after("Sun, 06 Nov 1994 08:00:00 GMT", now),
             Some(Duration::ZERO)
         );
-        assert_eq!(parse_retry_after("soon", now), None);
-        assert_eq!(parse_retry_after("-5", now), None);
+        assert_eq!(
+            RetryPolicy::parse_retry_after("99999999999999999999999", now),
+            Some(Duration::from_secs(u64::MAX))
+        );
+        assert_eq!(RetryPolicy::parse_retry_after("soon", now), None);
+        assert_eq!(RetryPolicy::parse_retry_after("", now), None);
+        assert_eq!(RetryPolicy::parse_retry_after("1.5", now), None);
+        let mut response = HttpResponse::new(Default::default());
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, "7".parse().unwrap());
+        assert_eq!(
+            RetryPolicy::retry_after(&response, now),
+            Some(Duration::from_secs(7))
+        );
+        assert_eq!(
+            RetryPolicy::retry_after(&HttpResponse::new(Default::default()), now),
+            None
+        );
+        assert_eq!(RetryPolicy::parse_retry_after("-5", now), None);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn retry_after_never_panics(value in "\\PC{0,40}") {
+            let _ = RetryPolicy::parse_retry_after(&value, SystemTime::now());
+        }
+
+        #[test]
+        fn delta_seconds_round_trip(secs in 0u64..=u64::from(u32::MAX), pad in " {0,2}") {
+            let value = format!("{pad}{secs}{pad}");
+            proptest::prop_assert_eq!(
+                RetryPolicy::parse_retry_after(&value, SystemTime::now()),
+                Some(Duration::from_secs(secs))
+            );
+        }
+
+        #[test]
+        fn http_dates_are_relative_to_now(now_secs in 0u64..4_000_000_000, ahead in 0u64..100_000) {
+            let now = UNIX_EPOCH + Duration::from_secs(now_secs);
+            let date = httpdate::fmt_http_date(now + Duration::from_secs(ahead));
+            proptest::prop_assert_eq!(
+                RetryPolicy::parse_retry_after(&date, now),
+                Some(Duration::from_secs(ahead))
+            );
+        }
+
+        #[test]
+        fn delays_stay_within_the_ceiling(attempt in 1u32..64, unit in 0.0f64..=1.0) {
+            let p = RetryPolicy::default();
+            let wait = p.delay_with_jitter(attempt, None, unit);
+            proptest::prop_assert!(wait <= p.backoff_ceiling(attempt));
+            proptest::prop_assert!(wait <= p.max_delay);
+        }
     }
 }

@@ -203,10 +203,20 @@ impl SigningKey {
 
     /// A new random EC P-256 key (ES256), e.g. for a test issuer.
     pub fn generate_p256() -> Self {
+        let pem = Self::generate_p256_pem();
+        Self::from_pem(pem.expose_secret()).expect("a freshly generated key parses")
+    }
+
+    /// A new random EC P-256 private key as PKCS#8 PEM text (for a demo
+    /// client's configuration).
+    pub fn generate_p256_pem() -> SecretString {
         let rng = SystemRandom::new();
         let pkcs8 = EcdsaKeyPair::generate_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
             .expect("the system RNG works");
-        Self::from_pkcs8(pkcs8.as_ref()).expect("a freshly generated key parses")
+        SecretString::new(pem::encode(&pem::Pem::new(
+            "PRIVATE KEY",
+            pkcs8.as_ref().to_vec(),
+        )))
     }
 
     /// A PKCS#8 DER private key (RSA, EC P-256/P-384 or Ed25519).
