@@ -102,6 +102,16 @@ impl CredentialProviderFactory {
                     .map_err(idaas_oauth::Error::from)?,
             ),
         };
+        if options.plugins.get(crate::ALIBABA_PLUGIN_NAME).is_err() {
+            options.plugins.register(
+                crate::ALIBABA_PLUGIN_NAME,
+                Arc::new(crate::AlibabaCloudPlugin::new(
+                    http.clone(),
+                    options.env.clone(),
+                    options.clock.clone(),
+                )),
+            );
+        }
         let factory = Self {
             inner: Arc::new(Inner {
                 config: Arc::new(config),

@@ -37,5 +37,8 @@ pub use error::Error;
 pub use exchange::TokenExchangeProvider;
 pub use factory::{CredentialProviderFactory, FactoryOptions};
 pub use machine::{DEFAULT_LIFETIME, IdaasCredentialProvider};
-pub use plugin::{CredentialPlugin, PluginRegistry};
+pub use plugin::{
+    ALIBABA_PLUGIN_NAME, AccessKey, AlibabaCloudPlugin, CredentialPlugin, EIAM_VERSION,
+    GENERATE_OAUTH_TOKEN, PluginRegistry, acs_encode, acs3_authorization,
+};
 pub use provider::{CredentialProvider, SharedCredentialProvider, StaticCredentialProvider};

@@ -757,3 +757,79 @@ fn futures_are_send() {
     ));
     assert_send(&CredentialProviderFactory::init());
 }
+
+#[tokio::test]
+async fn plugin_alibaba_cloud_openapi_signs_requests_the_emulator_verifies() {
+    let emulator = Emulator::builder()
+        .client(Client::new("app_plugin"))
+        .access_key("LTAI-test", "ak-secret")
+        .start()
+        .await
+        .unwrap();
+    let config = base(&emulator, "app_plugin")
+        .open_api_endpoint(emulator.base_url())
+        .plugin(ALIBABA_PLUGIN_NAME)
+        .build()
+        .unwrap();
+    let env = MapEnv::new()
+        .with("ALIBABA_CLOUD_ACCESS_KEY_ID", "LTAI-test")
+        .with("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ak-secret");
+    let factory =
+        CredentialProviderFactory::from_config(config.clone(), options(Recording::new(), env))
+            .await
+            .unwrap();
+    let claims = token_of(&factory, &emulator).await;
+    // the scope values, deduplicated and in a stable (sorted) order
+    assert_eq!(
+        claims["scope"],
+        "api.example.com|read:file api.example.com|write:file"
+    );
+    assert_eq!(emulator.token_requests("app_plugin"), 1);
+    let err = factory.token_exchange_provider().await.unwrap_err();
+    assert!(
+        err.to_string().contains("PLUGIN for token exchange"),
+        "{err}"
+    );
+
+    let wrong = MapEnv::new()
+        .with("ALIBABA_CLOUD_ACCESS_KEY_ID", "LTAI-test")
+        .with("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "not-the-secret");
+    let err =
+        CredentialProviderFactory::from_config(config.clone(), options(Recording::new(), wrong))
+            .await
+            .unwrap_err();
+    assert!(err.to_string().contains("SignatureDoesNotMatch"), "{err}");
+    let err = CredentialProviderFactory::from_config(
+        config.clone(),
+        options(Recording::new(), MapEnv::new()),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("ALIBABA_CLOUD_ACCESS_KEY_ID"),
+        "{err}"
+    );
+    let unknown_app = base(&emulator, "no_such_app")
+        .open_api_endpoint(emulator.base_url())
+        .plugin(ALIBABA_PLUGIN_NAME)
+        .build()
+        .unwrap();
+    let env = MapEnv::new()
+        .with("ALIBABA_CLOUD_ACCESS_KEY_ID", "LTAI-test")
+        .with("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ak-secret");
+    let err = CredentialProviderFactory::from_config(unknown_app, options(Recording::new(), env))
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("EntityNotExists.Application"),
+        "{err}"
+    );
+    let unregistered = base(&emulator, "app_plugin")
+        .plugin("myPlugin")
+        .build()
+        .unwrap();
+    let err = CredentialProviderFactory::from_config(unregistered, FactoryOptions::default())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("no plugin \"myPlugin\""), "{err}");
+}

@@ -19,13 +19,16 @@
 //! ```
 //!
 //! Endpoints: `POST /oauth2/token` (client credentials and token exchange,
-//! every IDaaS client authentication method), `GET
+//! every IDaaS client authentication method), `POST /` with `x-acs-action:
+//! GenerateOauthToken` (the Alibaba Cloud OpenAPI of the `PLUGIN` method,
+//! ACS3-HMAC-SHA256 verified with registered AccessKeys), `GET
 //! /.well-known/openid-configuration`, `GET /oauth2/jwks`. Access tokens are
 //! ES256 JWTs signed by the emulator's key. Requests are counted per client.
 //! PKCS7 documents are compared with registered ones, not parsed.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod openapi;
 mod registry;
 mod server;
 mod token_endpoint;
@@ -62,6 +65,7 @@ pub struct EmulatorBuilder {
     clients: Vec<Client>,
     token_lifetime: Option<Duration>,
     clock: Option<SharedClock>,
+    access_keys: std::collections::HashMap<String, idaas_core::SecretString>,
 }
 
 impl EmulatorBuilder {
@@ -74,6 +78,17 @@ impl EmulatorBuilder {
     /// Registers a client.
     pub fn client(mut self, client: Client) -> Self {
         self.clients.push(client);
+        self
+    }
+
+    /// Registers an Alibaba Cloud AccessKey for the OpenAPI
+    /// `GenerateOauthToken` action (the `PLUGIN` method).
+    pub fn access_key(
+        mut self,
+        id: impl Into<String>,
+        secret: impl Into<idaas_core::SecretString>,
+    ) -> Self {
+        self.access_keys.insert(id.into(), secret.into());
         self
     }
 
@@ -109,6 +124,7 @@ impl EmulatorBuilder {
             self.clock.unwrap_or_else(clock::system),
             self.token_lifetime.unwrap_or(Duration::from_secs(3600)),
             self.clients,
+            self.access_keys,
         ));
         let (stop, stopped) = watch::channel(false);
         let task = tokio::spawn(server::serve(listener, state.clone(), stopped));

@@ -13,6 +13,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
+use idaas_core::SecretString;
 use idaas_core::clock::SharedClock;
 use idaas_oauth::jose::{SigningKey, VerifyingKey, jwk_set, verifying_key};
 use serde_json::{Value, json};
@@ -44,6 +45,7 @@ pub(crate) struct State {
     pub clock: SharedClock,
     pub token_lifetime: Duration,
     clients: Mutex<HashMap<String, Client>>,
+    access_keys: HashMap<String, SecretString>,
     counters: Mutex<HashMap<String, u64>>,
 }
 
@@ -62,6 +64,7 @@ impl State {
         clock: SharedClock,
         token_lifetime: Duration,
         clients: Vec<Client>,
+        access_keys: HashMap<String, SecretString>,
     ) -> Self {
         let verifying =
             verifying_key(&signing_key).expect("the emulator signs with an asymmetric key");
@@ -72,6 +75,7 @@ impl State {
             clock,
             token_lifetime,
             clients: Mutex::new(clients.into_iter().map(|c| (c.id.clone(), c)).collect()),
+            access_keys,
             counters: Mutex::new(HashMap::new()),
         }
     }
@@ -86,6 +90,10 @@ impl State {
 
     pub(crate) fn client(&self, id: &str) -> Option<Client> {
         self.clients.lock().expect("clients lock").get(id).cloned()
+    }
+
+    pub(crate) fn access_key_secret(&self, id: &str) -> Option<SecretString> {
+        self.access_keys.get(id).cloned()
     }
 
     pub(crate) fn register(&self, client: Client) {
@@ -132,8 +140,9 @@ impl State {
     async fn route(self: Arc<Self>, request: Request<Incoming>) -> Reply {
         let method = request.method().clone();
         let path = request.uri().path().to_owned();
-        let authorization = request
-            .headers()
+        let headers = request.headers().clone();
+        let query = request.uri().query().unwrap_or("").to_owned();
+        let authorization = headers
             .get(http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
@@ -147,6 +156,9 @@ impl State {
                 );
             }
         };
+        if method == http::Method::POST && path == "/" && headers.contains_key("x-acs-action") {
+            return self.open_api(&query, &headers, &body);
+        }
         let body = String::from_utf8_lossy(&body);
         match (method.as_str(), path.as_str()) {
             ("POST", "/oauth2/token") => self.token(&body, authorization.as_deref()),

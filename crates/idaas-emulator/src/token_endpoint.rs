@@ -248,21 +248,20 @@ impl State {
         self.issue(client, form.get("scope"), Some(requested))
     }
 
-    fn issue(&self, client: &Client, scope: Option<&str>, issued_type: Option<&str>) -> Reply {
-        let scope = scope.unwrap_or("");
-        let audience = scope
-            .split_whitespace()
-            .next()
-            .and_then(|item| item.split_once('|'))
-            .map(|(aud, _)| aud.to_owned())
-            .unwrap_or_else(|| self.base_url.clone());
+    /// Signs an access token; returns it with its `expires_at`.
+    pub(crate) fn sign_access_token(
+        &self,
+        client_id: &str,
+        audience: &str,
+        scope: &str,
+    ) -> Result<(String, u64), String> {
         let now = self.clock.now().as_secs();
         let lifetime = self.token_lifetime.as_secs();
         let claims = json!({
             "iss": self.base_url,
-            "sub": client.id,
+            "sub": client_id,
             "aud": audience,
-            "client_id": client.id,
+            "client_id": client_id,
             "scope": scope,
             "iat": now,
             "exp": now + lifetime,
@@ -273,15 +272,27 @@ impl State {
             kid: self.verifying_key().kid().map(str::to_owned),
             ..JwtHeader::default()
         };
-        let token = match sign_jwt(&self.signing_key, &header, &claims) {
+        let token = sign_jwt(&self.signing_key, &header, &claims).map_err(|e| e.to_string())?;
+        Ok((token, now + lifetime))
+    }
+
+    fn issue(&self, client: &Client, scope: Option<&str>, issued_type: Option<&str>) -> Reply {
+        let scope = scope.unwrap_or("");
+        let audience = scope
+            .split_whitespace()
+            .next()
+            .and_then(|item| item.split_once('|'))
+            .map(|(aud, _)| aud.to_owned())
+            .unwrap_or_else(|| self.base_url.clone());
+        let (token, expires_at) = match self.sign_access_token(&client.id, &audience, scope) {
             Ok(t) => t,
-            Err(e) => return oauth_error(500, "server_error", e.to_string()),
+            Err(e) => return oauth_error(500, "server_error", e),
         };
         let mut body = json!({
             "access_token": token,
             "token_type": "Bearer",
-            "expires_in": lifetime,
-            "expires_at": now + lifetime,
+            "expires_in": self.token_lifetime.as_secs(),
+            "expires_at": expires_at,
             "scope": scope,
         });
         if let Some(t) = issued_type {

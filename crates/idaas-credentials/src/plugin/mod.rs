@@ -1,4 +1,12 @@
-//! `PLUGIN`: custom credential providers registered by name.
+//! `PLUGIN`: custom credential providers registered by name, and the
+//! Alibaba Cloud OpenAPI plugin.
+
+mod alibaba;
+
+pub use alibaba::{
+    ALIBABA_PLUGIN_NAME, AccessKey, AlibabaCloudPlugin, EIAM_VERSION, GENERATE_OAUTH_TOKEN,
+    acs_encode, acs3_authorization,
+};
 
 use std::collections::HashMap;
 use std::fmt::Debug;
