@@ -1,7 +1,8 @@
 //! Project automation, run as `cargo xtask <task>` (see `.cargo/config.toml`).
 //!
 //! - `test`  — every test of the workspace, with the peers the integration
-//!   tests need installed first (the oidc-provider node project in `interop/`).
+//!   tests need installed first (the oidc-provider node project in `interop/`),
+//!   then the facade's examples that need no person.
 //! - `lint`  — rustfmt, clippy (`-D warnings`, all targets), rustdoc
 //!   (`-D warnings`) and cargo-deny's license/bans/sources checks (offline).
 //! - `ci`    — lint, then test, then the fuzz smoke run.
@@ -26,6 +27,10 @@ tasks:
   bench [NAME|all]      criterion benchmarks: scope, cache, oauth (default: all)
   fuzz --smoke|--long [TARGET]
                         every fuzz target for 30 s (smoke) or an hour (long)";
+
+/// The runnable examples of the facade that need no person (each starts
+/// the embedded emulator itself).
+const EXAMPLES: &[&str] = &["m2m_token", "token_exchange", "scopes"];
 
 /// The benchmarks: (name, crate, bench target).
 const BENCHES: &[(&str, &str, &str)] = &[
@@ -127,7 +132,11 @@ fn test() -> Result {
         "--tests",
         "--examples",
     ]))?;
-    run(cargo().args(["test", "--workspace", "--doc"]))
+    run(cargo().args(["test", "--workspace", "--doc"]))?;
+    for example in EXAMPLES {
+        run(cargo().args(["run", "--quiet", "-p", "idaas", "--example", example]))?;
+    }
+    Ok(())
 }
 
 fn lint() -> Result {

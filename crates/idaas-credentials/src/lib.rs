@@ -19,11 +19,13 @@
 //! - [`TokenExchangeProvider`] — RFC 8693 with the reference's parameters;
 //! - [`CredentialProviderFactory`] — configuration to providers, one per scope;
 //! - [`evidence`] — the OIDC token file and the cloud metadata services;
-//! - [`CredentialPlugin`] and [`PluginRegistry`] — `PLUGIN` providers.
+//! - [`CredentialPlugin`] and [`PluginRegistry`] — `PLUGIN` providers;
+//! - [`blocking`] — the same for synchronous callers.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod authn;
+pub mod blocking;
 mod error;
 pub mod evidence;
 mod exchange;

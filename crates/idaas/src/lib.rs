@@ -31,6 +31,19 @@ pub use idaas_credentials::{
     StaticCredentialProvider, TokenExchangeProvider,
 };
 
+/// The same providers for synchronous code (an internal runtime; a clear
+/// error when called inside an async runtime).
+pub use idaas_credentials::blocking;
+
+/// The names most programs need: `use idaas::prelude::*;`.
+pub mod prelude {
+    pub use crate::config::{ClientConfig, SecretSource};
+    pub use crate::scope::ScopeSet;
+    pub use crate::{
+        CredentialProvider, CredentialProviderFactory, FactoryOptions, StaticCredentialProvider,
+    };
+}
+
 /// The token cache: refresh-ahead, single-flight, stale-if-error.
 pub use idaas_cache as cache;
 /// OAuth 2.0 / OpenID Connect: client authentication, JOSE, grants.
