@@ -40,6 +40,24 @@ pub enum Command {
         #[arg(long)]
         scope: Option<String>,
     },
+    /// Exchange a subject token for a token of the configured (or given) scope (RFC 8693).
+    Exchange {
+        /// The configuration file.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// The token to exchange.
+        #[arg(long)]
+        subject_token: String,
+        /// Its type.
+        #[arg(long, default_value = "urn:ietf:params:oauth:token-type:access_token")]
+        subject_token_type: String,
+        /// The type of token wanted.
+        #[arg(long)]
+        requested_token_type: Option<String>,
+        /// `audience|scope` instead of the configured scope.
+        #[arg(long)]
+        scope: Option<String>,
+    },
     /// Decode a JWT: header and claims, expiry in human time (no verification).
     Decode {
         /// The token.

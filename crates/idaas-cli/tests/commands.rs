@@ -163,6 +163,53 @@ async fn token_from_a_config_file_and_auth_errors_exit_4() {
     assert_eq!(v["token_type"], "Bearer");
     assert_eq!(v["scope"], "api.example.com|read");
     assert_eq!(v["access_token"].as_str().unwrap().split('.').count(), 3);
+    let subject = v["access_token"].as_str().unwrap().to_owned();
+    let exchanged = tokio::task::spawn_blocking({
+        let path = path.clone();
+        move || {
+            idaas(
+                &[
+                    "--json",
+                    "exchange",
+                    "--config",
+                    &path,
+                    "--subject-token",
+                    &subject,
+                    "--scope",
+                    "pam.example.com|.all",
+                ],
+                &[("CLI_SECRET", "cli-secret")],
+            )
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        exchanged.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&exchanged.stderr)
+    );
+    assert_eq!(
+        json(&exchanged)["issued_token_type"],
+        "urn:ietf:params:oauth:token-type:access_token"
+    );
+    let bad_subject = tokio::task::spawn_blocking({
+        let path = path.clone();
+        move || {
+            idaas(
+                &["exchange", "--config", &path, "--subject-token", "forged"],
+                &[("CLI_SECRET", "cli-secret")],
+            )
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        bad_subject.status.code(),
+        Some(4),
+        "invalid_grant is an auth error"
+    );
     let denied = tokio::task::spawn_blocking({
         let path = path.clone();
         move || idaas(&["token", "--config", &path], &[("CLI_SECRET", "wrong")])

@@ -20,6 +20,22 @@ pub fn run(cli: Cli) -> Result<Code, Failure> {
         Command::Token { config, scope } => {
             runtime(json)?.block_on(token::run(config, scope, json))
         }
+        Command::Exchange {
+            config,
+            subject_token,
+            subject_token_type,
+            requested_token_type,
+            scope,
+        } => runtime(json)?.block_on(token::exchange(
+            config,
+            token::ExchangeArgs {
+                subject_token,
+                subject_token_type,
+                requested_token_type,
+                scope,
+            },
+            json,
+        )),
         Command::Emulator {
             port,
             client_id,
