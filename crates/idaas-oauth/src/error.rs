@@ -38,6 +38,9 @@ pub enum Error {
     /// A key could not sign, or is unusable.
     #[error(transparent)]
     Key(#[from] KeyError),
+    /// A user flow did not finish in time (sign-in, device approval).
+    #[error("{0}")]
+    Timeout(String),
     /// The client is not set up for this operation.
     #[error("{0}")]
     Misconfigured(String),

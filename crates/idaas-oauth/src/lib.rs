@@ -27,17 +27,23 @@
 //! - [`jose`] — keys parsed once, compact JWS signing on `ring`;
 //! - [`OAuthClient`] — client credentials, refresh, token exchange,
 //!   jwt-bearer, introspection, revocation;
-//! - [`form`] — ordered, byte-exact form bodies.
+//! - [`form`] — ordered, byte-exact form bodies;
+//! - [`authorize`] — authorization URLs with PKCE S256, `state`, `nonce`;
+//! - [`loopback`] — the RFC 8252 redirect listener on 127.0.0.1;
+//! - [`store`] — tokens on disk per issuer and client, 0600, atomic.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod authorize;
 mod client;
 mod client_auth;
 mod error;
 pub mod form;
 mod grants;
 pub mod jose;
+pub mod loopback;
 mod response;
+pub mod store;
 
 pub use client::{Introspection, OAuthClient};
 pub use client_auth::{
