@@ -28,6 +28,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod device;
 mod openapi;
 mod registry;
 mod server;
@@ -181,6 +182,28 @@ impl Emulator {
     /// Registers (or replaces) a client while running.
     pub fn register(&self, client: Client) {
         self.state.register(client);
+    }
+
+    /// `<base>/oauth2/device_authorization`.
+    pub fn device_authorization_endpoint(&self) -> String {
+        format!("{}/oauth2/device_authorization", self.base_url)
+    }
+
+    /// The person approves the device code shown as `user_code`; false if unknown.
+    pub fn approve_device(&self, user_code: &str) -> bool {
+        self.state
+            .decide_device(user_code, device::Decision::Approved)
+    }
+
+    /// The person denies `user_code`; false if unknown.
+    pub fn deny_device(&self, user_code: &str) -> bool {
+        self.state
+            .decide_device(user_code, device::Decision::Denied)
+    }
+
+    /// The next poll for `user_code` is answered `slow_down`; false if unknown.
+    pub fn slow_down_device(&self, user_code: &str) -> bool {
+        self.state.slow_down_device(user_code)
     }
 
     /// How many token requests named `client_id` so far.

@@ -46,6 +46,7 @@ pub(crate) struct State {
     pub token_lifetime: Duration,
     clients: Mutex<HashMap<String, Client>>,
     access_keys: HashMap<String, SecretString>,
+    pub(crate) devices: crate::device::DeviceGrants,
     counters: Mutex<HashMap<String, u64>>,
 }
 
@@ -76,6 +77,7 @@ impl State {
             token_lifetime,
             clients: Mutex::new(clients.into_iter().map(|c| (c.id.clone(), c)).collect()),
             access_keys,
+            devices: Default::default(),
             counters: Mutex::new(HashMap::new()),
         }
     }
@@ -127,6 +129,7 @@ impl State {
             json!({
                 "issuer": self.base_url,
                 "token_endpoint": self.token_endpoint(),
+                "device_authorization_endpoint": format!("{}/oauth2/device_authorization", self.base_url),
                 "jwks_uri": format!("{}/oauth2/jwks", self.base_url),
                 "grant_types_supported": ["client_credentials", "urn:ietf:params:oauth:grant-type:token-exchange"],
                 "token_endpoint_auth_methods_supported": [
@@ -162,6 +165,9 @@ impl State {
         let body = String::from_utf8_lossy(&body);
         match (method.as_str(), path.as_str()) {
             ("POST", "/oauth2/token") => self.token(&body, authorization.as_deref()),
+            ("POST", "/oauth2/device_authorization") => {
+                self.device(&body, authorization.as_deref())
+            }
             (
                 "GET",
                 "/.well-known/openid-configuration" | "/.well-known/oauth-authorization-server",

@@ -72,7 +72,12 @@ fn secret_matches(client: &Client, given: &str) -> bool {
 
 impl State {
     /// Handles `POST /oauth2/token`.
-    pub(crate) fn token(&self, body: &str, authorization: Option<&str>) -> Reply {
+    /// The client a request authenticates as, with its form; or the error reply.
+    fn authenticated_client(
+        &self,
+        body: &str,
+        authorization: Option<&str>,
+    ) -> Result<(Client, Form), Reply> {
         let form = Form(idaas_oauth::form::decode(body));
         let basic = basic_credentials(authorization, form.get("client_id"));
         let client_id = form
@@ -80,24 +85,49 @@ impl State {
             .map(str::to_owned)
             .or_else(|| basic.as_ref().map(|(id, _)| id.clone()));
         let Some(client_id) = client_id else {
-            return oauth_error(401, "invalid_client", "no client_id");
+            return Err(oauth_error(401, "invalid_client", "no client_id"));
         };
         self.count(&client_id);
         let Some(client) = self.client(&client_id) else {
-            return oauth_error(401, "invalid_client", format!("unknown client {client_id}"));
+            return Err(oauth_error(
+                401,
+                "invalid_client",
+                format!("unknown client {client_id}"),
+            ));
         };
-        if let Err(reason) = self.authenticate(&client, &form, basic) {
-            return oauth_error(401, "invalid_client", reason);
-        }
+        self.authenticate(&client, &form, basic)
+            .map_err(|reason| oauth_error(401, "invalid_client", reason))?;
+        Ok((client, form))
+    }
+
+    /// Handles `POST /oauth2/token`.
+    pub(crate) fn token(&self, body: &str, authorization: Option<&str>) -> Reply {
+        let (client, form) = match self.authenticated_client(body, authorization) {
+            Ok(found) => found,
+            Err(reply) => return reply,
+        };
         match form.get("grant_type") {
             Some("client_credentials") => self.issue(&client, form.get("scope"), None),
             Some(TOKEN_EXCHANGE) => self.exchange(&client, &form),
+            Some(idaas_oauth::device::DEVICE_CODE_GRANT) => {
+                self.device_token(&client, form.get("device_code"))
+            }
             Some(other) => oauth_error(
                 400,
                 "unsupported_grant_type",
                 format!("grant_type {other} is not supported"),
             ),
             None => oauth_error(400, "invalid_request", "grant_type is missing"),
+        }
+    }
+
+    /// Handles `POST /oauth2/device_authorization`.
+    pub(crate) fn device(&self, body: &str, authorization: Option<&str>) -> Reply {
+        match self.authenticated_client(body, authorization) {
+            Ok((client, form)) => {
+                self.device_authorization(&client, form.get("scope").unwrap_or(""))
+            }
+            Err(reply) => reply,
         }
     }
 
@@ -124,9 +154,16 @@ impl State {
                 Err("bad client secret".into())
             };
         }
-        let assertion = form
-            .get("client_assertion")
-            .ok_or("no client authentication")?;
+        let is_public =
+            client.secret.is_none() && client.public_key.is_none() && client.federated.is_empty();
+        let Some(assertion) = form.get("client_assertion") else {
+            // a public client (RFC 6749 §2.1) identifies itself by its id alone
+            return if is_public {
+                Ok(())
+            } else {
+                Err("no client authentication".into())
+            };
+        };
         match form.get("client_assertion_type") {
             Some(JWT_BEARER_ASSERTION_TYPE) => {
                 let mut keys = Vec::new();
@@ -276,7 +313,12 @@ impl State {
         Ok((token, now + lifetime))
     }
 
-    fn issue(&self, client: &Client, scope: Option<&str>, issued_type: Option<&str>) -> Reply {
+    pub(crate) fn issue(
+        &self,
+        client: &Client,
+        scope: Option<&str>,
+        issued_type: Option<&str>,
+    ) -> Reply {
         let scope = scope.unwrap_or("");
         let audience = scope
             .split_whitespace()

@@ -222,6 +222,19 @@ impl OAuthClient {
         }
     }
 
+    /// POSTs `fields` to `endpoint` after the client's authentication.
+    pub(crate) async fn authenticated_post(
+        &self,
+        endpoint: &str,
+        operation: &'static str,
+        fields: Form,
+    ) -> Result<idaas_core::http::HttpResponse, Error> {
+        let (form, headers) = self.authenticated(endpoint, |f| {
+            f.append(fields);
+        })?;
+        self.post(endpoint, operation, form, headers).await
+    }
+
     fn authenticated(
         &self,
         endpoint: &str,

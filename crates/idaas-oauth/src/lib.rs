@@ -30,13 +30,15 @@
 //! - [`form`] — ordered, byte-exact form bodies;
 //! - [`authorize`] — authorization URLs with PKCE S256, `state`, `nonce`;
 //! - [`loopback`] — the RFC 8252 redirect listener on 127.0.0.1;
-//! - [`store`] — tokens on disk per issuer and client, 0600, atomic.
+//! - [`store`] — tokens on disk per issuer and client, 0600, atomic;
+//! - [`device`] — the device authorization grant (RFC 8628).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod authorize;
 mod client;
 mod client_auth;
+pub mod device;
 mod error;
 pub mod form;
 mod grants;
