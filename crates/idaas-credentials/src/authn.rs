@@ -48,6 +48,7 @@ pub(crate) enum Authenticator {
         file: OidcTokenFileSource,
     },
     Plugin(Arc<dyn CredentialPlugin>),
+    Human(crate::human::HumanFlow),
 }
 
 /// Reads and parses a private key named by the configuration.
@@ -224,6 +225,11 @@ impl Authenticator {
                     .push("client_assertion_type", ID_TOKEN_BEARER)
                     .push_secret("client_assertion", &token);
                 ClientAuth::None
+            }
+            Self::Human(_) => {
+                return Err(Error::Unsupported(
+                    "identityType HUMAN signs in through the device flow, not with client authentication".into(),
+                ));
             }
             Self::Plugin(_) => {
                 return Err(Error::Unsupported(

@@ -38,6 +38,7 @@ struct Inner {
     plugins: PluginRegistry,
     cache_options: CacheOptions,
     metadata_url: Option<String>,
+    human_prompt: crate::human::HumanPrompt,
     providers: Mutex<HashMap<String, IdaasCredentialProvider>>,
     exchanges: Mutex<HashMap<String, TokenExchangeProvider>>,
 }
@@ -58,6 +59,8 @@ pub struct FactoryOptions {
     /// Base URL of the cloud metadata service for `PKCS7` (default: the
     /// real one of the configured environment); for tests.
     pub metadata_url: Option<String>,
+    /// How a `HUMAN` identity is told to sign in (default: two lines on stderr).
+    pub human_prompt: crate::human::HumanPrompt,
 }
 
 impl Default for FactoryOptions {
@@ -69,6 +72,7 @@ impl Default for FactoryOptions {
             plugins: PluginRegistry::new(),
             cache: CacheOptions::default(),
             metadata_url: None,
+            human_prompt: crate::human::stderr_prompt(),
         }
     }
 }
@@ -90,10 +94,12 @@ impl CredentialProviderFactory {
     /// returned and leaves nothing half-initialised.
     pub async fn from_config(config: ClientConfig, options: FactoryOptions) -> Result<Self, Error> {
         config.check_environment(options.env.as_ref())?;
+        let mut cache_options = options.cache;
         if config.authn.identity_type == IdentityType::Human {
-            return Err(Error::Unsupported(
-                "identityType HUMAN (device-flow sign-in) is not supported yet; use CLIENT".into(),
-            ));
+            // a person needs minutes, not the 5 s a machine refresh may take
+            cache_options.blocking_wait = cache_options
+                .blocking_wait
+                .max(std::time::Duration::from_secs(900));
         }
         let http = match options.http {
             Some(http) => http,
@@ -119,7 +125,8 @@ impl CredentialProviderFactory {
                 env: options.env,
                 clock: options.clock,
                 plugins: options.plugins,
-                cache_options: options.cache,
+                cache_options,
+                human_prompt: options.human_prompt,
                 metadata_url: options.metadata_url,
                 providers: Mutex::new(HashMap::new()),
                 exchanges: Mutex::new(HashMap::new()),
@@ -198,15 +205,23 @@ impl CredentialProviderFactory {
 
     fn requester(&self, scope: ScopeSpec) -> Result<Requester, Error> {
         let inner = &self.inner;
-        let auth = Authenticator::from_config(
-            &inner.config.authn.method,
-            &inner.config.idaas_instance_id,
-            &inner.env,
-            &inner.http,
-            &inner.clock,
-            &inner.plugins,
-            inner.metadata_url.as_deref(),
-        )?;
+        let auth = if inner.config.authn.identity_type == IdentityType::Human {
+            Authenticator::Human(crate::human::HumanFlow::new(
+                &inner.config,
+                inner.env.as_ref(),
+                inner.human_prompt.clone(),
+            )?)
+        } else {
+            Authenticator::from_config(
+                &inner.config.authn.method,
+                &inner.config.idaas_instance_id,
+                &inner.env,
+                &inner.http,
+                &inner.clock,
+                &inner.plugins,
+                inner.metadata_url.as_deref(),
+            )?
+        };
         Ok(Requester {
             config: inner.config.clone(),
             scope,

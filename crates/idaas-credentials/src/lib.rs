@@ -30,6 +30,7 @@ mod error;
 pub mod evidence;
 mod exchange;
 mod factory;
+mod human;
 mod machine;
 mod plugin;
 mod provider;
@@ -38,6 +39,7 @@ pub use authn::{ID_TOKEN_BEARER, PKCS7_BEARER, X509_JWT_BEARER};
 pub use error::Error;
 pub use exchange::TokenExchangeProvider;
 pub use factory::{CredentialProviderFactory, FactoryOptions};
+pub use human::{HUMAN_CREDENTIAL_CACHE_PATH_ENV, HumanPrompt, stderr_prompt};
 pub use machine::{DEFAULT_LIFETIME, IdaasCredentialProvider};
 pub use plugin::{
     ALIBABA_PLUGIN_NAME, AccessKey, AlibabaCloudPlugin, CredentialPlugin, EIAM_VERSION,

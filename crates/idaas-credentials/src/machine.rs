@@ -60,8 +60,12 @@ impl Requester {
     }
 
     async fn fetch(&self) -> Result<Credential, Error> {
-        if let Authenticator::Plugin(plugin) = &self.auth {
-            return plugin.fetch(&self.config, &self.scope).await;
+        match &self.auth {
+            Authenticator::Plugin(plugin) => return plugin.fetch(&self.config, &self.scope).await,
+            Authenticator::Human(flow) => {
+                return flow.fetch(&self.scope, &self.http, &self.clock).await;
+            }
+            _ => {}
         }
         let mut grant = Form::new();
         grant

@@ -833,3 +833,88 @@ async fn plugin_alibaba_cloud_openapi_signs_requests_the_emulator_verifies() {
         .unwrap_err();
     assert!(err.to_string().contains("no plugin \"myPlugin\""), "{err}");
 }
+
+#[tokio::test]
+async fn human_identity_signs_in_once_then_reuses_and_refreshes_the_cached_credential() {
+    let clock = ManualClock::at_secs(idaas_core::clock::SystemClock.now_secs());
+    let shared: SharedClock = Arc::new(clock.clone());
+    let emulator = Arc::new(
+        Emulator::builder()
+            .client(Client::new("iap_developer"))
+            .device_interval(1)
+            .clock(shared.clone())
+            .start()
+            .await
+            .unwrap(),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("human.json");
+    let config = base(&emulator, "app_human")
+        .identity_type(idaas_core::config::IdentityType::Human)
+        .device_authorization_endpoint(format!(
+            "{}/oauth2/device_authorization",
+            emulator.base_url()
+        ))
+        .client_secret_post(SecretSource::env("UNUSED"))
+        .build()
+        .unwrap();
+    let prompts = Arc::new(AtomicUsize::new(0));
+    let options = || FactoryOptions {
+        env: Arc::new(
+            MapEnv::new()
+                .with("UNUSED", "x")
+                .with(HUMAN_CREDENTIAL_CACHE_PATH_ENV, cache.display().to_string()),
+        ),
+        human_prompt: {
+            let (emulator, prompts) = (emulator.clone(), prompts.clone());
+            HumanPrompt::new(move |auth| {
+                prompts.fetch_add(1, Ordering::SeqCst);
+                // the person approves on their phone
+                assert!(emulator.approve_device(&auth.user_code));
+            })
+        },
+        clock: shared.clone(),
+        ..FactoryOptions::default()
+    };
+    let factory = CredentialProviderFactory::from_config(config.clone(), options())
+        .await
+        .unwrap();
+    let provider = factory.provider().await.unwrap();
+    let first = provider.credential().await.unwrap();
+    assert!(first.refresh_token.is_some());
+    assert_eq!(prompts.load(Ordering::SeqCst), 1, "one sign-in");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&cache).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    // a new process: the cached credential is used, nobody is asked again
+    let again = CredentialProviderFactory::from_config(config.clone(), options())
+        .await
+        .unwrap();
+    let reused = again.provider().await.unwrap().credential().await.unwrap();
+    assert_eq!(reused.access_token, first.access_token);
+    assert_eq!(prompts.load(Ordering::SeqCst), 1);
+    // one device authorization and one poll, both from the first factory
+    assert_eq!(emulator.token_requests("iap_developer"), 2);
+    // hours later, another process: the stored token expired, the refresh token renews it
+    clock.advance(std::time::Duration::from_secs(7200));
+    let later = CredentialProviderFactory::from_config(config, options())
+        .await
+        .unwrap();
+    let renewed = later.provider().await.unwrap().credential().await.unwrap();
+    assert_ne!(renewed.access_token, first.access_token);
+    assert_eq!(
+        prompts.load(Ordering::SeqCst),
+        1,
+        "renewed without asking the person"
+    );
+    assert_eq!(
+        emulator.token_requests("iap_developer"),
+        3,
+        "one refresh request"
+    );
+}

@@ -33,7 +33,7 @@ pub(crate) struct DeviceGrant {
 #[derive(Debug, Default)]
 pub(crate) struct DeviceGrants(Mutex<HashMap<String, DeviceGrant>>);
 
-/// The interval the emulator asks clients to poll at, seconds.
+/// The interval the emulator asks clients to poll at by default, seconds.
 pub const DEVICE_INTERVAL: u64 = 5;
 /// How long device codes live, seconds.
 pub const DEVICE_LIFETIME: u64 = 600;
@@ -76,7 +76,7 @@ impl State {
                 "verification_uri": verification_uri,
                 "verification_uri_complete": format!("{verification_uri}?user_code={user_code}"),
                 "expires_in": DEVICE_LIFETIME,
-                "interval": DEVICE_INTERVAL,
+                "interval": self.device_interval,
             }),
         )
     }
@@ -110,7 +110,7 @@ impl State {
                 grant.decision = Decision::Redeemed;
                 let scope = grant.scope.clone();
                 drop(grants);
-                self.issue(client, Some(&scope), None)
+                self.issue_with_refresh(client, &scope)
             }
         }
     }
@@ -136,6 +136,42 @@ impl State {
                 true
             }
             None => false,
+        }
+    }
+}
+
+/// Refresh tokens issued to people, by value: (client id, scope).
+#[derive(Debug, Default)]
+pub(crate) struct RefreshTokens(Mutex<HashMap<String, (String, String)>>);
+
+impl State {
+    /// An access token plus a refresh token (device grants: a person).
+    fn issue_with_refresh(&self, client: &Client, scope: &str) -> Reply {
+        let refresh = idaas_oauth::authorize::random_token(32);
+        self.refresh_tokens
+            .0
+            .lock()
+            .expect("refresh lock")
+            .insert(refresh.clone(), (client.id.clone(), scope.to_owned()));
+        let mut reply = self.issue(client, Some(scope), None);
+        reply.add_member("refresh_token", json!(refresh));
+        reply
+    }
+
+    /// The `refresh_token` grant: rotates the refresh token.
+    pub(crate) fn refresh(&self, client: &Client, refresh_token: Option<&str>) -> Reply {
+        let Some(token) = refresh_token else {
+            return oauth_error(400, "invalid_request", "refresh_token is missing");
+        };
+        let found = self
+            .refresh_tokens
+            .0
+            .lock()
+            .expect("refresh lock")
+            .remove(token);
+        match found {
+            Some((owner, scope)) if owner == client.id => self.issue_with_refresh(client, &scope),
+            _ => oauth_error(400, "invalid_grant", "unknown or used refresh token"),
         }
     }
 }

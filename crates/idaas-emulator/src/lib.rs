@@ -67,6 +67,7 @@ pub struct EmulatorBuilder {
     token_lifetime: Option<Duration>,
     clock: Option<SharedClock>,
     access_keys: std::collections::HashMap<String, idaas_core::SecretString>,
+    device_interval: Option<u64>,
 }
 
 impl EmulatorBuilder {
@@ -90,6 +91,12 @@ impl EmulatorBuilder {
         secret: impl Into<idaas_core::SecretString>,
     ) -> Self {
         self.access_keys.insert(id.into(), secret.into());
+        self
+    }
+
+    /// The device-flow polling interval it asks for, seconds (default 5).
+    pub fn device_interval(mut self, seconds: u64) -> Self {
+        self.device_interval = Some(seconds);
         self
     }
 
@@ -119,14 +126,18 @@ impl EmulatorBuilder {
         })?;
         let base_url = format!("http://{addr}");
         let key = SigningKey::generate_p256();
-        let state = Arc::new(server::State::new(
+        let mut state = server::State::new(
             base_url.clone(),
             key,
             self.clock.unwrap_or_else(clock::system),
             self.token_lifetime.unwrap_or(Duration::from_secs(3600)),
             self.clients,
             self.access_keys,
-        ));
+        );
+        if let Some(interval) = self.device_interval {
+            state.device_interval = interval;
+        }
+        let state = Arc::new(state);
         let (stop, stopped) = watch::channel(false);
         let task = tokio::spawn(server::serve(listener, state.clone(), stopped));
         Ok(Emulator {

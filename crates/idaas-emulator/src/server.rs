@@ -35,6 +35,14 @@ impl Reply {
             body: serde_json::to_vec(&body).unwrap_or_default(),
         }
     }
+
+    /// Adds a member to a JSON object body.
+    pub(crate) fn add_member(&mut self, name: &str, value: Value) {
+        if let Ok(Value::Object(mut map)) = serde_json::from_slice::<Value>(&self.body) {
+            map.insert(name.to_owned(), value);
+            self.body = serde_json::to_vec(&Value::Object(map)).unwrap_or_default();
+        }
+    }
 }
 
 /// Everything the handlers share.
@@ -47,6 +55,8 @@ pub(crate) struct State {
     clients: Mutex<HashMap<String, Client>>,
     access_keys: HashMap<String, SecretString>,
     pub(crate) devices: crate::device::DeviceGrants,
+    pub(crate) device_interval: u64,
+    pub(crate) refresh_tokens: crate::device::RefreshTokens,
     counters: Mutex<HashMap<String, u64>>,
 }
 
@@ -78,6 +88,8 @@ impl State {
             clients: Mutex::new(clients.into_iter().map(|c| (c.id.clone(), c)).collect()),
             access_keys,
             devices: Default::default(),
+            device_interval: crate::device::DEVICE_INTERVAL,
+            refresh_tokens: Default::default(),
             counters: Mutex::new(HashMap::new()),
         }
     }

@@ -109,6 +109,7 @@ impl State {
         match form.get("grant_type") {
             Some("client_credentials") => self.issue(&client, form.get("scope"), None),
             Some(TOKEN_EXCHANGE) => self.exchange(&client, &form),
+            Some("refresh_token") => self.refresh(&client, form.get("refresh_token")),
             Some(idaas_oauth::device::DEVICE_CODE_GRANT) => {
                 self.device_token(&client, form.get("device_code"))
             }

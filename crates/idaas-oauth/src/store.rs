@@ -106,61 +106,12 @@ impl TokenStore {
     pub fn save(&self, tokens: &StoredTokens) -> Result<(), Error> {
         fs::create_dir_all(&self.dir).map_err(|e| io(&self.dir, "create", e))?;
         restrict_dir(&self.dir);
-        let path = self.path_for(&tokens.issuer, &tokens.client_id);
-        let disk = OnDisk {
-            issuer: tokens.issuer.clone(),
-            client_id: tokens.client_id.clone(),
-            access_token: tokens.access_token.expose_secret().to_owned(),
-            refresh_token: tokens
-                .refresh_token
-                .as_ref()
-                .map(|t| t.expose_secret().to_owned()),
-            id_token: tokens
-                .id_token
-                .as_ref()
-                .map(|t| t.expose_secret().to_owned()),
-            expires_at: tokens.expires_at,
-            scope: tokens.scope.clone(),
-        };
-        let json =
-            serde_json::to_vec_pretty(&disk).map_err(|e| Error::Misconfigured(e.to_string()))?;
-        let tmp = path.with_extension(format!("tmp-{}", crate::authorize::random_token(6)));
-        let mut file = create_private(&tmp).map_err(|e| io(&tmp, "create", e))?;
-        file.write_all(&json)
-            .and_then(|()| file.sync_all())
-            .map_err(|e| io(&tmp, "write", e))?;
-        fs::rename(&tmp, &path).map_err(|e| {
-            let _ = fs::remove_file(&tmp);
-            io(&path, "replace", e)
-        })
+        save_file(&self.path_for(&tokens.issuer, &tokens.client_id), tokens)
     }
 
     /// The tokens of `issuer` + `client_id`, if stored.
     pub fn load(&self, issuer: &str, client_id: &str) -> Result<Option<StoredTokens>, Error> {
-        let path = self.path_for(issuer, client_id);
-        let bytes = match fs::read(&path) {
-            Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(io(&path, "read", e)),
-        };
-        let disk: OnDisk = serde_json::from_slice(&bytes).map_err(|e| {
-            Error::Misconfigured(format!(
-                "token store: {} is corrupt ({e}); clear it",
-                path.display()
-            ))
-        })?;
-        if disk.issuer != issuer || disk.client_id != client_id {
-            return Ok(None);
-        }
-        Ok(Some(StoredTokens {
-            issuer: disk.issuer,
-            client_id: disk.client_id,
-            access_token: disk.access_token.into(),
-            refresh_token: disk.refresh_token.map(Into::into),
-            id_token: disk.id_token.map(Into::into),
-            expires_at: disk.expires_at,
-            scope: disk.scope,
-        }))
+        load_file(&self.path_for(issuer, client_id), issuer, client_id)
     }
 
     /// Forgets one issuer + client id.
@@ -187,6 +138,66 @@ impl TokenStore {
         }
         Ok(())
     }
+}
+
+/// Writes `tokens` to `path` atomically with mode 0600 (the parent must exist).
+pub fn save_file(path: &Path, tokens: &StoredTokens) -> Result<(), Error> {
+    let disk = OnDisk {
+        issuer: tokens.issuer.clone(),
+        client_id: tokens.client_id.clone(),
+        access_token: tokens.access_token.expose_secret().to_owned(),
+        refresh_token: tokens
+            .refresh_token
+            .as_ref()
+            .map(|t| t.expose_secret().to_owned()),
+        id_token: tokens
+            .id_token
+            .as_ref()
+            .map(|t| t.expose_secret().to_owned()),
+        expires_at: tokens.expires_at,
+        scope: tokens.scope.clone(),
+    };
+    let json = serde_json::to_vec_pretty(&disk).map_err(|e| Error::Misconfigured(e.to_string()))?;
+    let tmp = path.with_extension(format!("tmp-{}", crate::authorize::random_token(6)));
+    let mut file = create_private(&tmp).map_err(|e| io(&tmp, "create", e))?;
+    file.write_all(&json)
+        .and_then(|()| file.sync_all())
+        .map_err(|e| io(&tmp, "write", e))?;
+    fs::rename(&tmp, path).map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        io(path, "replace", e)
+    })
+}
+
+/// Reads the tokens at `path` if they belong to `issuer` + `client_id`.
+pub fn load_file(
+    path: &Path,
+    issuer: &str,
+    client_id: &str,
+) -> Result<Option<StoredTokens>, Error> {
+    let bytes = match fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io(path, "read", e)),
+    };
+    let disk: OnDisk = serde_json::from_slice(&bytes).map_err(|e| {
+        Error::Misconfigured(format!(
+            "token store: {} is corrupt ({e}); clear it",
+            path.display()
+        ))
+    })?;
+    if disk.issuer != issuer || disk.client_id != client_id {
+        return Ok(None);
+    }
+    Ok(Some(StoredTokens {
+        issuer: disk.issuer,
+        client_id: disk.client_id,
+        access_token: disk.access_token.into(),
+        refresh_token: disk.refresh_token.map(Into::into),
+        id_token: disk.id_token.map(Into::into),
+        expires_at: disk.expires_at,
+        scope: disk.scope,
+    }))
 }
 
 #[cfg(unix)]

@@ -1,0 +1,188 @@
+//! `identityType: HUMAN`: a person signs in through the device flow; the
+//! credential is kept in a file (0600) and refreshed with its refresh token,
+//! so the person signs in again only when that fails.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use idaas_core::clock::SharedClock;
+use idaas_core::config::{ClientConfig, Environment, ScopeSpec};
+use idaas_core::http::SharedHttpClient;
+use idaas_core::token::Credential;
+use idaas_oauth::device::DeviceAuthorization;
+use idaas_oauth::store::{StoredTokens, load_file, save_file};
+use idaas_oauth::{ClientAuth, OAuthClient};
+
+use crate::error::Error;
+
+/// The environment variable naming the human credential cache file.
+pub const HUMAN_CREDENTIAL_CACHE_PATH_ENV: &str = "CLOUD_IDAAS_HUMAN_CREDENTIAL_CACHE_PATH";
+
+/// Shows the person what to do: the URL and code (a QR code, a spinner…).
+#[derive(Clone)]
+pub struct HumanPrompt(Arc<dyn Fn(&DeviceAuthorization) + Send + Sync>);
+
+impl HumanPrompt {
+    /// A prompt calling `show`.
+    pub fn new(show: impl Fn(&DeviceAuthorization) + Send + Sync + 'static) -> Self {
+        Self(Arc::new(show))
+    }
+
+    fn show(&self, authorization: &DeviceAuthorization) {
+        (self.0)(authorization)
+    }
+}
+
+impl std::fmt::Debug for HumanPrompt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HumanPrompt")
+    }
+}
+
+/// The default prompt: two lines on stderr.
+pub fn stderr_prompt() -> HumanPrompt {
+    HumanPrompt::new(|auth: &DeviceAuthorization| {
+        eprintln!(
+            "To sign in, open {} and enter the code {}",
+            auth.verification_uri, auth.user_code
+        );
+        if let Some(complete) = &auth.verification_uri_complete {
+            eprintln!("(or open {complete})");
+        }
+    })
+}
+
+/// The device-flow sign-in of a person.
+#[derive(Debug, Clone)]
+pub(crate) struct HumanFlow {
+    issuer: String,
+    client_id: String,
+    device_endpoint: String,
+    token_endpoint: String,
+    cache_path: PathBuf,
+    prompt: HumanPrompt,
+}
+
+/// Refresh a stored token this long before it expires.
+const REFRESH_MARGIN: u64 = 60;
+
+impl HumanFlow {
+    pub(crate) fn new(
+        config: &ClientConfig,
+        env: &dyn Environment,
+        prompt: HumanPrompt,
+    ) -> Result<Self, Error> {
+        let device_endpoint = config
+            .device_authorization_endpoint
+            .clone()
+            .ok_or_else(|| {
+                Error::Unsupported("identityType HUMAN needs deviceAuthorizationEndpoint".into())
+            })?;
+        let client_id = config.authn.human_authenticate_client_id.clone();
+        let cache_path = match env.non_blank(HUMAN_CREDENTIAL_CACHE_PATH_ENV) {
+            Some(path) => PathBuf::from(path),
+            None => {
+                let home = env
+                    .non_blank("HOME")
+                    .or_else(|| env.non_blank("USERPROFILE"))
+                    .ok_or_else(|| {
+                        Error::Unsupported(format!(
+                            "no home directory; set {HUMAN_CREDENTIAL_CACHE_PATH_ENV}"
+                        ))
+                    })?;
+                PathBuf::from(home).join(".cloud_idaas").join(format!(
+                    "human_credential_{}_{}.json",
+                    config.idaas_instance_id, client_id
+                ))
+            }
+        };
+        Ok(Self {
+            issuer: config.issuer.clone(),
+            client_id,
+            device_endpoint,
+            token_endpoint: config.token_endpoint.clone(),
+            cache_path,
+            prompt,
+        })
+    }
+
+    fn to_credential(stored: &StoredTokens) -> Credential {
+        let mut credential = Credential::bearer(stored.access_token.clone(), stored.expires_at);
+        credential.refresh_token = stored.refresh_token.clone();
+        credential.id_token = stored.id_token.clone();
+        credential.scope = stored.scope.clone();
+        credential
+    }
+
+    fn store(
+        &self,
+        credential: &Credential,
+        previous_refresh: Option<&idaas_core::SecretString>,
+    ) -> Result<(), Error> {
+        if let Some(dir) = self.cache_path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                Error::source(dir.display().to_string(), format!("cannot create ({e})"))
+            })?;
+        }
+        let tokens = StoredTokens {
+            issuer: self.issuer.clone(),
+            client_id: self.client_id.clone(),
+            access_token: credential.access_token.clone(),
+            refresh_token: credential
+                .refresh_token
+                .clone()
+                .or_else(|| previous_refresh.cloned()),
+            id_token: credential.id_token.clone(),
+            expires_at: credential.expires_at,
+            scope: credential.scope.clone(),
+        };
+        Ok(save_file(&self.cache_path, &tokens)?)
+    }
+
+    /// A valid stored credential, a refreshed one, or a new sign-in.
+    pub(crate) async fn fetch(
+        &self,
+        scope: &ScopeSpec,
+        http: &SharedHttpClient,
+        clock: &SharedClock,
+    ) -> Result<Credential, Error> {
+        let client = OAuthClient::new(
+            http.clone(),
+            self.client_id.clone(),
+            self.token_endpoint.clone(),
+            ClientAuth::None,
+        )
+        .with_clock(clock.clone());
+        let now = clock.now_secs();
+        let stored =
+            load_file(&self.cache_path, &self.issuer, &self.client_id).unwrap_or_else(|e| {
+                tracing::warn!(%e, "ignoring the human credential cache");
+                None
+            });
+        if let Some(stored) = &stored {
+            if stored
+                .expires_at
+                .is_some_and(|at| at > now + REFRESH_MARGIN)
+            {
+                return Ok(Self::to_credential(stored));
+            }
+            if let Some(refresh) = &stored.refresh_token {
+                match client.refresh(refresh, Some(scope.as_str())).await {
+                    Ok(token) => {
+                        self.store(&token.credential, Some(refresh))?;
+                        return Ok(token.credential);
+                    }
+                    Err(e) => tracing::info!(%e, "refresh failed; signing in again"),
+                }
+            }
+        }
+        let prompt = self.prompt.clone();
+        let token = client
+            .device_flow(&self.device_endpoint, Some(scope.as_str()), move |auth| {
+                prompt.show(auth)
+            })
+            .await?;
+        self.store(&token.credential, None)?;
+        Ok(token.credential)
+    }
+}
