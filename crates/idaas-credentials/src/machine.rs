@@ -75,6 +75,23 @@ impl Requester {
     }
 }
 
+/// When to refresh a token: from the server's `expires_at` (IDaaS) or
+/// `expires_in`. An `expires_at` already past by our clock (clock skew)
+/// falls back to `expires_in`, so a skewed clock cannot make every call
+/// refetch; with neither, [`DEFAULT_LIFETIME`].
+pub(crate) fn token_timing(now: Duration, credential: &Credential) -> Timing {
+    let expires_in = Duration::from_secs(credential.expires_in);
+    let expires_at = credential
+        .expires_at
+        .map(Duration::from_secs)
+        .filter(|at| *at > now);
+    match (expires_at, expires_in.is_zero()) {
+        (Some(at), _) => Timing::for_token(now, at, expires_in),
+        (None, false) => Timing::for_token(now, now + expires_in, expires_in),
+        (None, true) => Timing::for_token(now, now + DEFAULT_LIFETIME, DEFAULT_LIFETIME),
+    }
+}
+
 /// The token of one scope, cached with the reference SDK's timings (stale at
 /// 80 %, prefetch at 67 % of the lifetime), STRICT, one caller refreshing.
 #[derive(Debug, Clone)]
@@ -92,15 +109,7 @@ impl IdaasCredentialProvider {
             let r = r.clone();
             async move {
                 let credential = r.fetch().await.map_err(SupplierError::new)?;
-                let now = r.clock.now();
-                let timing = match credential.expires_at {
-                    Some(at) => Timing::for_token(
-                        now,
-                        Duration::from_secs(at),
-                        Duration::from_secs(credential.expires_in),
-                    ),
-                    None => Timing::for_token(now, now + DEFAULT_LIFETIME, DEFAULT_LIFETIME),
-                };
+                let timing = token_timing(r.clock.now(), &credential);
                 Ok(Refreshed {
                     value: Arc::new(credential),
                     timing,
@@ -127,5 +136,34 @@ impl CredentialProvider for IdaasCredentialProvider {
 
     fn invalidate(&self) {
         self.cache.invalidate();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: fn(u64) -> Duration = Duration::from_secs;
+
+    fn credential(expires_at: Option<u64>, expires_in: u64) -> Credential {
+        let mut c = Credential::bearer("t", expires_at);
+        c.expires_in = expires_in;
+        c
+    }
+
+    #[test]
+    fn timing_follows_expires_at_then_expires_in_then_the_default() {
+        let now = S(1_000_000);
+        let t = token_timing(now, &credential(Some(1_003_600), 3600));
+        assert_eq!(t.expires_at, Some(S(1_003_600)));
+        assert!(t.prefetch_at > now && t.stale_at < S(1_003_600));
+        // the server's clock is behind ours: expires_at already past
+        let skewed = token_timing(now, &credential(Some(999_000), 3600));
+        assert_eq!(skewed.expires_at, Some(now + S(3600)));
+        assert!(skewed.prefetch_at > now, "no refetch on every call");
+        let standard = token_timing(now, &credential(None, 60));
+        assert_eq!(standard.expires_at, Some(now + S(60)));
+        let bare = token_timing(now, &credential(None, 0));
+        assert_eq!(bare.expires_at, Some(now + DEFAULT_LIFETIME));
     }
 }
