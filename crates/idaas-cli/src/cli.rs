@@ -58,6 +58,25 @@ pub enum Command {
         #[arg(long)]
         scope: Option<String>,
     },
+    /// Sign a person in with the device flow (RFC 8628): shows the code, a QR
+    /// code of the verification URL, and waits for approval.
+    Device {
+        /// The device authorization endpoint.
+        #[arg(long)]
+        device_endpoint: String,
+        /// The token endpoint.
+        #[arg(long)]
+        token_endpoint: String,
+        /// The (public) client id.
+        #[arg(long)]
+        client_id: String,
+        /// The scope to ask for.
+        #[arg(long)]
+        scope: Option<String>,
+        /// Do not draw the QR code.
+        #[arg(long)]
+        no_qr: bool,
+    },
     /// Decode a JWT: header and claims, expiry in human time (no verification).
     Decode {
         /// The token.

@@ -2,6 +2,7 @@
 
 mod config;
 mod decode;
+mod device;
 mod emulator;
 mod quickstart;
 mod scope;
@@ -42,6 +43,22 @@ pub fn run(cli: Cli) -> Result<Code, Failure> {
             client_secret,
         } => runtime(json)?.block_on(emulator::run(port, client_id, client_secret, json)),
         Command::Quickstart => runtime(json)?.block_on(quickstart::run(json)),
+        Command::Device {
+            device_endpoint,
+            token_endpoint,
+            client_id,
+            scope,
+            no_qr,
+        } => runtime(json)?.block_on(device::run(
+            device::Args {
+                device_endpoint,
+                token_endpoint,
+                client_id,
+                scope,
+                qr: !no_qr,
+            },
+            json,
+        )),
     }
 }
 

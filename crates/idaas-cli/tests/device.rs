@@ -1,0 +1,92 @@
+//! `idaas device`: the code is shown, a person approves, the token is printed.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use idaas_emulator::{Client, Emulator};
+
+async fn run_device(approve: bool) -> (Option<i32>, String, String) {
+    let emulator = Emulator::builder()
+        .client(Client::new("cli-public"))
+        .device_interval(1)
+        .start()
+        .await
+        .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_idaas"))
+        .args([
+            "--json",
+            "device",
+            "--device-endpoint",
+            &emulator.device_authorization_endpoint(),
+            "--token-endpoint",
+            &emulator.token_endpoint(),
+            "--client-id",
+            "cli-public",
+            "--scope",
+            "openid api|read",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (code_tx, code_rx) = std::sync::mpsc::channel();
+    // read stderr to the end (the code first, then the QR code and the spinner)
+    let reader = std::thread::spawn(move || {
+        let mut shown = String::new();
+        for line in BufReader::new(stderr).lines() {
+            let line = line.unwrap_or_default();
+            if let Some(code) = line.strip_prefix("and enter the code:  ") {
+                let _ = code_tx.send(code.trim().to_owned());
+            }
+            shown.push_str(&line);
+            shown.push('\n');
+        }
+        shown
+    });
+    let code = tokio::task::spawn_blocking(move || {
+        code_rx
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("a code is shown")
+    })
+    .await
+    .unwrap();
+    if approve {
+        assert!(emulator.approve_device(&code));
+    } else {
+        assert!(emulator.deny_device(&code));
+    }
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    let shown = reader.join().unwrap();
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        shown,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn approved_sign_in_prints_the_token() {
+    let (status, stdout, shown) = run_device(true).await;
+    assert_eq!(status, Some(0), "{stdout}");
+    assert!(
+        shown.contains("To sign in, open http://127.0.0.1:"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains('█') || shown.contains('▀'),
+        "a QR code is drawn: {shown}"
+    );
+    let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(v["scope"], "openid api|read");
+    assert!(v["refresh_token"].is_string());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn denied_sign_in_exits_4() {
+    let (status, stdout, _) = run_device(false).await;
+    assert_eq!(status, Some(4));
+    assert!(stdout.contains("access_denied"), "{stdout}");
+}
