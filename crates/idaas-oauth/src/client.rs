@@ -12,10 +12,13 @@ use serde_json::Value;
 use tracing::Instrument;
 
 use crate::client_auth::ClientAuth;
+use crate::discovery::ProviderMetadata;
 use crate::error::Error;
 use crate::form::Form;
 use crate::grants::{ClientCredentials, TokenExchange};
+use crate::key_directory::KeyDirectory;
 use crate::response::{TokenResponse, json_object, parse_token_response};
+use crate::user_grant::UserAssertion;
 
 /// A client of one authorization server. Clone it freely; store it in a
 /// struct without spelling out any type parameter.
@@ -28,6 +31,7 @@ pub struct OAuthClient {
     assertion_audience: Option<String>,
     introspection_endpoint: Option<String>,
     revocation_endpoint: Option<String>,
+    issuer: Option<String>,
     clock: SharedClock,
 }
 
@@ -63,8 +67,35 @@ impl OAuthClient {
             assertion_audience: None,
             introspection_endpoint: None,
             revocation_endpoint: None,
+            issuer: None,
             clock: clock::system(),
         }
+    }
+
+    /// A client of the server described by `metadata`: its token,
+    /// introspection and revocation endpoints and its issuer.
+    pub fn from_metadata(
+        http: SharedHttpClient,
+        client_id: impl Into<String>,
+        metadata: &ProviderMetadata,
+        auth: ClientAuth,
+    ) -> Self {
+        let mut client = Self::new(http, client_id, metadata.token_endpoint.clone(), auth);
+        client.introspection_endpoint = metadata.introspection_endpoint.clone();
+        client.revocation_endpoint = metadata.revocation_endpoint.clone();
+        client.issuer = Some(metadata.issuer.clone());
+        client
+    }
+
+    /// The authorization server's issuer (the `aud` of user assertions).
+    pub fn with_issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.issuer = Some(issuer.into());
+        self
+    }
+
+    /// The authorization server's issuer, if known.
+    pub fn issuer(&self) -> Option<&str> {
+        self.issuer.as_deref()
     }
 
     /// The `aud` of client assertions, if not the token endpoint.
@@ -143,6 +174,34 @@ impl OAuthClient {
         grant.push_secret("assertion", assertion);
         grant.push_opt("scope", scope);
         self.token("jwt-bearer", grant).await
+    }
+
+    /// The baikal-sdk user grant: a jwt-bearer request whose assertion, signed
+    /// by a key of `keys` chosen at random, says that our `issuer` vouches
+    /// for the user of `assertion`, for the authorization server's issuer
+    /// (the assertion's `aud`). Scopes and purposes travel in the assertion.
+    pub async fn grant_user(
+        &self,
+        keys: &KeyDirectory,
+        issuer: &str,
+        assertion: &UserAssertion,
+    ) -> Result<TokenResponse, Error> {
+        if issuer.is_empty() {
+            return Err(Error::Misconfigured(
+                "the user grant needs our own issuer (the assertion's iss)".into(),
+            ));
+        }
+        let key = keys.choose().ok_or_else(|| {
+            Error::Misconfigured("the user grant needs at least one private key".into())
+        })?;
+        let audience = self.issuer.as_deref().ok_or_else(|| {
+            Error::Misconfigured(
+                "the user grant needs the authorization server's issuer (use from_metadata or with_issuer)"
+                    .into(),
+            )
+        })?;
+        let signed = assertion.sign(key, issuer, audience, self.clock.now())?;
+        self.jwt_bearer(&signed, None).await
     }
 
     /// A token request with the given grant fields, after the client's

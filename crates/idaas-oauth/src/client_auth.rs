@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::error::Error;
 use crate::form::{Form, encode_component};
-use crate::jose::{JwtHeader, SigningKey, sign_jwt};
+use crate::jose::{Algorithm, CertificateChain, JwtHeader, SigningKey, sign_jwt};
 
 /// `urn:ietf:params:oauth:client-assertion-type:jwt-bearer`.
 pub const JWT_BEARER_ASSERTION_TYPE: &str =
@@ -118,6 +118,55 @@ impl ClientAuth {
             secret: secret.into(),
             encoding: BasicEncoding::Rfc6749,
         }
+    }
+
+    /// `client_secret_basic` with the IDaaS reference SDK's raw encoding
+    /// (Base64 of `id:secret` without form-encoding; identical to RFC 6749
+    /// for ids and secrets of unreserved characters only).
+    pub fn basic_raw(secret: impl Into<SecretString>) -> Self {
+        Self::SecretBasic {
+            secret: secret.into(),
+            encoding: BasicEncoding::Raw,
+        }
+    }
+
+    /// `client_secret_post`.
+    pub fn post(secret: impl Into<SecretString>) -> Self {
+        Self::SecretPost {
+            secret: secret.into(),
+        }
+    }
+
+    /// `client_secret_jwt` with HS256, HS384 or HS512 keyed by the secret.
+    pub fn secret_jwt(secret: impl Into<SecretString>, alg: Algorithm) -> Result<Self, Error> {
+        Ok(Self::SecretJwt {
+            key: Arc::new(SigningKey::hmac(secret.into(), alg)?),
+        })
+    }
+
+    /// `private_key_jwt` signed by `key` with the header of
+    /// [`JwtHeader::for_key`]: `typ: JWT` and `kid` (the key's, else its
+    /// RFC 7638 thumbprint).
+    pub fn private_key_jwt(key: Arc<SigningKey>) -> Self {
+        let header = JwtHeader::for_key(&key, None);
+        Self::PrivateKeyJwt { key, header }
+    }
+
+    /// `private_key_jwt` with `x5c` and `x5t#S256` of the client's
+    /// certificate chain in the header. Fails when the leaf certificate is
+    /// not for `key`.
+    pub fn private_key_jwt_with_certificate(
+        key: Arc<SigningKey>,
+        chain: &CertificateChain,
+    ) -> Result<Self, Error> {
+        if !chain.certifies(&key) {
+            return Err(Error::Misconfigured(
+                "the client certificate does not certify the private key (the leaf's public key differs)"
+                    .into(),
+            ));
+        }
+        let header = JwtHeader::for_key(&key, Some(chain));
+        Ok(Self::PrivateKeyJwt { key, header })
     }
 
     /// The `token_endpoint_auth_method` name.

@@ -3,7 +3,7 @@
 use idaas_core::TransportError;
 pub use idaas_core::error::{OAuthError, OAuthErrorCode};
 
-use crate::jose::KeyError;
+use crate::jose::{JwtError, KeyError};
 
 /// Why a protocol operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -41,12 +41,41 @@ pub enum Error {
     /// A user flow did not finish in time (sign-in, device approval).
     #[error("{0}")]
     Timeout(String),
+    /// A JWT was rejected (signature, algorithm, claims, unknown key).
+    #[error("JWT rejected: {0}")]
+    Jwt(JwtError),
+    /// A key file or directory could not be read.
+    #[error("cannot read {path}: {reason}")]
+    Io {
+        /// The file or directory.
+        path: String,
+        /// What failed.
+        reason: String,
+    },
     /// The client is not set up for this operation.
     #[error("{0}")]
     Misconfigured(String),
 }
 
 impl Error {
+    /// Whether retrying the same request later may succeed: transport
+    /// failures that are retryable, and `server_error`,
+    /// `temporarily_unavailable`, `slow_down`, `authorization_pending`.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Transport(e) => e.is_retryable(),
+            Self::OAuth(e) => matches!(
+                e.code,
+                OAuthErrorCode::ServerError
+                    | OAuthErrorCode::TemporarilyUnavailable
+                    | OAuthErrorCode::SlowDown
+                    | OAuthErrorCode::AuthorizationPending
+            ),
+            Self::UnexpectedStatus { status, .. } => matches!(status, 429 | 502 | 503 | 504),
+            _ => false,
+        }
+    }
+
     /// The OAuth error code, if the server sent one.
     pub fn oauth_code(&self) -> Option<&OAuthErrorCode> {
         match self {

@@ -20,6 +20,8 @@ pub struct ClientCredentials {
     pub resources: Vec<String>,
     /// `audience` (a common extension).
     pub audience: Option<String>,
+    /// Further fields, appended in order (e.g. baikal's `purpose`).
+    pub extra: Vec<(String, String)>,
 }
 
 impl ClientCredentials {
@@ -29,6 +31,21 @@ impl ClientCredentials {
             scope: Some(scope.into()),
             ..Self::default()
         }
+    }
+
+    /// A request for the space-joined `scopes` (no `scope` field when empty).
+    pub fn scopes<S: AsRef<str>>(scopes: impl IntoIterator<Item = S>) -> Self {
+        let joined: Vec<String> = scopes.into_iter().map(|s| s.as_ref().to_owned()).collect();
+        Self {
+            scope: (!joined.is_empty()).then(|| joined.join(" ")),
+            ..Self::default()
+        }
+    }
+
+    /// Adds a field after the standard ones.
+    pub fn field(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.extra.push((name.into(), value.into()));
+        self
     }
 
     /// Adds a resource indicator.
@@ -43,6 +60,9 @@ impl ClientCredentials {
             form.push("resource", resource.as_str());
         }
         form.push_opt("audience", self.audience.as_deref());
+        for (name, value) in &self.extra {
+            form.push(name, value.as_str());
+        }
     }
 }
 

@@ -23,10 +23,17 @@
 //!
 //! - [`ClientAuth`] — none, `client_secret_basic` (RFC 6749 §2.3.1 encoding,
 //!   or the reference SDK's raw form), `client_secret_post`,
-//!   `client_secret_jwt`, `private_key_jwt`;
-//! - [`jose`] — keys parsed once, compact JWS signing on `ring`;
+//!   `client_secret_jwt` (HS256/384/512), `private_key_jwt` (RS*, PS*,
+//!   ES256/384/512, EdDSA; `kid`, `x5c`, `x5t#S256`);
+//! - [`jose`] — keys parsed once (PEM, DER, JWK, X.509), JWS signing and
+//!   verification with per-key algorithm allow-lists, JWK sets;
 //! - [`OAuthClient`] — client credentials, refresh, token exchange,
-//!   jwt-bearer, introspection, revocation;
+//!   jwt-bearer (and the baikal-sdk user grant, [`UserAssertion`]),
+//!   introspection, revocation;
+//! - [`discovery`] — OpenID Connect / RFC 8414 metadata, cached;
+//! - [`RemoteJwks`], [`JwtValidator`] — a server's keys, refetched on an
+//!   unknown `kid` at most once per interval; JWT validation;
+//! - [`KeyDirectory`] — our own keys from a directory, published as a JWK set;
 //! - [`form`] — ordered, byte-exact form bodies;
 //! - [`authorize`] — authorization URLs with PKCE S256, `state`, `nonce`;
 //! - [`loopback`] — the RFC 8252 redirect listener on 127.0.0.1;
@@ -39,20 +46,29 @@ pub mod authorize;
 mod client;
 mod client_auth;
 pub mod device;
+pub mod discovery;
 mod error;
+mod fetch;
 pub mod form;
 mod grants;
 pub mod jose;
+mod jwks;
+mod key_directory;
 pub mod loopback;
 mod response;
 pub mod store;
+mod user_grant;
 
 pub use client::{Introspection, OAuthClient};
 pub use client_auth::{
     ASSERTION_LIFETIME, BasicEncoding, ClientAuth, JWT_BEARER_ASSERTION_TYPE, client_assertion,
     random_jti,
 };
+pub use discovery::{Discovery, ProviderMetadata};
 pub use error::{Error, OAuthError, OAuthErrorCode};
 pub use grants::{ClientCredentials, JWT_BEARER_GRANT, TOKEN_EXCHANGE_GRANT, TokenExchange};
 pub use idaas_core::SecretString;
+pub use jwks::{JwtValidator, RemoteJwks};
+pub use key_directory::KeyDirectory;
 pub use response::{TokenResponse, parse_token_response};
+pub use user_grant::UserAssertion;

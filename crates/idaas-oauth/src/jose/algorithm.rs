@@ -29,13 +29,16 @@ pub enum Algorithm {
     ES256,
     /// ECDSA P-384 SHA-384.
     ES384,
+    /// ECDSA P-521 SHA-512 (signed and verified through OpenSSL: `ring`
+    /// has no P-521).
+    ES512,
     /// Ed25519.
     EdDSA,
 }
 
 impl Algorithm {
     /// Every algorithm.
-    pub const ALL: [Self; 12] = [
+    pub const ALL: [Self; 13] = [
         Self::HS256,
         Self::HS384,
         Self::HS512,
@@ -47,6 +50,7 @@ impl Algorithm {
         Self::PS512,
         Self::ES256,
         Self::ES384,
+        Self::ES512,
         Self::EdDSA,
     ];
 
@@ -64,6 +68,7 @@ impl Algorithm {
             Self::PS512 => "PS512",
             Self::ES256 => "ES256",
             Self::ES384 => "ES384",
+            Self::ES512 => "ES512",
             Self::EdDSA => "EdDSA",
         }
     }

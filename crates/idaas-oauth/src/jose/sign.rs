@@ -18,6 +18,24 @@ pub struct JwtHeader {
     pub x5t_s256: Option<String>,
 }
 
+impl JwtHeader {
+    /// The header of an assertion signed by `key`: `typ: JWT`, `kid` (the
+    /// key's own id, else its RFC 7638 thumbprint; none for HMAC keys), and
+    /// `x5c` / `x5t#S256` of `chain` when a certificate is configured.
+    pub fn for_key(key: &SigningKey, chain: Option<&super::CertificateChain>) -> Self {
+        let kid = key
+            .kid()
+            .map(str::to_owned)
+            .or_else(|| super::public_jwk(key).and_then(|j| j["kid"].as_str().map(str::to_owned)));
+        Self {
+            typ: Some("JWT".into()),
+            kid,
+            x5c: chain.map(super::CertificateChain::x5c),
+            x5t_s256: chain.map(super::CertificateChain::x5t_s256),
+        }
+    }
+}
+
 /// Signs `claims` (any JSON object) with `key`: `header.payload.signature`.
 ///
 /// The header is `{"alg":…,"typ":…}` followed by `kid`, `x5c`, `x5t#S256`

@@ -1,0 +1,56 @@
+//! GET of a JSON document (discovery, JWKS), with a `tracing` span. The
+//! transport never follows redirects; a redirect is an error here.
+
+use std::time::Instant;
+
+use idaas_core::http::{Bytes, HeaderValue, HttpResponse, Method, SharedHttpClient, header};
+use serde_json::{Map, Value};
+use tracing::Instrument;
+
+use crate::error::Error;
+use crate::response::json_object;
+
+/// GETs `url` and returns the response (any status).
+pub(crate) async fn get(
+    http: &SharedHttpClient,
+    url: &str,
+    operation: &'static str,
+) -> Result<HttpResponse, Error> {
+    let mut request = http::Request::builder()
+        .method(Method::GET)
+        .uri(url)
+        .body(Bytes::new())
+        .map_err(|e| Error::Misconfigured(format!("invalid URL {url:?}: {e}")))?;
+    request
+        .headers_mut()
+        .insert(header::ACCEPT, HeaderValue::from_static("application/json"));
+    let span = tracing::info_span!(
+        "oauth",
+        operation,
+        endpoint = %url,
+        status = tracing::field::Empty,
+        duration_ms = tracing::field::Empty,
+    );
+    async {
+        let started = Instant::now();
+        let result = http.execute(request).await;
+        let span = tracing::Span::current();
+        span.record("duration_ms", started.elapsed().as_millis() as u64);
+        if let Ok(response) = &result {
+            span.record("status", response.status().as_u16());
+        }
+        Ok(result?)
+    }
+    .instrument(span)
+    .await
+}
+
+/// GETs `url` and returns its JSON object body.
+pub(crate) async fn get_json(
+    http: &SharedHttpClient,
+    url: &str,
+    operation: &'static str,
+) -> Result<Map<String, Value>, Error> {
+    let response = get(http, url, operation).await?;
+    json_object(url, &response)
+}

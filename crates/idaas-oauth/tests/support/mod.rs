@@ -1,0 +1,90 @@
+//! The oidc-provider peer: one per test binary, started on first use, stopped
+//! when the test process exits (it exits when its stdin closes).
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// The running provider: its announcement line and the process handles.
+pub struct Provider {
+    /// The JSON line it printed: issuer, port, resource, clients.
+    pub info: Value,
+    _process: Mutex<(Child, ChildStdin)>,
+}
+
+impl Provider {
+    /// The issuer URL.
+    pub fn issuer(&self) -> String {
+        self.info["issuer"].as_str().unwrap().to_owned()
+    }
+
+    /// The resource indicator of the JWT access tokens.
+    pub fn resource(&self) -> String {
+        self.info["resource"].as_str().unwrap().to_owned()
+    }
+
+    /// A client's member (`id`, `secret`) by auth method name.
+    pub fn client(&self, method: &str, member: &str) -> String {
+        self.info["clients"][method][member]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+}
+
+fn workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+/// The shared provider, started once.
+pub fn provider() -> &'static Provider {
+    static PROVIDER: OnceLock<Provider> = OnceLock::new();
+    PROVIDER.get_or_init(start)
+}
+
+fn start() -> Provider {
+    let interop = workspace().join("interop");
+    assert!(
+        interop.join("node_modules/oidc-provider").is_dir(),
+        "the interop peer is not installed: run `npm ci --prefix interop` (cargo xtask test does it)"
+    );
+    let mut child = Command::new("node")
+        .arg(interop.join("oidc-provider.mjs"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(match std::env::var_os("IDAAS_INTEROP_LOG") {
+            // the provider's own log, for debugging a failing interop test
+            Some(path) => Stdio::from(std::fs::File::create(path).unwrap()),
+            None => Stdio::null(),
+        })
+        .spawn()
+        .expect("node must be installed to run the interop tests");
+    let stdin = child.stdin.take().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut reader = BufReader::new(stdout);
+        let mut line = String::new();
+        let _ = reader.read_line(&mut line);
+        let _ = tx.send(line);
+        // keep draining: a closed pipe would kill the provider on its next write
+        std::io::copy(&mut reader, &mut std::io::sink()).ok();
+    });
+    let started = Instant::now();
+    let line = rx
+        .recv_timeout(Duration::from_secs(20))
+        .unwrap_or_else(|_| panic!("oidc-provider did not start within {:?}", started.elapsed()));
+    let info: Value = serde_json::from_str(&line)
+        .unwrap_or_else(|e| panic!("oidc-provider announced {line:?}: {e}"));
+    Provider {
+        info,
+        _process: Mutex::new((child, stdin)),
+    }
+}

@@ -1,0 +1,294 @@
+// The interop peer of the idaas integration tests: panva's oidc-provider
+// (OpenID Certified) on 127.0.0.1 with an ephemeral port.
+//
+// - prints ONE JSON line on stdout once listening: {"issuer", "port", "clients"}
+// - exits when stdin closes, so it always dies with the test process
+// - loopback-only admin routes (POST, JSON):
+//     /admin/rotate  new provider signing keys; the old ones stay published
+//     /admin/trust   {"issuer", "jwks"}: trust a jwt-bearer assertion issuer
+//
+// Sections: keys, clients, grant handlers (token exchange, jwt-bearer),
+// provider configuration, server. A later issue adds login/consent and the
+// device flow as further sections.
+
+import { createServer } from 'node:http';
+import { generateKeyPairSync, createPublicKey, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import Provider, { errors } from 'oidc-provider';
+import { calculateJwkThumbprint, createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
+
+// stdout carries only the announcement line; every log goes to stderr
+console.log = console.error;
+console.info = console.error;
+console.warn = console.error;
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const FIXTURES = join(HERE, '..', 'crates', 'idaas-oauth', 'tests', 'fixtures');
+
+const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
+const JWT_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:jwt';
+const RESOURCE = 'urn:idaas:interop:api';
+
+// ---------------------------------------------------------------- keys
+
+let generation = 0;
+
+function signingKeys() {
+  generation += 1;
+  const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
+  return [
+    { ...ec, kid: `ec-${generation}-${randomUUID().slice(0, 8)}`, alg: 'ES256', use: 'sig' },
+    { ...rsa, kid: `rsa-${generation}-${randomUUID().slice(0, 8)}`, alg: 'RS256', use: 'sig' },
+  ];
+}
+
+// newest first: the provider signs with the first key of an algorithm
+let providerKeys = signingKeys();
+
+async function publicJwkOfFixture(file) {
+  const jwk = createPublicKey(readFileSync(join(FIXTURES, file), 'utf8')).export({ format: 'jwk' });
+  return { ...jwk, kid: await calculateJwkThumbprint(jwk) };
+}
+
+// ---------------------------------------------------------------- clients
+
+// Reserved characters in id and secret: only RFC 6749 §2.3.1 encoding works.
+const BASIC_ID = 'cc basic:1';
+const BASIC_SECRET = 's3cr:et/+ %&=~';
+const POST_SECRET = 'post-secret';
+const JWT_SECRET = 'client-secret-jwt-0123456789-0123456789-0123456789-0123456789-ab';
+
+const grantTypes = ['client_credentials', TOKEN_EXCHANGE, JWT_BEARER, 'refresh_token'];
+
+async function clients() {
+  const keys = await Promise.all(
+    ['rsa2048-pkcs8.pem', 'p256-pkcs8.pem', 'p384-sec1.pem', 'p521-pkcs8.pem', 'ed25519-pkcs8.pem']
+      .map(publicJwkOfFixture),
+  );
+  const common = { grant_types: grantTypes, response_types: [], redirect_uris: [] };
+  return [
+    { ...common, client_id: BASIC_ID, client_secret: BASIC_SECRET, token_endpoint_auth_method: 'client_secret_basic' },
+    { ...common, client_id: 'cc-post', client_secret: POST_SECRET, token_endpoint_auth_method: 'client_secret_post' },
+    { ...common, client_id: 'cc-jwt', client_secret: JWT_SECRET, token_endpoint_auth_method: 'client_secret_jwt' },
+    { ...common, client_id: 'cc-pkjwt', token_endpoint_auth_method: 'private_key_jwt', jwks: { keys } },
+    {
+      client_id: 'public-app', token_endpoint_auth_method: 'none',
+      grant_types: [TOKEN_EXCHANGE], response_types: [], redirect_uris: [],
+    },
+  ];
+}
+
+// ---------------------------------------------------------------- grant handlers
+
+/** Trusted jwt-bearer assertion issuers: issuer → JWK set. */
+const trustedIssuers = new Map();
+/** `jti`s of assertions already used (replay protection). */
+const seenAssertions = new Set();
+
+function grantedScope(requested, allowed) {
+  const allow = new Set(allowed);
+  return (requested || '').split(' ').filter((s) => allow.has(s)).join(' ') || undefined;
+}
+
+/** Finds an opaque token this provider issued, or verifies one of its JWTs. */
+async function resolveSubject(provider, token, type) {
+  if (type !== ACCESS_TOKEN_TYPE && type !== JWT_TOKEN_TYPE) {
+    throw new errors.InvalidRequest('unsupported subject_token_type');
+  }
+  for (const model of [provider.ClientCredentials, provider.AccessToken]) {
+    const found = await model.find(token).catch(() => undefined);
+    if (found && !found.isExpired) {
+      return { sub: found.accountId || found.clientId, scope: found.scope };
+    }
+  }
+  try {
+    const { payload } = await jwtVerify(token, createLocalJWKSet({ keys: publicKeys() }), {
+      issuer: provider.issuer,
+    });
+    return { sub: payload.sub || payload.client_id, scope: payload.scope };
+  } catch {
+    throw new errors.InvalidGrant('subject_token is invalid, expired or not issued here');
+  }
+}
+
+async function tokenExchange(ctx) {
+  const { provider, client, params } = ctx.oidc;
+  const subject = await resolveSubject(provider, params.subject_token, params.subject_token_type);
+  let actor;
+  if (params.actor_token) {
+    actor = await resolveSubject(provider, params.actor_token, params.actor_token_type);
+  }
+  const requested = params.requested_token_type || ACCESS_TOKEN_TYPE;
+  if (requested !== ACCESS_TOKEN_TYPE) {
+    throw new errors.InvalidRequest('only access tokens can be requested');
+  }
+  if (params.audience && params.audience !== RESOURCE) {
+    throw new errors.InvalidTarget('unknown audience');
+  }
+  const scope = grantedScope(params.scope || subject.scope, ['api:read', 'api:write']);
+  const token = new provider.ClientCredentials({
+    client,
+    scope,
+    extra: { exchanged_sub: subject.sub, ...(actor ? { act: { sub: actor.sub } } : {}) },
+  });
+  const value = await token.save();
+  ctx.body = {
+    access_token: value,
+    issued_token_type: ACCESS_TOKEN_TYPE,
+    token_type: 'Bearer',
+    expires_in: token.expiration,
+    ...(scope ? { scope } : {}),
+  };
+}
+
+async function jwtBearer(ctx) {
+  const { provider, client, params } = ctx.oidc;
+  let payload;
+  try {
+    const unverified = JSON.parse(Buffer.from(params.assertion.split('.')[1], 'base64url'));
+    const jwks = trustedIssuers.get(unverified.iss);
+    if (!jwks) throw new Error('untrusted issuer');
+    decodeProtectedHeader(params.assertion);
+    ({ payload } = await jwtVerify(params.assertion, createLocalJWKSet(jwks), {
+      issuer: unverified.iss,
+      audience: provider.issuer,
+      requiredClaims: ['sub', 'exp', 'iat', 'jti'],
+    }));
+  } catch (e) {
+    throw new errors.InvalidGrant(`assertion rejected: ${e.message}`);
+  }
+  if (seenAssertions.has(payload.jti)) {
+    throw new errors.InvalidGrant('assertion replayed');
+  }
+  seenAssertions.add(payload.jti);
+  const scope = grantedScope(payload.scope, ['openid', 'profile', 'offline_access', 'api:read']);
+  const grant = new provider.Grant({ accountId: payload.sub, clientId: client.clientId });
+  grant.addOIDCScope(scope || 'openid');
+  const grantId = await grant.save();
+  const common = { accountId: payload.sub, client, grantId, scope: scope || 'openid', gty: 'jwt_bearer' };
+  const at = new provider.AccessToken({ ...common, extra: { purpose: payload.purpose } });
+  const body = {
+    access_token: await at.save(),
+    token_type: 'Bearer',
+    expires_in: at.expiration,
+    scope: at.scope,
+  };
+  if ((scope || '').split(' ').includes('offline_access')) {
+    const rt = new provider.RefreshToken({ ...common });
+    body.refresh_token = await rt.save();
+  }
+  ctx.body = body;
+}
+
+// ---------------------------------------------------------------- provider
+
+function publicKeys() {
+  return providerKeys.map(({ d, p, q, dp, dq, qi, ...pub }) => pub);
+}
+
+async function buildProvider(issuer) {
+  const provider = new Provider(issuer, {
+    clients: await clients(),
+    jwks: { keys: providerKeys },
+    clientAuthMethods: ['none', 'client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt'],
+    enabledJWA: {
+      clientAuthSigningAlgValues: [
+        'HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512',
+        'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519',
+      ],
+    },
+    scopes: ['openid', 'offline_access', 'profile', 'api:read', 'api:write'],
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      introspection: { enabled: true },
+      revocation: { enabled: true },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: () => undefined,
+        useGrantedResource: () => false,
+        getResourceServerInfo: (_ctx, resource) => {
+          if (resource !== RESOURCE) throw new errors.InvalidTarget('unknown resource');
+          return {
+            scope: 'api:read api:write',
+            audience: RESOURCE,
+            accessTokenTTL: 300,
+            accessTokenFormat: 'jwt',
+            jwt: { sign: { alg: 'ES256' } },
+          };
+        },
+      },
+    },
+    ttl: { ClientCredentials: 600, AccessToken: 600, RefreshToken: 3600, Grant: 3600 },
+  });
+  provider.registerGrantType(TOKEN_EXCHANGE, tokenExchange, [
+    'subject_token', 'subject_token_type', 'actor_token', 'actor_token_type',
+    'requested_token_type', 'audience', 'resource', 'scope',
+  ]);
+  provider.registerGrantType(JWT_BEARER, jwtBearer, ['assertion', 'scope']);
+  return provider;
+}
+
+// ---------------------------------------------------------------- server
+
+async function readJson(req) {
+  const chunks = [];
+  for await (const chunk of req) chunks.push(chunk);
+  return chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : {};
+}
+
+function reply(res, status, body) {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
+
+let handler = (_req, res) => reply(res, 503, { error: 'starting' });
+
+const server = createServer(async (req, res) => {
+  try {
+    if (req.method === 'POST' && req.url === '/admin/rotate') {
+      const issuer = `http://127.0.0.1:${server.address().port}`;
+      providerKeys = [...signingKeys(), ...providerKeys];
+      handler = (await buildProvider(issuer)).callback();
+      return reply(res, 200, { kids: providerKeys.map((k) => k.kid) });
+    }
+    if (req.method === 'POST' && req.url === '/admin/trust') {
+      const { issuer, jwks } = await readJson(req);
+      trustedIssuers.set(issuer, jwks);
+      return reply(res, 200, { trusted: [...trustedIssuers.keys()] });
+    }
+    return handler(req, res);
+  } catch (e) {
+    return reply(res, 500, { error: 'server_error', error_description: String(e) });
+  }
+});
+
+server.listen(0, '127.0.0.1', async () => {
+  const { port } = server.address();
+  const issuer = `http://127.0.0.1:${port}`;
+  const provider = await buildProvider(issuer);
+  handler = provider.callback();
+  process.stdout.write(`${JSON.stringify({
+    issuer,
+    port,
+    resource: RESOURCE,
+    clients: {
+      basic: { id: BASIC_ID, secret: BASIC_SECRET },
+      post: { id: 'cc-post', secret: POST_SECRET },
+      secret_jwt: { id: 'cc-jwt', secret: JWT_SECRET },
+      private_key_jwt: { id: 'cc-pkjwt' },
+      public: { id: 'public-app' },
+    },
+  })}\n`);
+});
+
+// The test process holds our stdin: when it goes away, so do we.
+process.stdin.on('end', () => process.exit(0));
+process.stdin.on('close', () => process.exit(0));
+process.stdin.resume();
