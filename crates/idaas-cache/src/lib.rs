@@ -1,10 +1,11 @@
 //! Refresh-ahead token cache with single-flight refresh and stale-if-error.
 //!
 //! The cache decides how often the identity provider is called and how long
-//! callers wait. A hit is a lock-free load and a clock read; a refresh runs
-//! once per expiry however many callers ask, and its failure is shared by all
-//! of them instead of being retried one after another. See `docs/cache.md`
-//! for the timeline of what callers see.
+//! callers wait. A hit is one lock-free load and a coarse clock read; a
+//! refresh runs once per expiry however many callers ask, before the value
+//! goes stale, and its outcome — a failure too — is shared by all of them
+//! instead of being retried one after another. See `docs/cache.md` for the
+//! timeline of what callers see.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -18,40 +19,54 @@
 //! let calls = Arc::new(AtomicU32::new(0));
 //! let (c, n) = (clock.clone(), calls.clone());
 //! let cache = CachedSupplier::new(CacheOptions::default(), Arc::new(clock.clone()), move || {
-//!     let (now, n) = (c.now(), n.clone());
+//!     // the supplier: fetch a token, say when to refresh it
+//!     let (now, i) = (c.now(), n.fetch_add(1, Ordering::SeqCst));
 //!     async move {
-//!         let i = n.fetch_add(1, Ordering::SeqCst);
-//!         let expires_at = now + Duration::from_secs(3600);
+//!         let expires_in = Duration::from_secs(3600);
 //!         Ok::<_, SupplierError>(Refreshed {
 //!             value: format!("token-{i}"),
-//!             timing: Timing::for_token(now, expires_at, Duration::from_secs(3600)),
+//!             timing: Timing::for_token(now, now + expires_in, expires_in),
 //!         })
 //!     }
 //! });
-//! assert_eq!(*cache.get().await.unwrap(), "token-0");
+//! assert_eq!(*cache.get().await.unwrap(), "token-0"); // the first fetch
 //! assert_eq!(*cache.get().await.unwrap(), "token-0"); // a hit
-//! clock.advance(Duration::from_secs(3000));            // past stale time
-//! assert_eq!(*cache.get().await.unwrap(), "token-1");
+//! assert!(cache.try_hit().is_some());                 // the same, synchronously
+//! clock.advance(Duration::from_secs(3000));           // past the stale time
+//! assert_eq!(*cache.get().await.unwrap(), "token-1"); // waited for one refresh
 //! assert_eq!(calls.load(Ordering::SeqCst), 2);
 //! # });
 //! ```
 //!
-//! - [`CachedSupplier`] — one value, its [`Timing`], the [`PrefetchStrategy`]
-//!   and [`StaleBehavior`];
-//! - [`KeyedCache`] — one supplier per key, bounded, on `moka`;
-//! - [`Timing::for_token`] — the reference SDK's windows with jitter that
-//!   only moves refreshes earlier.
+//! - [`CachedSupplier`] — one value: its [`Timing`], the
+//!   [`PrefetchStrategy`] and [`StaleBehavior`] in [`CacheOptions`];
+//!   [`Cached`] hands the value out without copying it; [`Get`] is the
+//!   future of a call.
+//! - [`KeyedCache`] — one supplier per key (scope, audience), bounded, each
+//!   entry living as long as its token, on `moka`.
+//! - [`Timing::for_token`] — the reference SDK's windows, with jitter that
+//!   only ever moves a refresh earlier.
+//! - [`CacheError`] — the shared outcome of a failed refresh;
+//!   [`SupplierError`] — what a supplier reports, with a `Retry-After` hint.
+//! - [`coarse`] — the cheap real-time clock the hit path reads.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod cached;
+pub mod coarse;
 mod error;
+mod flight;
+mod get;
+mod hit_clock;
 mod keyed;
+mod options;
 mod supplier;
 mod timing;
 
+pub use cached::Cached;
 pub use error::{BoxError, CacheError, SupplierError};
-pub use keyed::{KeyedCache, SharedKeyedCache};
-pub use supplier::{
-    CacheOptions, Cached, CachedSupplier, PrefetchStrategy, Refreshed, StaleBehavior,
-};
-pub use timing::{JITTER_SHARE, MAX_JITTER, Timing};
+pub use get::Get;
+pub use keyed::KeyedCache;
+pub use options::{CacheOptions, PrefetchStrategy, StaleBehavior};
+pub use supplier::{CachedSupplier, Refreshed};
+pub use timing::{JITTER_SHARE, MAX_JITTER, Timing, Window};

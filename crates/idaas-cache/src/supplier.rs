@@ -1,126 +1,59 @@
-//! [`CachedSupplier`]: one cached value, refreshed ahead of staleness by a
-//! single flight whose outcome — success or failure — every waiter shares.
+//! [`CachedSupplier`]: one cached value, refreshed ahead of its stale time
+//! by a single flight whose outcome — success or failure — every waiter
+//! shares.
 
 use std::fmt;
 use std::future::Future;
-use std::ops::Deref;
-use std::panic::AssertUnwindSafe;
-use std::pin::Pin;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
-use arc_swap::{ArcSwapOption, Guard};
 use futures_util::FutureExt;
-use futures_util::future::{BoxFuture, Either, Shared};
 use idaas_core::clock::SharedClock;
-use rand::Rng;
 
+use crate::cached::{Cached, Slot};
 use crate::error::{CacheError, SupplierError};
-use crate::timing::Timing;
+use crate::flight::{Flight, Inner, Join};
+use crate::get::Get;
+use crate::options::{CacheOptions, PrefetchStrategy, StaleBehavior};
+use crate::timing::{Timing, Window};
 
 /// A freshly supplied value and when to refresh it.
 #[derive(Debug, Clone)]
 pub struct Refreshed<T> {
     /// The value.
     pub value: T,
-    /// Its prefetch, stale and expiry times.
+    /// Its prefetch, stale and expiry times (see [`Timing::for_token`]).
     pub timing: Timing,
-}
-
-/// How a refresh in the prefetch window runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum PrefetchStrategy {
-    /// One caller runs the refresh and waits for it; the others keep getting
-    /// the cached value (the reference SDK's default).
-    #[default]
-    OneCallerBlocks,
-    /// The refresh runs in a background task; every caller returns at once.
-    NonBlocking,
-}
-
-/// What callers get when a refresh fails after the stale time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum StaleBehavior {
-    /// The error (the reference SDK's default for tokens).
-    #[default]
-    Strict,
-    /// The old value, while it has not expired; the refresh is retried later.
-    Allow,
-}
-
-/// Settings of a [`CachedSupplier`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CacheOptions {
-    /// Refresh strategy in the prefetch window.
-    pub prefetch: PrefetchStrategy,
-    /// Behaviour when a refresh fails past the stale time.
-    pub stale: StaleBehavior,
-    /// The longest a caller waits for a refresh (the reference: 5 s).
-    pub blocking_wait: Duration,
-    /// After a failure, the first retry waits up to this (doubling, jittered).
-    pub failure_backoff: Duration,
-    /// The longest wait between retries after failures.
-    pub max_failure_backoff: Duration,
-}
-
-impl Default for CacheOptions {
-    fn default() -> Self {
-        Self {
-            prefetch: PrefetchStrategy::OneCallerBlocks,
-            stale: StaleBehavior::Strict,
-            blocking_wait: Duration::from_secs(5),
-            failure_backoff: Duration::from_secs(1),
-            max_failure_backoff: Duration::from_secs(30),
-        }
-    }
-}
-
-type SupplyFn<T> =
-    dyn Fn() -> BoxFuture<'static, Result<Refreshed<T>, SupplierError>> + Send + Sync + 'static;
-
-struct Entry<T> {
-    value: T,
-    timing: Timing,
-    /// `timing.prefetch_at` on the monotonic clock, when the cache runs on
-    /// the system clock: the hit path then reads `Instant::now`, the
-    /// cheapest clock there is.
-    prefetch_deadline: Option<Instant>,
-}
-
-type Outcome<T> = Result<Arc<Entry<T>>, CacheError>;
-type Flight<T> = Shared<Pin<Box<dyn Future<Output = Outcome<T>> + Send>>>;
-
-/// The last failure: answered at once until `retry_at`.
-struct Failure {
-    error: CacheError,
-    retry_at: Duration,
-    consecutive: u32,
-}
-
-struct Inner<T> {
-    current: ArcSwapOption<Entry<T>>,
-    flight: Mutex<Option<Flight<T>>>,
-    failure: Mutex<Option<Failure>>,
-    supply: Box<SupplyFn<T>>,
-    clock: SharedClock,
-    options: CacheOptions,
 }
 
 /// A cached value that refreshes itself ahead of time.
 ///
-/// - Before `prefetch_at`: a hit — one lock-free load and a clock read, no
-///   allocation, no shared write.
-/// - Between `prefetch_at` and `stale_at`: one refresh starts (per the
-///   [`PrefetchStrategy`]); callers keep getting the cached value.
-/// - From `stale_at`: callers wait (at most `blocking_wait`) for the single
-///   refresh in flight and all get its outcome.
-/// - A failed refresh is remembered for a jittered, growing backoff (or the
-///   supplier's `retry_after`): meanwhile callers get the still-valid value,
-///   or the remembered error at once — never a queue of retries.
+/// What a call sees depends on where the clock is in the value's life (see
+/// `docs/cache.md` for the timeline):
 ///
-/// Refreshes run in their own task: a caller that gives up does not cancel
-/// them, and a panicking supplier becomes an error, after which the next call
-/// retries. Cheap to clone (clones share the value).
+/// - **Fresh** (before `prefetch_at`): a hit — one `arc-swap` load and one
+///   read of a coarse clock; no lock, no allocation, no write to shared
+///   memory. The returned future is ready on its first poll.
+/// - **Prefetch** (until `stale_at`): one refresh starts. With
+///   [`PrefetchStrategy::OneCallerBlocks`] the caller that starts it waits for
+///   it while everyone else gets the cached value at once; with
+///   [`PrefetchStrategy::NonBlocking`] it runs in the background and every
+///   caller returns at once. A failure here never reaches a caller.
+/// - **Stale** (until `expires_at`): callers wait (at most
+///   [`CacheOptions::blocking_wait`]) for the single refresh in flight and all
+///   get its outcome. If it fails, [`StaleBehavior::Strict`] returns the
+///   error, [`StaleBehavior::Allow`] the old value — and, while the outage
+///   lasts, answers with the old value at once and retries in the background.
+/// - **Expired**: as Stale, but the old value is never served.
+///
+/// After a failed refresh no new one starts until a jittered, doubling
+/// backoff (or the supplier's `retry_after`) has passed; meanwhile callers get
+/// the still-usable value, or the remembered error at once.
+///
+/// Refreshes run in their own tokio task: a caller that gives up (its future
+/// dropped, or the wait limit reached) cancels nothing, and a panicking
+/// supplier becomes [`CacheError::Panicked`] for its waiters, after which the
+/// next call retries. Cheap to clone; clones share the value.
 pub struct CachedSupplier<T> {
     inner: Arc<Inner<T>>,
 }
@@ -143,283 +76,178 @@ impl<T> fmt::Debug for CachedSupplier<T> {
     }
 }
 
-/// A cached value handed out without copying it. Hold it briefly (do not
-/// keep it across long awaits): it pins the value it points at.
-pub struct Cached<T>(CachedInner<T>);
-
-enum CachedInner<T> {
-    Guard(Guard<Option<Arc<Entry<T>>>>),
-    Owned(Arc<Entry<T>>),
-}
-
-impl<T> Deref for Cached<T> {
-    type Target = T;
-    fn deref(&self) -> &T {
-        match &self.0 {
-            CachedInner::Guard(guard) => {
-                &guard
-                    .as_ref()
-                    .expect("a hit guard always holds an entry")
-                    .value
-            }
-            CachedInner::Owned(entry) => &entry.value,
-        }
-    }
-}
-
-impl<T: fmt::Debug> fmt::Debug for Cached<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        (**self).fmt(f)
-    }
-}
-
-impl<T> Cached<T> {
-    /// The times of this value.
-    pub fn timing(&self) -> Timing {
-        match &self.0 {
-            CachedInner::Guard(guard) => {
-                guard.as_ref().map(|e| e.timing).unwrap_or(Timing::never())
-            }
-            CachedInner::Owned(entry) => entry.timing,
-        }
-    }
-}
-
 impl<T: Send + Sync + 'static> CachedSupplier<T> {
-    /// A cache over `supply`, which produces a value and its timing.
+    /// A cache over `supply`, which fetches a value and its [`Timing`].
+    ///
+    /// `clock` is the wall clock the timings are compared with. On the
+    /// system clock the hit path reads the kernel's coarse real-time clock
+    /// instead (see [`crate::coarse`]); any other clock (a test clock) is
+    /// read as is.
     pub fn new<F, Fut>(options: CacheOptions, clock: SharedClock, supply: F) -> Self
     where
         F: Fn() -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<Refreshed<T>, SupplierError>> + Send + 'static,
     {
+        let supply = Box::new(move || supply().boxed());
         Self {
-            inner: Arc::new(Inner {
-                current: ArcSwapOption::empty(),
-                flight: Mutex::new(None),
-                failure: Mutex::new(None),
-                supply: Box::new(move || supply().boxed()),
-                clock,
-                options,
-            }),
+            inner: Arc::new(Inner::new(options, clock, supply)),
         }
     }
 
-    /// The cached value if it is before its prefetch time: the hit path,
-    /// synchronous, with no lock, allocation or shared write.
+    /// The cached value if it is fresh (before its prefetch time): the hit
+    /// path, synchronous, with no lock, no allocation and no shared write.
+    /// `None` means "call [`get`](Self::get)".
     #[inline]
     pub fn try_hit(&self) -> Option<Cached<T>> {
-        let guard = self.inner.current.load();
-        let fresh = guard
-            .as_ref()
-            .is_some_and(|entry| match entry.prefetch_deadline {
-                Some(deadline) => Instant::now() < deadline,
-                None => self.inner.clock.now() < entry.timing.prefetch_at,
-            });
-        fresh.then(|| Cached(CachedInner::Guard(guard)))
+        let slot = self.inner.current.load();
+        let hit = match slot.as_ref() {
+            Some(entry) => self.inner.hit_clock.now_nanos() < entry.hit_deadline,
+            None => false,
+        };
+        hit.then(|| Cached::new(slot))
     }
 
     /// The current value, refreshing it as its timing requires.
     ///
-    /// A hit is decided when `get` is called and the returned future is
-    /// ready at once; only a refresh allocates its (boxed) future.
-    pub fn get(&self) -> impl Future<Output = Result<Cached<T>, CacheError>> + Send + '_ {
+    /// A hit is decided when `get` is called and the future is ready on its
+    /// first poll; only a refresh allocates (one boxed future). The future
+    /// owns what it needs (`'static`) and is `Send`.
+    #[inline]
+    pub fn get(&self) -> Get<T> {
         match self.try_hit() {
-            Some(hit) => Either::Left(std::future::ready(Ok(hit))),
-            None => Either::Right(Box::pin(self.get_slow())),
+            Some(hit) => Get::hit(hit),
+            None => Get::slow(get_slow(self.inner.clone())),
         }
     }
 
-    async fn get_slow(&self) -> Result<Cached<T>, CacheError> {
-        let now = self.inner.clock.now();
-        let guard = self.inner.current.load();
-        if let Some(entry) = guard.as_ref() {
-            if now < entry.timing.prefetch_at {
-                return Ok(Cached(CachedInner::Guard(guard)));
-            }
-            if now < entry.timing.stale_at && !entry.timing.is_expired(now) {
-                return self.prefetch(guard, now).await;
-            }
-        }
-        drop(guard);
-        self.refresh_past_stale(now).await
-    }
-
-    /// Drops the cached value (e.g. after a 401 from the resource server):
-    /// the next call refreshes once, however many callers make it.
+    /// Drops the cached value (e.g. after a 401 from a resource server): the
+    /// next callers share one refresh. A backoff after a recent failure still
+    /// holds: dropping the value does not hammer a provider that is down.
     pub fn invalidate(&self) {
         self.inner.current.store(None);
-        *self.inner.failure.lock().expect("failure lock") = None;
     }
 
-    /// The timing of the cached value, if any.
+    /// Drops the cached value if `rejected` says it is the one that was
+    /// refused — so that many callers reporting the same rejected token cause
+    /// one refresh, and a token refreshed meanwhile is kept. Returns whether
+    /// it dropped the value.
+    pub fn invalidate_if(&self, rejected: impl FnOnce(&T) -> bool) -> bool {
+        let current = self.inner.current.load();
+        let Some(entry) = current.as_ref() else {
+            return false;
+        };
+        if !rejected(&entry.value) {
+            return false;
+        }
+        let previous = self.inner.current.compare_and_swap(&current, None);
+        previous.as_ref().is_some_and(|p| Arc::ptr_eq(p, entry))
+    }
+
+    /// The timing of the cached value, if there is one.
     pub fn timing(&self) -> Option<Timing> {
         self.inner.current.load().as_ref().map(|e| e.timing)
     }
 
-    async fn prefetch(
-        &self,
-        guard: Guard<Option<Arc<Entry<T>>>>,
-        now: Duration,
-    ) -> Result<Cached<T>, CacheError> {
-        if self.failure_pending(now).is_some() {
-            return Ok(Cached(CachedInner::Guard(guard)));
-        }
-        match self.inner.options.prefetch {
-            PrefetchStrategy::NonBlocking => {
-                // The refresh runs in its own task; nobody waits for it here.
-                let _background = self.start_flight();
-                Ok(Cached(CachedInner::Guard(guard)))
-            }
-            PrefetchStrategy::OneCallerBlocks => {
-                let Some(flight) = self.start_flight_if_idle() else {
-                    return Ok(Cached(CachedInner::Guard(guard)));
-                };
-                drop(guard);
-                // This caller leads: it waits for the refresh, bounded, and
-                // falls back to the still-valid value on failure.
-                match tokio::time::timeout(self.inner.options.blocking_wait, flight).await {
-                    Ok(Ok(entry)) => Ok(Cached(CachedInner::Owned(entry))),
-                    _ => self.current_or_error(now, None),
-                }
-            }
-        }
-    }
-
-    async fn refresh_past_stale(&self, now: Duration) -> Result<Cached<T>, CacheError> {
-        if let Some(error) = self.failure_pending(now) {
-            return self.current_or_error(now, Some(error));
-        }
-        let flight = self.start_flight();
-        match tokio::time::timeout(self.inner.options.blocking_wait, flight).await {
-            Ok(Ok(entry)) => Ok(Cached(CachedInner::Owned(entry))),
-            Ok(Err(error)) => self.current_or_error(now, Some(error)),
-            Err(_) => self.current_or_error(
-                now,
-                Some(CacheError::Timeout(self.inner.options.blocking_wait)),
-            ),
-        }
-    }
-
-    /// After a failed or slow refresh: the old value where the stale
-    /// behaviour allows it, else the error.
-    fn current_or_error(
-        &self,
-        now: Duration,
-        error: Option<CacheError>,
-    ) -> Result<Cached<T>, CacheError> {
-        let guard = self.inner.current.load();
-        let usable = guard.as_ref().is_some_and(|entry| {
-            let before_stale = now < entry.timing.stale_at;
-            let allowed = self.inner.options.stale == StaleBehavior::Allow;
-            !entry.timing.is_expired(now) && (before_stale || allowed)
-        });
-        match (usable, error) {
-            (true, _) => Ok(Cached(CachedInner::Guard(guard))),
-            (false, Some(error)) => Err(error),
-            (false, None) => Err(CacheError::Timeout(self.inner.options.blocking_wait)),
-        }
-    }
-
-    /// The remembered failure, while its retry time has not come.
-    fn failure_pending(&self, now: Duration) -> Option<CacheError> {
-        let failure = self.inner.failure.lock().expect("failure lock");
-        failure
-            .as_ref()
-            .filter(|f| now < f.retry_at)
-            .map(|f| f.error.clone())
-    }
-
-    fn start_flight_if_idle(&self) -> Option<Flight<T>> {
-        let mut slot = self.inner.flight.lock().expect("flight lock");
-        if slot.is_some() {
-            return None;
-        }
-        let flight = self.launch();
-        *slot = Some(flight.clone());
-        Some(flight)
-    }
-
-    /// The refresh in flight, or a new one.
-    fn start_flight(&self) -> Flight<T> {
-        let mut slot = self.inner.flight.lock().expect("flight lock");
-        if let Some(flight) = slot.as_ref() {
-            return flight.clone();
-        }
-        let flight = self.launch();
-        *slot = Some(flight.clone());
-        flight
-    }
-
-    /// Spawns the refresh task. The task stores the outcome, clears the
-    /// flight slot and records failures itself, so it completes whether or
-    /// not anyone still waits for it.
-    fn launch(&self) -> Flight<T> {
-        let inner = self.inner.clone();
-        let task = tokio::spawn(async move {
-            let supplied = AssertUnwindSafe((inner.supply)()).catch_unwind().await;
-            let now = inner.clock.now();
-            let outcome = match supplied {
-                Ok(Ok(refreshed)) => {
-                    let prefetch_deadline = inner.clock.is_system().then(|| {
-                        let until = refreshed.timing.prefetch_at.saturating_sub(now);
-                        let capped = until.min(Duration::from_secs(100 * 365 * 86_400));
-                        Instant::now() + capped
-                    });
-                    let entry = Arc::new(Entry {
-                        value: refreshed.value,
-                        timing: refreshed.timing,
-                        prefetch_deadline,
-                    });
-                    inner.current.store(Some(entry.clone()));
-                    *inner.failure.lock().expect("failure lock") = None;
-                    Ok(entry)
-                }
-                Ok(Err(failure)) => {
-                    let error = CacheError::Refresh(Arc::from(failure.error));
-                    inner.remember_failure(now, error.clone(), failure.retry_after);
-                    Err(error)
-                }
-                Err(panic) => {
-                    let message = panic
-                        .downcast_ref::<&str>()
-                        .map(|s| (*s).to_owned())
-                        .or_else(|| panic.downcast_ref::<String>().cloned())
-                        .unwrap_or_else(|| "unknown panic".to_owned());
-                    // A panic is a bug, not an outage: no backoff, the next call retries.
-                    Err(CacheError::Panicked(message))
-                }
-            };
-            *inner.flight.lock().expect("flight lock") = None;
-            outcome
-        });
-        let joined: Pin<Box<dyn Future<Output = Outcome<T>> + Send>> = Box::pin(async move {
-            task.await
-                .unwrap_or_else(|e| Err(CacheError::Panicked(e.to_string())))
-        });
-        joined.shared()
+    /// The options this cache runs with.
+    pub fn options(&self) -> &CacheOptions {
+        &self.inner.options
     }
 }
 
-impl<T> Inner<T> {
-    fn remember_failure(&self, now: Duration, error: CacheError, retry_after: Option<Duration>) {
-        let mut failure = self.failure.lock().expect("failure lock");
-        let consecutive = failure.as_ref().map_or(1, |f| f.consecutive + 1);
-        let wait = retry_after.unwrap_or_else(|| {
-            let exp = consecutive.saturating_sub(1).min(16);
-            let ceiling = self
-                .options
-                .failure_backoff
-                .saturating_mul(1 << exp)
-                .min(self.options.max_failure_backoff);
-            // jitter within the upper half so a retry never comes immediately
-            let nanos = u64::try_from(ceiling.as_nanos()).unwrap_or(u64::MAX);
-            Duration::from_nanos(rand::rng().random_range(nanos / 2..=nanos))
+/// Everything but a hit.
+async fn get_slow<T: Send + Sync + 'static>(inner: Arc<Inner<T>>) -> Result<Cached<T>, CacheError> {
+    let now = inner.clock.now();
+    let slot = inner.current.load();
+    let (seen, window) = match slot.as_ref() {
+        Some(entry) => (entry.generation, entry.timing.window(now)),
+        None => (0, Window::Expired),
+    };
+    match window {
+        // the hit clock is coarse: a few milliseconds before the prefetch time
+        // land here, and are still hits
+        Window::Fresh => Ok(Cached::new(slot)),
+        Window::Prefetch => prefetch(&inner, slot, seen, now).await,
+        Window::Stale if inner.options.stale == StaleBehavior::Allow && inner.in_outage() => {
+            // an outage: keep serving the still-valid value at once and retry
+            // in the background when the backoff allows
+            if !inner.busy_or_backing_off(now) {
+                let _background = inner.start_if_idle(seen);
+            }
+            Ok(Cached::new(slot))
+        }
+        Window::Stale | Window::Expired => {
+            drop(slot);
+            match inner.join_or_start(seen) {
+                Join::Wait(flight) => wait(&inner, flight).await,
+                Join::Fresh(slot) => Ok(Cached::new(slot)),
+                Join::Failed(error) => fallback(&inner, error),
+            }
+        }
+    }
+}
+
+/// The prefetch window: the value is still good; start one refresh.
+async fn prefetch<T: Send + Sync + 'static>(
+    inner: &Arc<Inner<T>>,
+    slot: Slot<T>,
+    seen: u64,
+    now: Duration,
+) -> Result<Cached<T>, CacheError> {
+    // lock-free: while a refresh runs or a failure is backed off, this is as
+    // cheap as a hit
+    if inner.busy_or_backing_off(now) {
+        return Ok(Cached::new(slot));
+    }
+    match inner.options.prefetch {
+        PrefetchStrategy::NonBlocking => {
+            // the refresh runs in its own task; nobody waits for it here
+            let _background = inner.start_if_idle(seen);
+            Ok(Cached::new(slot))
+        }
+        PrefetchStrategy::OneCallerBlocks => match inner.start_if_idle(seen) {
+            // this caller leads: it waits for the refresh (bounded) and falls
+            // back to the still-valid value if it fails
+            Some(Join::Wait(flight)) => {
+                drop(slot);
+                wait(inner, flight).await
+            }
+            Some(Join::Fresh(fresh)) => Ok(Cached::new(fresh)),
+            Some(Join::Failed(_)) | None => Ok(Cached::new(slot)),
+        },
+    }
+}
+
+/// Waits for a refresh, at most the blocking wait limit.
+async fn wait<T: Send + Sync + 'static>(
+    inner: &Arc<Inner<T>>,
+    flight: Flight<T>,
+) -> Result<Cached<T>, CacheError> {
+    let limit = inner.options.blocking_wait;
+    match tokio::time::timeout(limit, flight).await {
+        Ok(Ok(entry)) => Ok(Cached::owned(entry)),
+        Ok(Err(error)) => fallback(inner, error),
+        Err(_elapsed) => fallback(inner, CacheError::Timeout(limit)),
+    }
+}
+
+/// After a failed or slow refresh: the current value where the stale
+/// behaviour allows it (never an expired one), else the error.
+fn fallback<T: Send + Sync + 'static>(
+    inner: &Inner<T>,
+    error: CacheError,
+) -> Result<Cached<T>, CacheError> {
+    let now = inner.clock.now();
+    let slot = inner.current.load();
+    let usable = slot
+        .as_ref()
+        .is_some_and(|entry| match entry.timing.window(now) {
+            Window::Fresh | Window::Prefetch => true,
+            Window::Stale => inner.options.stale == StaleBehavior::Allow,
+            Window::Expired => false,
         });
-        tracing::warn!(%error, retry_in_ms = wait.as_millis() as u64, "cache refresh failed");
-        *failure = Some(Failure {
-            error,
-            retry_at: now + wait,
-            consecutive,
-        });
+    if usable {
+        Ok(Cached::new(slot))
+    } else {
+        Err(error)
     }
 }
