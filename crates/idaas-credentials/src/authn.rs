@@ -73,6 +73,46 @@ pub(crate) fn load_private_key(
         })
 }
 
+fn field_error(field: &str, reason: String) -> Error {
+    Error::Config(ConfigError::Field {
+        path: field.to_owned(),
+        problem: idaas_core::config::FieldProblem::Unsupported,
+        reason,
+    })
+}
+
+/// The PCA client certificate must parse, be valid now and certify the key
+/// that signs the assertions: caught at start, not as a rejection later.
+fn check_certificate(pem: &str, key: &SigningKey, now: u64) -> Result<(), Error> {
+    const FIELD: &str = "authnConfiguration.clientX509Certificate";
+    let chain = idaas_oauth::jose::CertificateChain::from_pem(pem)
+        .map_err(|e| field_error(FIELD, format!("not a PEM X.509 certificate: {e}")))?;
+    let (not_before, not_after) = chain
+        .leaf_validity()
+        .map_err(|e| field_error(FIELD, format!("unreadable validity: {e}")))?;
+    if now >= not_after {
+        return Err(field_error(
+            FIELD,
+            format!(
+                "the certificate expired at Unix time {not_after}; issue a new one from the private CA"
+            ),
+        ));
+    }
+    if now < not_before {
+        return Err(field_error(
+            FIELD,
+            format!("the certificate is not valid before Unix time {not_before}"),
+        ));
+    }
+    if !chain.certifies(key) {
+        return Err(field_error(
+            "authnConfiguration.privateKeyEnvVarName",
+            "the private key does not match clientX509Certificate".into(),
+        ));
+    }
+    Ok(())
+}
+
 fn typ_jwt() -> JwtHeader {
     JwtHeader {
         typ: Some("JWT".into()),
@@ -111,12 +151,16 @@ impl Authenticator {
                 client_x509_certificate,
                 x509_cert_chains,
                 private_key,
-            } => Self::Pca {
-                name: application_federated_credential_name.clone(),
-                certificate: client_x509_certificate.clone(),
-                chain: x509_cert_chains.clone(),
-                key: load_private_key(private_key, env.as_ref(), field)?,
-            },
+            } => {
+                let key = load_private_key(private_key, env.as_ref(), field)?;
+                check_certificate(client_x509_certificate, &key, clock.now_secs())?;
+                Self::Pca {
+                    name: application_federated_credential_name.clone(),
+                    certificate: client_x509_certificate.clone(),
+                    chain: x509_cert_chains.clone(),
+                    key,
+                }
+            }
             AuthnMethodConfig::Pkcs7 {
                 application_federated_credential_name,
                 client_deploy_environment,

@@ -206,8 +206,9 @@ async fn client_secret_basic_and_post_and_jwt() {
 async fn private_key_jwt_and_pca() {
     let key = SigningKey::from_pem(&fixture("rsa2048-pkcs1.pem")).unwrap();
     let ec = SigningKey::from_pem(&fixture("p256-sec1.pem")).unwrap();
-    let cert = "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUleaf\n-----END CERTIFICATE-----\n";
-    let chain = "-----BEGIN CERTIFICATE-----\nMIIBrzCCAVWgAwIBAgIUca\n-----END CERTIFICATE-----\n";
+    let cert = fixture("p256-cert.pem");
+    let chain = fixture("p256-cert.pem");
+    let (cert, chain) = (cert.as_str(), chain.as_str());
     let emulator = Emulator::builder()
         .client(Client::new("app_pk").with_public_key(verifying_key(&key).unwrap()))
         .client(

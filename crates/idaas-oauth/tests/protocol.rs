@@ -495,6 +495,14 @@ fn futures_are_send_and_clients_are_storable() {
     assert_send(&c.jwt_bearer(&"a".into(), None));
     assert_send(&c.introspect(&"t".into(), None));
     assert_send(&c.revoke(&"t".into(), None));
+    assert_send(&c.device_authorization("https://idp.example.com/device", None));
+    let auth: idaas_oauth::device::DeviceAuthorization =
+        serde_json::from_value(serde_json::json!({
+            "device_code": "d", "user_code": "u", "verification_uri": "https://v", "expires_in": 60
+        }))
+        .unwrap();
+    assert_send(&c.poll_device_token(&auth, tokio::time::sleep));
+    assert_send(&c.device_flow("https://idp.example.com/device", None, |_| {}));
     let _app = App { _client: c.clone() };
     let _ = Duration::ZERO;
 }

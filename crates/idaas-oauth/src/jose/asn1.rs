@@ -182,6 +182,16 @@ fn spki_to_info(spki: &SubjectPublicKeyInfoRef<'_>) -> Result<PublicKeyInfo, Str
 }
 
 /// Reads the public key of a DER X.509 certificate.
+/// `notBefore` and `notAfter` of a DER certificate, as Unix seconds.
+pub(crate) fn read_certificate_validity(der_bytes: &[u8]) -> Result<(u64, u64), String> {
+    let cert = Certificate::from_der(der_bytes).map_err(|e| e.to_string())?;
+    let validity = &cert.tbs_certificate.validity;
+    Ok((
+        validity.not_before.to_unix_duration().as_secs(),
+        validity.not_after.to_unix_duration().as_secs(),
+    ))
+}
+
 pub(crate) fn read_certificate_key(der_bytes: &[u8]) -> Result<PublicKeyInfo, String> {
     let cert = Certificate::from_der(der_bytes).map_err(|e| e.to_string())?;
     let spki_der = cert

@@ -35,6 +35,11 @@ impl CertificateChain {
         Ok(Self { ders })
     }
 
+    /// The leaf certificate's validity, `(notBefore, notAfter)` in Unix seconds.
+    pub fn leaf_validity(&self) -> Result<(u64, u64), JwtError> {
+        super::asn1::read_certificate_validity(self.leaf()).map_err(JwtError::Malformed)
+    }
+
     /// The leaf certificate's DER.
     pub fn leaf(&self) -> &[u8] {
         &self.ders[0]
