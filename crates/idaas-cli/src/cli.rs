@@ -77,6 +77,12 @@ pub enum Command {
         #[arg(long)]
         no_qr: bool,
     },
+    /// Publish the public JWK set of a directory of private keys (kid = RFC 7638 thumbprint).
+    Jwks {
+        /// The directory of PEM/DER/JWK private keys.
+        #[arg(long)]
+        keys: PathBuf,
+    },
     /// Decode a JWT: header and claims, expiry in human time (no verification).
     Decode {
         /// The token.

@@ -252,3 +252,35 @@ async fn token_from_a_config_file_and_auth_errors_exit_4() {
         String::from_utf8_lossy(&gone.stderr)
     );
 }
+
+#[test]
+fn jwks_publishes_public_keys_only() {
+    let fixtures =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../idaas-oauth/tests/fixtures");
+    let dir = tempfile::tempdir().unwrap();
+    for file in ["p256-pkcs8.pem", "ed25519-pkcs8.pem", "rsa2048-public.pem"] {
+        std::fs::copy(fixtures.join(file), dir.path().join(file)).unwrap();
+    }
+    let out = idaas(&["jwks", "--keys", dir.path().to_str().unwrap()], &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = json(&out);
+    let keys = v["keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 2, "the public key file is skipped");
+    assert!(
+        keys.iter()
+            .all(|k| k.get("d").is_none() && k["kid"].is_string())
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("skipped"));
+    let empty = tempfile::tempdir().unwrap();
+    assert_eq!(
+        idaas(&["jwks", "--keys", empty.path().to_str().unwrap()], &[])
+            .status
+            .code(),
+        Some(2)
+    );
+}

@@ -4,6 +4,7 @@ mod config;
 mod decode;
 mod device;
 mod emulator;
+mod jwks;
 mod quickstart;
 mod scope;
 mod token;
@@ -18,6 +19,7 @@ pub fn run(cli: Cli) -> Result<Code, Failure> {
         Command::Config(command) => config::run(command, json),
         Command::Scope(command) => scope::run(command, json),
         Command::Decode { token } => decode::run(&token, json),
+        Command::Jwks { keys } => jwks::run(&keys, json),
         Command::Token { config, scope } => {
             runtime(json)?.block_on(token::run(config, scope, json))
         }
