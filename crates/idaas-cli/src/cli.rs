@@ -77,6 +77,43 @@ pub enum Command {
         #[arg(long)]
         no_qr: bool,
     },
+    /// Client credentials grant with a generic OAuth client.
+    ClientCredentials {
+        /// The client.
+        #[command(flatten)]
+        oauth: OAuthArgs,
+    },
+    /// Token introspection (RFC 7662): exit 0 if active, 1 if not.
+    Introspect {
+        /// The client.
+        #[command(flatten)]
+        oauth: OAuthArgs,
+        /// The token.
+        token: String,
+        /// `access_token` or `refresh_token`.
+        #[arg(long)]
+        hint: Option<String>,
+    },
+    /// Token revocation (RFC 7009).
+    Revoke {
+        /// The client.
+        #[command(flatten)]
+        oauth: OAuthArgs,
+        /// The token.
+        token: String,
+        /// `access_token` or `refresh_token`.
+        #[arg(long)]
+        hint: Option<String>,
+    },
+    /// Refresh token grant.
+    Refresh {
+        /// The client.
+        #[command(flatten)]
+        oauth: OAuthArgs,
+        /// The refresh token.
+        #[arg(long)]
+        refresh_token: String,
+    },
     /// Publish the public JWK set of a directory of private keys (kid = RFC 7638 thumbprint).
     Jwks {
         /// The directory of PEM/DER/JWK private keys.
@@ -106,6 +143,41 @@ pub enum Command {
     /// Inspect IDaaS client configuration files.
     #[command(subcommand)]
     Config(ConfigCommand),
+}
+
+/// The generic OAuth client of `client-credentials`, `introspect`, `revoke`, `refresh`.
+#[derive(Debug, Args)]
+pub struct OAuthArgs {
+    /// The issuer: its metadata is discovered (OIDC discovery, then RFC 8414).
+    #[arg(long)]
+    pub issuer: String,
+    /// The client id.
+    #[arg(long)]
+    pub client_id: String,
+    /// The client secret (or $IDAAS_CLIENT_SECRET).
+    #[arg(
+        long,
+        env = "IDAAS_CLIENT_SECRET",
+        hide_env_values = true,
+        conflicts_with = "private_key"
+    )]
+    pub client_secret: Option<String>,
+    /// A PEM file with the client's private key (private_key_jwt).
+    #[arg(long)]
+    pub private_key: Option<PathBuf>,
+    /// The signing algorithm of the private key (default: chosen from the key).
+    #[arg(long)]
+    pub alg: Option<String>,
+    /// client_secret_basic, client_secret_post, client_secret_jwt, private_key_jwt or none
+    /// (default: client_secret_basic with a secret, private_key_jwt with a key, none otherwise).
+    #[arg(long)]
+    pub auth_method: Option<String>,
+    /// A scope to request (repeat the flag for several).
+    #[arg(long = "scope")]
+    pub scopes: Vec<String>,
+    /// A resource indicator (RFC 8707).
+    #[arg(long)]
+    pub resource: Option<String>,
 }
 
 /// `idaas scope …`

@@ -5,6 +5,7 @@ mod decode;
 mod device;
 mod emulator;
 mod jwks;
+mod oauth;
 mod quickstart;
 mod scope;
 mod token;
@@ -20,6 +21,19 @@ pub fn run(cli: Cli) -> Result<Code, Failure> {
         Command::Scope(command) => scope::run(command, json),
         Command::Decode { token } => decode::run(&token, json),
         Command::Jwks { keys } => jwks::run(&keys, json),
+        Command::ClientCredentials { oauth } => {
+            runtime(json)?.block_on(oauth::client_credentials(oauth, json))
+        }
+        Command::Introspect { oauth, token, hint } => {
+            runtime(json)?.block_on(oauth::introspect(oauth, token, hint, json))
+        }
+        Command::Revoke { oauth, token, hint } => {
+            runtime(json)?.block_on(oauth::revoke(oauth, token, hint, json))
+        }
+        Command::Refresh {
+            oauth,
+            refresh_token,
+        } => runtime(json)?.block_on(oauth::refresh(oauth, refresh_token, json)),
         Command::Token { config, scope } => {
             runtime(json)?.block_on(token::run(config, scope, json))
         }

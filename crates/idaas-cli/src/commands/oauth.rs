@@ -1,0 +1,191 @@
+//! The generic OAuth commands: `client-credentials`, `introspect`, `revoke`,
+//! `refresh`, against any issuer found by discovery.
+
+use std::sync::Arc;
+
+use idaas::http::{HttpOptions, HyperClient, SharedHttpClient};
+use idaas::oauth::discovery::Discovery;
+use idaas::oauth::jose::{Algorithm, SigningKey};
+use idaas::oauth::{ClientAuth, ClientCredentials, OAuthClient, TokenResponse};
+use serde_json::json;
+
+use crate::cli::OAuthArgs;
+use crate::exit::{Code, Failure};
+
+fn failure(error: &idaas::oauth::Error, json: bool) -> Failure {
+    let code = match error {
+        idaas::oauth::Error::OAuth(_) => Code::Auth,
+        idaas::oauth::Error::Misconfigured(_) | idaas::oauth::Error::Key(_) => Code::Usage,
+        _ => Code::Network,
+    };
+    Failure::new(code, error.to_string(), json)
+}
+
+fn usage(message: impl Into<String>, json: bool) -> Failure {
+    Failure::new(Code::Usage, message, json)
+}
+
+fn client_auth(args: &OAuthArgs, json: bool) -> Result<ClientAuth, Failure> {
+    let key = match &args.private_key {
+        Some(path) => {
+            let pem = std::fs::read_to_string(path)
+                .map_err(|e| usage(format!("--private-key {}: {e}", path.display()), json))?;
+            let mut key = SigningKey::from_pem(&pem)
+                .map_err(|e| usage(format!("--private-key: {e}"), json))?;
+            if let Some(alg) = &args.alg {
+                let alg: Algorithm = alg.parse().map_err(|e: String| usage(e, json))?;
+                key = key
+                    .with_algorithm(alg)
+                    .map_err(|e| usage(e.to_string(), json))?;
+            }
+            Some(key)
+        }
+        None => None,
+    };
+    let secret = args.client_secret.clone();
+    let method = args.auth_method.clone().unwrap_or_else(|| {
+        match (&key, &secret) {
+            (Some(_), _) => "private_key_jwt",
+            (None, Some(_)) => "client_secret_basic",
+            (None, None) => "none",
+        }
+        .to_owned()
+    });
+    let need_secret = || {
+        secret.clone().ok_or_else(|| {
+            usage(
+                format!("--auth-method {method} needs --client-secret"),
+                json,
+            )
+        })
+    };
+    Ok(match method.as_str() {
+        "none" => ClientAuth::None,
+        "client_secret_basic" => ClientAuth::basic(need_secret()?),
+        "client_secret_post" => ClientAuth::SecretPost {
+            secret: need_secret()?.into(),
+        },
+        "client_secret_jwt" => {
+            let alg = match &args.alg {
+                Some(a) => a.parse().map_err(|e: String| usage(e, json))?,
+                None => Algorithm::HS256,
+            };
+            let key = SigningKey::hmac(need_secret()?.into(), alg)
+                .map_err(|e| usage(e.to_string(), json))?;
+            ClientAuth::SecretJwt { key: Arc::new(key) }
+        }
+        "private_key_jwt" => {
+            let key = key
+                .ok_or_else(|| usage("--auth-method private_key_jwt needs --private-key", json))?;
+            ClientAuth::private_key_jwt(Arc::new(key))
+        }
+        other => return Err(usage(format!("unknown --auth-method {other}"), json)),
+    })
+}
+
+async fn client(args: &OAuthArgs, json: bool) -> Result<OAuthClient, Failure> {
+    let http: SharedHttpClient =
+        Arc::new(HyperClient::new(HttpOptions::default()).map_err(|e| usage(e.to_string(), json))?);
+    let metadata = Discovery::new(http.clone(), args.issuer.clone())
+        .metadata()
+        .await
+        .map_err(|e| failure(&e, json))?;
+    let auth = client_auth(args, json)?;
+    Ok(OAuthClient::from_metadata(
+        http,
+        args.client_id.clone(),
+        &metadata,
+        auth,
+    ))
+}
+
+fn print_tokens(token: &TokenResponse, json: bool) {
+    let c = &token.credential;
+    if json {
+        println!(
+            "{}",
+            json!({
+                "access_token": c.access_token.expose_secret(),
+                "token_type": c.token_type,
+                "expires_in": c.expires_in,
+                "expires_at": c.expires_at,
+                "scope": c.scope,
+                "refresh_token": c.refresh_token.as_ref().map(|t| t.expose_secret()),
+                "issued_token_type": c.issued_token_type,
+            })
+        );
+    } else {
+        println!("{}", c.access_token.expose_secret());
+    }
+}
+
+pub async fn client_credentials(args: OAuthArgs, json: bool) -> Result<Code, Failure> {
+    let client = client(&args, json).await?;
+    let mut request = ClientCredentials::default();
+    if !args.scopes.is_empty() {
+        request.scope = Some(args.scopes.join(" "));
+    }
+    if let Some(resource) = &args.resource {
+        request = request.resource(resource.clone());
+    }
+    let token = client
+        .client_credentials(&request)
+        .await
+        .map_err(|e| failure(&e, json))?;
+    print_tokens(&token, json);
+    Ok(Code::Ok)
+}
+
+pub async fn refresh(args: OAuthArgs, refresh_token: String, json: bool) -> Result<Code, Failure> {
+    let client = client(&args, json).await?;
+    let scope = (!args.scopes.is_empty()).then(|| args.scopes.join(" "));
+    let token = client
+        .refresh(&refresh_token.into(), scope.as_deref())
+        .await
+        .map_err(|e| failure(&e, json))?;
+    print_tokens(&token, json);
+    Ok(Code::Ok)
+}
+
+pub async fn introspect(
+    args: OAuthArgs,
+    token: String,
+    hint: Option<String>,
+    json: bool,
+) -> Result<Code, Failure> {
+    let client = client(&args, json).await?;
+    let info = client
+        .introspect(&token.into(), hint.as_deref())
+        .await
+        .map_err(|e| failure(&e, json))?;
+    if json {
+        println!("{}", serde_json::Value::Object(info.claims.clone()));
+    } else {
+        println!("{}", if info.active { "active" } else { "inactive" });
+        for (name, value) in &info.claims {
+            if name != "active" {
+                println!("  {name}: {value}");
+            }
+        }
+    }
+    Ok(if info.active { Code::Ok } else { Code::Denied })
+}
+
+pub async fn revoke(
+    args: OAuthArgs,
+    token: String,
+    hint: Option<String>,
+    json: bool,
+) -> Result<Code, Failure> {
+    let client = client(&args, json).await?;
+    client
+        .revoke(&token.into(), hint.as_deref())
+        .await
+        .map_err(|e| failure(&e, json))?;
+    if json {
+        println!("{}", json!({"revoked": true}));
+    } else {
+        println!("revoked");
+    }
+    Ok(Code::Ok)
+}
