@@ -43,7 +43,11 @@ fn quickstart_walks_through_every_step() {
     let v = json(&out);
     assert_eq!(v["ok"], true);
     let steps = v["steps"].as_array().unwrap();
-    assert_eq!(steps.len(), 5);
+    assert_eq!(steps.len(), 7);
+    assert_eq!(
+        steps[5]["data"]["validations"],
+        serde_json::json!([true, false, true])
+    );
     assert_eq!(steps[1]["data"]["same_token"], true);
     assert_eq!(steps[1]["data"]["token_requests"], 1);
     assert_eq!(

@@ -25,11 +25,17 @@
 //! /.well-known/openid-configuration`, `GET /oauth2/jwks`. Access tokens are
 //! ES256 JWTs signed by the emulator's key. Requests are counted per client.
 //! PKCS7 documents are compared with registered ones, not parsed.
+//!
+//! The PAM developer API (`/v2/{instanceId}/…`): API keys, JWT authentication
+//! tokens (generate, obtain by id or derived short token, list with
+//! `nextToken` paging, validate, revoke and reinstate, by token or consumer),
+//! authorised by this emulator's tokens carrying `urn:cloud:idaas:pam|.all`.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod device;
 mod openapi;
+mod pam;
 mod registry;
 mod server;
 mod token_endpoint;
@@ -210,6 +216,30 @@ impl Emulator {
     pub fn deny_device(&self, user_code: &str) -> bool {
         self.state
             .decide_device(user_code, device::Decision::Denied)
+    }
+
+    /// Registers an API key under a PAM credential identifier.
+    pub fn register_api_key(
+        &self,
+        credential_identifier: impl Into<String>,
+        api_key: impl Into<String>,
+    ) {
+        self.state
+            .pam_state
+            .api_keys
+            .lock()
+            .expect("pam lock")
+            .insert(credential_identifier.into(), api_key.into());
+    }
+
+    /// Registers a JWT credential provider with its default issuer.
+    pub fn register_jwt_provider(&self, identifier: impl Into<String>, issuer: impl Into<String>) {
+        self.state
+            .pam_state
+            .providers
+            .lock()
+            .expect("pam lock")
+            .insert(identifier.into(), issuer.into());
     }
 
     /// The next poll for `user_code` is answered `slow_down`; false if unknown.

@@ -57,6 +57,7 @@ pub(crate) struct State {
     pub(crate) devices: crate::device::DeviceGrants,
     pub(crate) device_interval: u64,
     pub(crate) refresh_tokens: crate::device::RefreshTokens,
+    pub(crate) pam_state: crate::pam::PamState,
     counters: Mutex<HashMap<String, u64>>,
 }
 
@@ -90,6 +91,7 @@ impl State {
             devices: Default::default(),
             device_interval: crate::device::DEVICE_INTERVAL,
             refresh_tokens: Default::default(),
+            pam_state: Default::default(),
             counters: Mutex::new(HashMap::new()),
         }
     }
@@ -173,6 +175,17 @@ impl State {
         };
         if method == http::Method::POST && path == "/" && headers.contains_key("x-acs-action") {
             return self.open_api(&query, &headers, &body);
+        }
+        if path.starts_with("/v2/")
+            && let Some(reply) = self.pam(
+                method.as_str(),
+                &path,
+                &query,
+                authorization.as_deref(),
+                &body,
+            )
+        {
+            return reply;
         }
         let body = String::from_utf8_lossy(&body);
         match (method.as_str(), path.as_str()) {

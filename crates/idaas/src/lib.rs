@@ -44,6 +44,9 @@ pub mod prelude {
     };
 }
 
+/// The PAM developer API client: API keys, JWT authentication tokens.
+pub use idaas_pam as pam;
+
 /// The token cache: refresh-ahead, single-flight, stale-if-error.
 pub use idaas_cache as cache;
 /// OAuth 2.0 / OpenID Connect: client authentication, JOSE, grants.

@@ -147,7 +147,76 @@ pub async fn run(json: bool) -> Result<Code, Failure> {
         json!({"issued_token_type": issued.issued_token_type}),
     );
 
-    // 5. a local scope decision
+    // 5. PAM: an API key, then a JWT authentication token's lifecycle
+    emulator.register_api_key("quickstart-llm", "sk-quickstart-demo");
+    emulator.register_jwt_provider("quickstart-jwt", "https://jwt.quickstart.example");
+    let pam_failure = |e: idaas::pam::Error| Failure::new(Code::Network, e.to_string(), json);
+    let pam = idaas::pam::PamClient::builder()
+        .developer_api_endpoint(emulator.base_url())
+        .idaas_instance_id("idaas_quickstart")
+        .credential_provider(std::sync::Arc::new(idaas::StaticCredentialProvider::new(
+            issued.clone(),
+        )))
+        .build()
+        .map_err(pam_failure)?;
+    let api_key = pam
+        .get_api_key("quickstart-llm")
+        .await
+        .map_err(pam_failure)?;
+    report.step(
+        "PAM API key (with the exchanged token)",
+        format!(
+            "{} characters, never printed",
+            api_key.as_ref().map_or(0, |k| k.expose_secret().len())
+        ),
+        json!({"found": api_key.is_some()}),
+    );
+    let generated = pam
+        .generate_jwt_authentication_token(&idaas::pam::GenerateJwt {
+            credential_provider_identifier: "quickstart-jwt".into(),
+            subject: "quickstart-service".into(),
+            audiences: vec!["https://api.example.com".into()],
+            expiration: Some(600),
+            include_derived_short_token: true,
+            ..Default::default()
+        })
+        .await
+        .map_err(pam_failure)?;
+    let jwt = generated.jwt_content.jwt_value.clone();
+    let mut lifecycle = vec![
+        pam.validate_authentication_token(&jwt)
+            .await
+            .map_err(pam_failure)?,
+    ];
+    pam.revoke_authentication_token(&jwt)
+        .await
+        .map_err(pam_failure)?;
+    lifecycle.push(
+        pam.validate_authentication_token(&jwt)
+            .await
+            .map_err(pam_failure)?,
+    );
+    pam.reinstate_authentication_token(&jwt)
+        .await
+        .map_err(pam_failure)?;
+    lifecycle.push(
+        pam.validate_authentication_token(&jwt)
+            .await
+            .map_err(pam_failure)?,
+    );
+    let word = |active: bool| if active { "valid" } else { "invalid" };
+    report.step(
+        "PAM JWT token lifecycle",
+        format!(
+            "generated → {} → revoked → {} → reinstated → {}",
+            word(lifecycle[0]),
+            word(lifecycle[1]),
+            word(lifecycle[2])
+        ),
+        json!({"validations": lifecycle}),
+    );
+
+    // 6. a local scope decision
     let scopes = ScopeSet::new(["projects:**", "users:read"]);
     let allowed = scopes.allows("write", "projects.tasks.comments");
     let denied = !scopes.allows("write", "users");

@@ -1,0 +1,696 @@
+//! [`PamClient`]: the transport of the developer API (spec §3) and its operations.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use futures_util::Stream;
+use idaas_core::SecretString;
+use idaas_core::config::PAM_SCOPE;
+use idaas_core::http::{Bytes, HttpRequest, HttpResponse, Method, SharedHttpClient, header};
+use idaas_credentials::{CredentialProviderFactory, SharedCredentialProvider};
+use idaas_oauth::form::encode_component;
+use rand::RngCore;
+use serde_json::{Map, Value, json};
+use tracing::Instrument;
+
+use crate::error::Error;
+use crate::model::{
+    AuthenticationToken, GenerateJwt, JwtAuthenticationToken, JwtContent, TokenFilter, TokenPage,
+};
+
+/// The developer API version.
+pub const API_VERSION: &str = "2022-02-25";
+/// The reserved audience prefix generated JWTs may not use.
+pub const RESERVED_AUDIENCE_PREFIX: &str = "urn:cloud:idaas";
+
+/// A client of the PAM developer API. Cheap to clone; store it as is.
+#[derive(Debug, Clone)]
+pub struct PamClient {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    base_url: String,
+    instance_id: String,
+    http: SharedHttpClient,
+    credentials: SharedCredentialProvider,
+}
+
+/// Builds a [`PamClient`].
+#[derive(Debug, Default)]
+#[must_use]
+pub struct PamClientBuilder {
+    endpoint: Option<String>,
+    instance_id: Option<String>,
+    http: Option<SharedHttpClient>,
+    credentials: Option<SharedCredentialProvider>,
+}
+
+impl PamClientBuilder {
+    /// `developerApiEndpoint` (https URL or host; http only on loopback).
+    pub fn developer_api_endpoint(mut self, endpoint: impl Into<String>) -> Self {
+        self.endpoint = Some(endpoint.into());
+        self
+    }
+
+    /// The IDaaS instance id.
+    pub fn idaas_instance_id(mut self, id: impl Into<String>) -> Self {
+        self.instance_id = Some(id.into());
+        self
+    }
+
+    /// Where bearer tokens come from (e.g. a static provider after a token exchange).
+    pub fn credential_provider(mut self, provider: SharedCredentialProvider) -> Self {
+        self.credentials = Some(provider);
+        self
+    }
+
+    /// The HTTP client (default: a new `HyperClient`).
+    pub fn http_client(mut self, http: SharedHttpClient) -> Self {
+        self.http = Some(http);
+        self
+    }
+
+    /// Builds the client.
+    pub fn build(self) -> Result<PamClient, Error> {
+        let missing = |what: &str| {
+            Error::InvalidArgument(format!("{what} is required to build a PAM client"))
+        };
+        let endpoint = self
+            .endpoint
+            .ok_or_else(|| missing("developerApiEndpoint"))?;
+        let base_url = normalise(&endpoint);
+        idaas_core::http::check_url(&base_url)?;
+        let http = match self.http {
+            Some(http) => http,
+            None => Arc::new(idaas_core::http::HyperClient::default_client()?),
+        };
+        Ok(PamClient {
+            inner: Arc::new(Inner {
+                base_url,
+                instance_id: self.instance_id.ok_or_else(|| missing("idaasInstanceId"))?,
+                http,
+                credentials: self
+                    .credentials
+                    .ok_or_else(|| missing("a credential provider"))?,
+            }),
+        })
+    }
+}
+
+fn normalise(endpoint: &str) -> String {
+    let endpoint = endpoint.trim().trim_end_matches('/');
+    if endpoint.starts_with("https://") || endpoint.starts_with("http://") {
+        endpoint.to_owned()
+    } else {
+        format!("https://{endpoint}")
+    }
+}
+
+/// Percent-encodes a path segment (only unreserved characters stay).
+fn segment(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+fn nonce() -> String {
+    let mut bytes = [0u8; 16];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn require(value: &str, name: &str) -> Result<(), Error> {
+    if value.trim().is_empty() {
+        return Err(Error::InvalidArgument(format!("{name} is required")));
+    }
+    Ok(())
+}
+
+/// One call: operation phrase, action, method, path, query, body, bearer?
+struct Call<'a> {
+    phrase: &'static str,
+    action: &'static str,
+    method: Method,
+    path: &'a str,
+    query: Vec<(&'static str, String)>,
+    body: Option<Value>,
+    bearer: bool,
+}
+
+impl PamClient {
+    /// A builder.
+    pub fn builder() -> PamClientBuilder {
+        PamClientBuilder::default()
+    }
+
+    /// From a credential factory: its `developerApiEndpoint`, instance id,
+    /// HTTP client, and the provider of the PAM scope `urn:cloud:idaas:pam|.all`.
+    pub async fn from_factory(factory: &CredentialProviderFactory) -> Result<Self, Error> {
+        let config = factory.config();
+        let endpoint = config.developer_api_endpoint.clone().ok_or_else(|| {
+            Error::InvalidArgument("developerApiEndpoint is not configured".into())
+        })?;
+        let provider = factory.provider_for_scope(PAM_SCOPE).await?;
+        Self::builder()
+            .developer_api_endpoint(endpoint)
+            .idaas_instance_id(config.idaas_instance_id.clone())
+            .http_client(factory.http_client())
+            .credential_provider(Arc::new(provider))
+            .build()
+    }
+
+    fn path(&self, rest: &str) -> String {
+        format!("/v2/{}{rest}", segment(&self.inner.instance_id))
+    }
+
+    async fn send(&self, call: &Call<'_>) -> Result<HttpResponse, Error> {
+        let mut url = format!("{}{}", self.inner.base_url, call.path);
+        if !call.query.is_empty() {
+            let query: Vec<String> = call
+                .query
+                .iter()
+                .map(|(k, v)| format!("{k}={}", encode_component(v)))
+                .collect();
+            url.push('?');
+            url.push_str(&query.join("&"));
+        }
+        let mut response = self.attempt(call, &url).await?;
+        if response.status() == 401 && call.bearer {
+            // the token may have been revoked or rotated: one refresh, one retry
+            self.inner.credentials.invalidate();
+            response = self.attempt(call, &url).await?;
+        }
+        Ok(response)
+    }
+
+    async fn attempt(&self, call: &Call<'_>, url: &str) -> Result<HttpResponse, Error> {
+        let mut builder = http::Request::builder()
+            .method(call.method.clone())
+            .uri(url)
+            .header(header::ACCEPT, "application/json")
+            .header(header::DATE, httpdate_now())
+            .header("x-acs-signature-nonce", nonce())
+            .header("x-acs-version", API_VERSION)
+            .header("x-acs-action", call.action);
+        if call.bearer {
+            let token = self.inner.credentials.bearer_token().await?;
+            let mut value = http::HeaderValue::from_str(&format!(
+                "Bearer {}",
+                token.expose_secret()
+            ))
+            .map_err(|_| {
+                Error::InvalidArgument("the bearer token is not a valid header value".into())
+            })?;
+            value.set_sensitive(true);
+            builder = builder.header(header::AUTHORIZATION, value);
+        }
+        let body = match &call.body {
+            Some(body) => {
+                builder = builder.header(header::CONTENT_TYPE, "application/json; charset=utf-8");
+                Bytes::from(serde_json::to_vec(body).unwrap_or_default())
+            }
+            None => Bytes::new(),
+        };
+        let request: HttpRequest = builder
+            .body(body)
+            .map_err(|e| Error::InvalidArgument(format!("invalid request: {e}")))?;
+        let span = tracing::info_span!(
+            "pam",
+            action = call.action,
+            status = tracing::field::Empty,
+            duration_ms = tracing::field::Empty
+        );
+        async {
+            let started = Instant::now();
+            let response = self.inner.http.execute(request).await?;
+            let span = tracing::Span::current();
+            span.record("status", response.status().as_u16());
+            span.record("duration_ms", started.elapsed().as_millis() as u64);
+            Ok(response)
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// A call whose JSON body is the answer.
+    async fn json(&self, call: Call<'_>) -> Result<Map<String, Value>, Error> {
+        let response = self.send(&call).await?;
+        check(call.phrase, &response)?;
+        match serde_json::from_slice(response.body()) {
+            Ok(Value::Object(map)) => Ok(map),
+            _ => Err(Error::InvalidResponse {
+                operation: call.phrase,
+                reason: "the body is not a JSON object".into(),
+            }),
+        }
+    }
+
+    /// A call whose body is ignored.
+    async fn no_content(&self, call: Call<'_>) -> Result<(), Error> {
+        let response = self.send(&call).await?;
+        check(call.phrase, &response)
+    }
+
+    /// `ObtainCredential`: the API key of a credential, or `None` for a
+    /// credential without one (an OAuth client).
+    pub async fn get_api_key(
+        &self,
+        credential_identifier: &str,
+    ) -> Result<Option<SecretString>, Error> {
+        require(credential_identifier, "credential_identifier")?;
+        let path = self.path("/credentials/_/actions/obtain");
+        let map = self
+            .json(Call {
+                phrase: "obtain credential",
+                action: "ObtainCredential",
+                method: Method::GET,
+                path: &path,
+                query: vec![("credentialIdentifier", credential_identifier.to_owned())],
+                body: None,
+                bearer: true,
+            })
+            .await?;
+        Ok(map
+            .get("credentialContent")
+            .and_then(|c| c.get("apiKeyContent"))
+            .and_then(|c| c.get("apiKey"))
+            .and_then(Value::as_str)
+            .map(SecretString::from))
+    }
+
+    /// `GenerateJwtAuthenticationToken`.
+    pub async fn generate_jwt_authentication_token(
+        &self,
+        request: &GenerateJwt,
+    ) -> Result<JwtAuthenticationToken, Error> {
+        require(
+            &request.credential_provider_identifier,
+            "credential_provider_identifier",
+        )?;
+        require(&request.subject, "subject")?;
+        if request.audiences.is_empty() {
+            return Err(Error::InvalidArgument(
+                "at least one audience is required".into(),
+            ));
+        }
+        if let Some(reserved) = request
+            .audiences
+            .iter()
+            .find(|a| a.starts_with(RESERVED_AUDIENCE_PREFIX))
+        {
+            return Err(Error::InvalidArgument(format!(
+                "audience {reserved:?} uses the reserved prefix {RESERVED_AUDIENCE_PREFIX}"
+            )));
+        }
+        let mut body = Map::new();
+        body.insert("audiences".into(), json!(request.audiences));
+        body.insert(
+            "credentialProviderIdentifier".into(),
+            json!(request.credential_provider_identifier),
+        );
+        if let Some(claims) = &request.custom_claims {
+            body.insert("customClaims".into(), Value::Object(claims.clone()));
+        }
+        if let Some(expiration) = request.expiration {
+            body.insert("expiration".into(), json!(expiration));
+        }
+        if request.include_derived_short_token {
+            body.insert("includeDerivedShortToken".into(), json!(true));
+        }
+        if let Some(issuer) = &request.issuer {
+            body.insert("issuer".into(), json!(issuer));
+        }
+        body.insert("subject".into(), json!(request.subject));
+        let path = self.path("/authenticationTokens/_/actions/generateJwt");
+        let map = self
+            .json(Call {
+                phrase: "generate JWT authentication token",
+                action: "GenerateJwtAuthenticationToken",
+                method: Method::POST,
+                path: &path,
+                query: vec![],
+                body: Some(Value::Object(body)),
+                bearer: true,
+            })
+            .await?;
+        parse("generate JWT authentication token", map)
+    }
+
+    /// `ObtainJwtAuthenticationToken`: the JWT of a token by its id.
+    pub async fn obtain_jwt_authentication_token(
+        &self,
+        consumer_id: &str,
+        authentication_token_id: &str,
+    ) -> Result<JwtContent, Error> {
+        require(consumer_id, "consumer_id")?;
+        require(authentication_token_id, "authentication_token_id")?;
+        let path = self.path("/authenticationTokens/_/actions/obtainJwt");
+        let map = self
+            .json(Call {
+                phrase: "obtain JWT authentication token",
+                action: "ObtainJwtAuthenticationToken",
+                method: Method::POST,
+                path: &path,
+                query: vec![],
+                body: Some(json!({"authenticationTokenId": authentication_token_id, "consumerId": consumer_id})),
+                bearer: true,
+            })
+            .await?;
+        jwt_content("obtain JWT authentication token", map)
+    }
+
+    /// `ObtainJwtAuthenticationTokenByDerivedShortToken` (no bearer token: a consumer call).
+    pub async fn obtain_jwt_authentication_token_by_derived_short_token(
+        &self,
+        derived_short_token: &SecretString,
+    ) -> Result<JwtContent, Error> {
+        require(derived_short_token.expose_secret(), "derived_short_token")?;
+        let path = self.path("/authenticationTokens/_/actions/obtainJwtByDerivedShortToken");
+        let map = self
+            .json(Call {
+                phrase: "obtain JWT authentication token by derived short token",
+                action: "ObtainJwtAuthenticationTokenByDerivedShortToken",
+                method: Method::POST,
+                path: &path,
+                query: vec![],
+                body: Some(json!({"derivedShortToken": derived_short_token.expose_secret()})),
+                bearer: false,
+            })
+            .await?;
+        jwt_content(
+            "obtain JWT authentication token by derived short token",
+            map,
+        )
+    }
+
+    /// `ListAuthenticationTokens`: one page.
+    pub async fn list_authentication_tokens(
+        &self,
+        consumer_id: &str,
+        credential_provider_identifier: &str,
+        filter: &TokenFilter,
+        next_token: Option<&str>,
+    ) -> Result<TokenPage, Error> {
+        require(consumer_id, "consumer_id")?;
+        require(
+            credential_provider_identifier,
+            "credential_provider_identifier",
+        )?;
+        let mut query = vec![
+            ("consumerId", consumer_id.to_owned()),
+            (
+                "credentialProviderIdentifier",
+                credential_provider_identifier.to_owned(),
+            ),
+        ];
+        if let Some(expired) = filter.expired {
+            query.push(("expired", expired.to_string()));
+        }
+        if let Some(max) = filter.max_results {
+            query.push(("maxResults", max.to_string()));
+        }
+        if let Some(token) = next_token {
+            query.push(("nextToken", token.to_owned()));
+        }
+        if let Some(revoked) = filter.revoked {
+            query.push(("revoked", revoked.to_string()));
+        }
+        let path = self.path("/authenticationTokens");
+        let map = self
+            .json(Call {
+                phrase: "list authentication tokens",
+                action: "ListAuthenticationTokens",
+                method: Method::GET,
+                path: &path,
+                query,
+                body: None,
+                bearer: true,
+            })
+            .await?;
+        parse("list authentication tokens", map)
+    }
+
+    /// Every token of a consumer and provider, page after page.
+    pub fn authentication_tokens<'a>(
+        &'a self,
+        consumer_id: &'a str,
+        credential_provider_identifier: &'a str,
+        filter: TokenFilter,
+    ) -> impl Stream<Item = Result<AuthenticationToken, Error>> + Send + 'a {
+        use futures_util::StreamExt;
+        enum State {
+            Start,
+            Next(String),
+            Done,
+        }
+        futures_util::stream::unfold(State::Start, move |state| {
+            let filter = filter.clone();
+            async move {
+                let next = match state {
+                    State::Done => return None,
+                    State::Start => None,
+                    State::Next(token) => Some(token),
+                };
+                let page = self
+                    .list_authentication_tokens(
+                        consumer_id,
+                        credential_provider_identifier,
+                        &filter,
+                        next.as_deref(),
+                    )
+                    .await;
+                Some(match page {
+                    Ok(page) => {
+                        let state = match page.next_token.filter(|t| !t.is_empty()) {
+                            Some(token) => State::Next(token),
+                            None => State::Done,
+                        };
+                        (
+                            futures_util::stream::iter(page.entities.into_iter().map(Ok))
+                                .left_stream(),
+                            state,
+                        )
+                    }
+                    Err(e) => (
+                        futures_util::stream::iter(vec![Err(e)]).right_stream(),
+                        State::Done,
+                    ),
+                })
+            }
+        })
+        .flatten()
+    }
+
+    /// `ValidateAuthenticationToken` (no bearer token): whether a JWT or
+    /// derived short token is active.
+    pub async fn validate_authentication_token(&self, token: &SecretString) -> Result<bool, Error> {
+        require(token.expose_secret(), "token")?;
+        let path = self.path("/authenticationTokens/_/actions/validate");
+        let map = self
+            .json(Call {
+                phrase: "validate authentication token",
+                action: "ValidateAuthenticationToken",
+                method: Method::POST,
+                path: &path,
+                query: vec![],
+                body: Some(json!({"token": token.expose_secret()})),
+                bearer: false,
+            })
+            .await?;
+        map.get("active")
+            .and_then(Value::as_bool)
+            .ok_or(Error::InvalidResponse {
+                operation: "validate authentication token",
+                reason: "no boolean `active`".into(),
+            })
+    }
+
+    async fn lifecycle(
+        &self,
+        phrase: &'static str,
+        action: &'static str,
+        rest: &str,
+        body: Value,
+    ) -> Result<(), Error> {
+        let path = self.path(rest);
+        self.no_content(Call {
+            phrase,
+            action,
+            method: Method::POST,
+            path: &path,
+            query: vec![],
+            body: Some(body),
+            bearer: true,
+        })
+        .await
+    }
+
+    /// `RevokeAuthenticationToken`.
+    pub async fn revoke_authentication_token(&self, token: &SecretString) -> Result<(), Error> {
+        require(token.expose_secret(), "token")?;
+        self.lifecycle(
+            "revoke authentication token",
+            "RevokeAuthenticationToken",
+            "/authenticationTokens/_/actions/revoke",
+            json!({"token": token.expose_secret()}),
+        )
+        .await
+    }
+
+    /// `ReinstateAuthenticationToken`.
+    pub async fn reinstate_authentication_token(&self, token: &SecretString) -> Result<(), Error> {
+        require(token.expose_secret(), "token")?;
+        self.lifecycle(
+            "reinstate authentication token",
+            "ReinstateAuthenticationToken",
+            "/authenticationTokens/_/actions/reinstate",
+            json!({"token": token.expose_secret()}),
+        )
+        .await
+    }
+
+    /// `RevokeAuthenticationTokenByConsumer`.
+    pub async fn revoke_authentication_token_by_consumer(
+        &self,
+        consumer_id: &str,
+        credential_provider_identifier: &str,
+    ) -> Result<(), Error> {
+        require(consumer_id, "consumer_id")?;
+        require(
+            credential_provider_identifier,
+            "credential_provider_identifier",
+        )?;
+        self.lifecycle(
+            "revoke authentication token by consumer",
+            "RevokeAuthenticationTokenByConsumer",
+            "/authenticationTokens/_/actions/revokeByConsumer",
+            json!({"consumerId": consumer_id, "credentialProviderIdentifier": credential_provider_identifier}),
+        )
+        .await
+    }
+
+    /// `ReinstateAuthenticationTokenByConsumer`.
+    pub async fn reinstate_authentication_token_by_consumer(
+        &self,
+        consumer_id: &str,
+        credential_provider_identifier: &str,
+    ) -> Result<(), Error> {
+        require(consumer_id, "consumer_id")?;
+        require(
+            credential_provider_identifier,
+            "credential_provider_identifier",
+        )?;
+        self.lifecycle(
+            "reinstate authentication token by consumer",
+            "ReinstateAuthenticationTokenByConsumer",
+            "/authenticationTokens/_/actions/reinstateByConsumer",
+            json!({"consumerId": consumer_id, "credentialProviderIdentifier": credential_provider_identifier}),
+        )
+        .await
+    }
+}
+
+fn httpdate_now() -> String {
+    // RFC 1123, as the reference runtime sends
+    let now = std::time::SystemTime::now();
+    let secs = now
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let days = secs / 86_400;
+    let weekday = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][(days % 7) as usize];
+    let (y, m, d) = civil(days as i64);
+    let month = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ][(m - 1) as usize];
+    let t = secs % 86_400;
+    format!(
+        "{weekday}, {d:02} {month} {y} {:02}:{:02}:{:02} GMT",
+        t / 3600,
+        t / 60 % 60,
+        t % 60
+    )
+}
+
+fn civil(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// Maps a non-200 answer to [`Error::Api`].
+fn check(operation: &'static str, response: &HttpResponse) -> Result<(), Error> {
+    let status = response.status().as_u16();
+    if status == 200 {
+        return Ok(());
+    }
+    let body: Value = serde_json::from_slice(response.body()).unwrap_or(Value::Null);
+    let text = |k: &str| body.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
+    let code = text("error");
+    Err(Error::Api {
+        operation,
+        status,
+        code: if code.is_empty() {
+            "unknown".into()
+        } else {
+            code
+        },
+        message: text("error_description"),
+        request_id: {
+            let id = text("request_id");
+            if id.is_empty() { "-".into() } else { id }
+        },
+    })
+}
+
+fn parse<T: serde::de::DeserializeOwned>(
+    operation: &'static str,
+    map: Map<String, Value>,
+) -> Result<T, Error> {
+    serde_json::from_value(Value::Object(map)).map_err(|e| Error::InvalidResponse {
+        operation,
+        reason: e.to_string(),
+    })
+}
+
+fn jwt_content(operation: &'static str, mut map: Map<String, Value>) -> Result<JwtContent, Error> {
+    let content = map.remove("jwtContent").ok_or(Error::InvalidResponse {
+        operation,
+        reason: "no jwtContent".into(),
+    })?;
+    serde_json::from_value(content).map_err(|e| Error::InvalidResponse {
+        operation,
+        reason: e.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_and_segments() {
+        assert_eq!(civil(0), (1970, 1, 1));
+        assert_eq!(civil(20_411), (2025, 11, 19));
+        assert_eq!(segment("idaas_x/y z*~"), "idaas_x%2Fy%20z%2A~");
+        assert!(httpdate_now().ends_with(" GMT"));
+        assert_eq!(
+            normalise("eiam-developerapi.example.com/"),
+            "https://eiam-developerapi.example.com"
+        );
+    }
+}

@@ -1,0 +1,52 @@
+//! The PAM client's error.
+
+use idaas_core::TransportError;
+
+/// Why a PAM call failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An argument the API would reject; no request was sent.
+    #[error("{0}")]
+    InvalidArgument(String),
+    /// The developer API answered with an error.
+    #[error(
+        "PAM API {operation} failed: HTTP {status}, {code}: {message} (request id {request_id})"
+    )]
+    Api {
+        /// The operation's phrase, e.g. `obtain credential`.
+        operation: &'static str,
+        /// The HTTP status.
+        status: u16,
+        /// `error` of the body (`unknown` if absent).
+        code: String,
+        /// `error_description`.
+        message: String,
+        /// `request_id`.
+        request_id: String,
+    },
+    /// A success response without the fields the operation returns.
+    #[error("PAM API {operation}: unexpected response ({reason})")]
+    InvalidResponse {
+        /// The operation.
+        operation: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The request did not complete.
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    /// The bearer token could not be obtained.
+    #[error("no bearer token for the PAM API: {0}")]
+    Credential(#[from] idaas_credentials::Error),
+}
+
+impl Error {
+    /// The HTTP status of an API error.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Self::Api { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}
