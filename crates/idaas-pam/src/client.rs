@@ -533,66 +533,102 @@ impl PamClient {
         .await
     }
 
-    /// `RevokeAuthenticationToken`.
-    pub async fn revoke_authentication_token(&self, token: &SecretString) -> Result<(), Error> {
+    async fn by_token(
+        &self,
+        phrase: &'static str,
+        action: &'static str,
+        rest: &str,
+        token: &SecretString,
+    ) -> Result<(), Error> {
         require(token.expose_secret(), "token")?;
         self.lifecycle(
+            phrase,
+            action,
+            rest,
+            json!({"token": token.expose_secret()}),
+        )
+        .await
+    }
+
+    async fn by_consumer(
+        &self,
+        phrase: &'static str,
+        action: &'static str,
+        rest: &str,
+        consumer_id: &str,
+        credential_provider_identifier: &str,
+    ) -> Result<(), Error> {
+        require(consumer_id, "consumer_id")?;
+        require(
+            credential_provider_identifier,
+            "credential_provider_identifier",
+        )?;
+        let body = json!({"consumerId": consumer_id, "credentialProviderIdentifier": credential_provider_identifier});
+        self.lifecycle(phrase, action, rest, body).await
+    }
+
+    /// `RevokeAuthenticationToken`: by the JWT or its derived short token.
+    pub async fn revoke_authentication_token(&self, token: &SecretString) -> Result<(), Error> {
+        let rest = "/authenticationTokens/_/actions/revoke";
+        self.by_token(
             "revoke authentication token",
             "RevokeAuthenticationToken",
-            "/authenticationTokens/_/actions/revoke",
-            json!({"token": token.expose_secret()}),
+            rest,
+            token,
         )
         .await
     }
 
-    /// `ReinstateAuthenticationToken`.
+    /// `ReinstateAuthenticationToken`: by the JWT or its derived short token.
     pub async fn reinstate_authentication_token(&self, token: &SecretString) -> Result<(), Error> {
-        require(token.expose_secret(), "token")?;
-        self.lifecycle(
+        let rest = "/authenticationTokens/_/actions/reinstate";
+        self.by_token(
             "reinstate authentication token",
             "ReinstateAuthenticationToken",
-            "/authenticationTokens/_/actions/reinstate",
-            json!({"token": token.expose_secret()}),
+            rest,
+            token,
         )
         .await
     }
 
-    /// `RevokeAuthenticationTokenByConsumer`.
+    /// `RevokeAuthenticationTokenByConsumer`: every token of a consumer and provider.
     pub async fn revoke_authentication_token_by_consumer(
         &self,
         consumer_id: &str,
         credential_provider_identifier: &str,
     ) -> Result<(), Error> {
-        require(consumer_id, "consumer_id")?;
-        require(
-            credential_provider_identifier,
-            "credential_provider_identifier",
-        )?;
-        self.lifecycle(
+        let rest = "/authenticationTokens/_/actions/revokeByConsumer";
+        let (phrase, action) = (
             "revoke authentication token by consumer",
             "RevokeAuthenticationTokenByConsumer",
-            "/authenticationTokens/_/actions/revokeByConsumer",
-            json!({"consumerId": consumer_id, "credentialProviderIdentifier": credential_provider_identifier}),
+        );
+        self.by_consumer(
+            phrase,
+            action,
+            rest,
+            consumer_id,
+            credential_provider_identifier,
         )
         .await
     }
 
-    /// `ReinstateAuthenticationTokenByConsumer`.
+    /// `ReinstateAuthenticationTokenByConsumer`: every token of a consumer and provider.
     pub async fn reinstate_authentication_token_by_consumer(
         &self,
         consumer_id: &str,
         credential_provider_identifier: &str,
     ) -> Result<(), Error> {
-        require(consumer_id, "consumer_id")?;
-        require(
-            credential_provider_identifier,
-            "credential_provider_identifier",
-        )?;
-        self.lifecycle(
+        let rest = "/authenticationTokens/_/actions/reinstateByConsumer";
+        let (phrase, action) = (
             "reinstate authentication token by consumer",
             "ReinstateAuthenticationTokenByConsumer",
-            "/authenticationTokens/_/actions/reinstateByConsumer",
-            json!({"consumerId": consumer_id, "credentialProviderIdentifier": credential_provider_identifier}),
+        );
+        self.by_consumer(
+            phrase,
+            action,
+            rest,
+            consumer_id,
+            credential_provider_identifier,
         )
         .await
     }
@@ -600,36 +636,7 @@ impl PamClient {
 
 fn httpdate_now() -> String {
     // RFC 1123, as the reference runtime sends
-    let now = std::time::SystemTime::now();
-    let secs = now
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let days = secs / 86_400;
-    let weekday = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][(days % 7) as usize];
-    let (y, m, d) = civil(days as i64);
-    let month = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ][(m - 1) as usize];
-    let t = secs % 86_400;
-    format!(
-        "{weekday}, {d:02} {month} {y} {:02}:{:02}:{:02} GMT",
-        t / 3600,
-        t / 60 % 60,
-        t % 60
-    )
-}
-
-fn civil(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
+    httpdate::fmt_http_date(std::time::SystemTime::now())
 }
 
 /// Maps a non-200 answer to [`Error::Api`].
@@ -684,8 +691,6 @@ mod tests {
 
     #[test]
     fn dates_and_segments() {
-        assert_eq!(civil(0), (1970, 1, 1));
-        assert_eq!(civil(20_411), (2025, 11, 19));
         assert_eq!(segment("idaas_x/y z*~"), "idaas_x%2Fy%20z%2A~");
         assert!(httpdate_now().ends_with(" GMT"));
         assert_eq!(

@@ -44,8 +44,9 @@ pub struct AccessKey {
 
 impl AccessKey {
     /// From `ALIBABA_CLOUD_ACCESS_KEY_ID`, `ALIBABA_CLOUD_ACCESS_KEY_SECRET`
-    /// and, if set, `ALIBABA_CLOUD_SECURITY_TOKEN` (the first link of the
-    /// Alibaba default credential chain; the others are not implemented).
+    /// and, if set, `ALIBABA_CLOUD_SECURITY_TOKEN`: the first link of the
+    /// Alibaba default credential chain. For the other links (OIDC role, CLI
+    /// profile, ECS RAM role) register a plugin of your own under this name.
     pub fn from_env(env: &dyn Environment) -> Result<Self, Error> {
         let id = env.non_blank("ALIBABA_CLOUD_ACCESS_KEY_ID");
         let secret = env.non_blank("ALIBABA_CLOUD_ACCESS_KEY_SECRET");
