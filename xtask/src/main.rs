@@ -4,7 +4,8 @@
 //!   tests need installed first (the oidc-provider node project in `interop/`),
 //!   then the facade's examples that need no person.
 //! - `lint`  — rustfmt, clippy (`-D warnings`, all targets), rustdoc
-//!   (`-D warnings`) and cargo-deny's license/bans/sources checks (offline).
+//!   (`-D warnings`), each feature of the facade alone, and cargo-deny's
+//!   license/bans/sources checks (offline).
 //! - `ci`    — lint, then test, then the fuzz smoke run.
 //! - `bench [scope|cache|oauth|all]` — criterion benchmarks; figures land in
 //!   `target/bench/<name>.json`.
@@ -30,7 +31,7 @@ tasks:
 
 /// The runnable examples of the facade that need no person (each starts
 /// the embedded emulator itself).
-const EXAMPLES: &[&str] = &["m2m_token", "token_exchange", "scopes"];
+const EXAMPLES: &[&str] = &["m2m_token", "token_exchange", "jwt_bearer", "scopes"];
 
 /// The benchmarks: (name, crate, bench target).
 const BENCHES: &[(&str, &str, &str)] = &[
@@ -152,7 +153,23 @@ fn lint() -> Result {
     run(cargo()
         .args(["doc", "--workspace", "--no-deps"])
         .env("RUSTDOCFLAGS", "-D warnings"))?;
+    facade_features()?;
     deny()
+}
+
+/// The facade's optional layers, one feature each: every one must build alone.
+const FACADE_FEATURES: &[&str] = &["", "scope", "cache", "oauth", "credentials", "pam"];
+
+fn facade_features() -> Result {
+    for feature in FACADE_FEATURES {
+        let mut cmd = cargo();
+        cmd.args(["check", "--quiet", "-p", "idaas", "--no-default-features"]);
+        if !feature.is_empty() {
+            cmd.args(["--features", feature]);
+        }
+        run(&mut cmd)?;
+    }
+    Ok(())
 }
 
 /// cargo-deny's license, bans and sources checks. The advisories check is

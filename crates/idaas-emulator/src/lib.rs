@@ -34,6 +34,7 @@
 #![warn(missing_docs)]
 
 mod device;
+mod jwt_bearer;
 mod openapi;
 mod pam;
 mod registry;

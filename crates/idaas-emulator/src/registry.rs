@@ -59,6 +59,9 @@ pub struct Client {
     pub public_key: Option<VerifyingKey>,
     /// Its federated credentials.
     pub federated: Vec<FederatedCredential>,
+    /// Issuers whose jwt-bearer assertions (RFC 7523 §2.1) this client may
+    /// present as an authorization grant, with their public keys.
+    pub assertion_issuers: Vec<(String, Vec<VerifyingKey>)>,
 }
 
 impl Client {
@@ -69,6 +72,7 @@ impl Client {
             secret: None,
             public_key: None,
             federated: Vec::new(),
+            assertion_issuers: Vec::new(),
         }
     }
 
@@ -81,6 +85,18 @@ impl Client {
     /// Registers a public key for `private_key_jwt`.
     pub fn with_public_key(mut self, key: VerifyingKey) -> Self {
         self.public_key = Some(key);
+        self
+    }
+
+    /// Trusts jwt-bearer authorization grants (RFC 7523 §2.1) whose
+    /// assertion is issued by `issuer` and signed by one of `keys` (e.g. a
+    /// baikal-sdk user grant signed with the keys of a `KeyDirectory`).
+    pub fn trusting_assertions_from(
+        mut self,
+        issuer: impl Into<String>,
+        keys: Vec<VerifyingKey>,
+    ) -> Self {
+        self.assertion_issuers.push((issuer.into(), keys));
         self
     }
 

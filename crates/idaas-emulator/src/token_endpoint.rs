@@ -109,6 +109,9 @@ impl State {
         match form.get("grant_type") {
             Some("client_credentials") => self.issue(&client, form.get("scope"), None),
             Some(TOKEN_EXCHANGE) => self.exchange(&client, &form),
+            Some(idaas_oauth::JWT_BEARER_GRANT) => {
+                self.jwt_bearer(&client, form.get("assertion"), form.get("scope"))
+            }
             Some("refresh_token") => self.refresh(&client, form.get("refresh_token")),
             Some(idaas_oauth::device::DEVICE_CODE_GRANT) => {
                 self.device_token(&client, form.get("device_code"))
@@ -286,9 +289,21 @@ impl State {
         self.issue(client, form.get("scope"), Some(requested))
     }
 
-    /// Signs an access token; returns it with its `expires_at`.
+    /// Signs an access token for the client itself; returns it with its
+    /// `expires_at`.
     pub(crate) fn sign_access_token(
         &self,
+        client_id: &str,
+        audience: &str,
+        scope: &str,
+    ) -> Result<(String, u64), String> {
+        self.sign_access_token_for(client_id, client_id, audience, scope)
+    }
+
+    /// Signs an access token about `subject` issued to `client_id`.
+    pub(crate) fn sign_access_token_for(
+        &self,
+        subject: &str,
         client_id: &str,
         audience: &str,
         scope: &str,
@@ -297,7 +312,7 @@ impl State {
         let lifetime = self.token_lifetime.as_secs();
         let claims = json!({
             "iss": self.base_url,
-            "sub": client_id,
+            "sub": subject,
             "aud": audience,
             "client_id": client_id,
             "scope": scope,
@@ -320,6 +335,17 @@ impl State {
         scope: Option<&str>,
         issued_type: Option<&str>,
     ) -> Reply {
+        self.issue_for(&client.id, client, scope, issued_type)
+    }
+
+    /// Issues an access token about `subject` to `client`.
+    pub(crate) fn issue_for(
+        &self,
+        subject: &str,
+        client: &Client,
+        scope: Option<&str>,
+        issued_type: Option<&str>,
+    ) -> Reply {
         let scope = scope.unwrap_or("");
         let audience = scope
             .split_whitespace()
@@ -327,10 +353,11 @@ impl State {
             .and_then(|item| item.split_once('|'))
             .map(|(aud, _)| aud.to_owned())
             .unwrap_or_else(|| self.base_url.clone());
-        let (token, expires_at) = match self.sign_access_token(&client.id, &audience, scope) {
-            Ok(t) => t,
-            Err(e) => return oauth_error(500, "server_error", e),
-        };
+        let (token, expires_at) =
+            match self.sign_access_token_for(subject, &client.id, &audience, scope) {
+                Ok(t) => t,
+                Err(e) => return oauth_error(500, "server_error", e),
+            };
         let mut body = json!({
             "access_token": token,
             "token_type": "Bearer",

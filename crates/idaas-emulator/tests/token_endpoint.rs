@@ -328,3 +328,75 @@ async fn discovery_and_jwks_describe_the_issuer() {
         Some(&OAuthErrorCode::UnsupportedGrantType)
     );
 }
+
+#[tokio::test]
+async fn jwt_bearer_grants_need_a_trusted_issuer_its_signature_and_our_audience() {
+    use idaas_oauth::{KeyDirectory, UserAssertion};
+    const ISSUER: &str = "https://accounts.example.com";
+    let ours = SigningKey::generate_p256();
+    let trusted = verifying_key(&ours).unwrap();
+    let emulator = Emulator::builder()
+        .client(
+            Client::new("backend")
+                .with_secret("backend-secret")
+                .trusting_assertions_from(ISSUER, vec![trusted]),
+        )
+        .start()
+        .await
+        .unwrap();
+    let client = OAuthClient::new(
+        http(),
+        "backend",
+        emulator.token_endpoint(),
+        ClientAuth::basic("backend-secret"),
+    )
+    .with_issuer(emulator.base_url());
+    let user = UserAssertion::new("user-42").scopes(["api|read:profile"]);
+    let keys = KeyDirectory::from_keys([ours]);
+
+    // the user grant: a token about the user, with the assertion's scope
+    let token = client.grant_user(&keys, ISSUER, &user).await.unwrap();
+    let claims = verify_jwt(
+        token.credential.access_token.expose_secret(),
+        &[emulator.verifying_key()],
+        &Validation {
+            issuer: Some(emulator.base_url().into()),
+            audience: Some("api".into()),
+            ..Validation::default()
+        },
+        SystemClock.now(),
+    )
+    .unwrap();
+    assert_eq!(claims["sub"], "user-42");
+    assert_eq!(claims["client_id"], "backend");
+    assert_eq!(claims["scope"], "api|read:profile");
+
+    let is_invalid_grant = |result: Result<_, idaas_oauth::Error>| matches!(result, Err(e) if e.oauth_code() == Some(&OAuthErrorCode::InvalidGrant));
+    // an issuer the client does not trust
+    assert!(is_invalid_grant(
+        client
+            .grant_user(&keys, "https://evil.example.com", &user)
+            .await
+    ));
+    // the trusted issuer's name, another key
+    let impostor = KeyDirectory::from_keys([SigningKey::generate_p256()]);
+    assert!(is_invalid_grant(
+        client.grant_user(&impostor, ISSUER, &user).await
+    ));
+    // an assertion meant for another authorization server
+    let elsewhere = OAuthClient::new(
+        http(),
+        "backend",
+        emulator.token_endpoint(),
+        ClientAuth::basic("backend-secret"),
+    )
+    .with_issuer("https://other-idp.example.com");
+    assert!(is_invalid_grant(
+        elsewhere.grant_user(&keys, ISSUER, &user).await
+    ));
+    // an assertion that is not a JWT
+    let missing = client
+        .jwt_bearer(&SecretString::from("not.a.jwt"), None)
+        .await;
+    assert!(is_invalid_grant(missing));
+}

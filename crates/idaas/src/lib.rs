@@ -4,20 +4,63 @@
 //! re-exports their public API under one import path and implements nothing
 //! itself.
 //!
+//! An M2M token by client secret, from an IDaaS configuration, cached and
+//! refreshed ahead of its expiry (here against the embedded emulator, so the
+//! example runs anywhere; with a real tenant, drop the emulator and call
+//! [`CredentialProviderFactory::init`] with your `client-config.json`):
+//!
 //! ```
-//! use idaas::config::{ClientConfig, SecretSource};
+//! # #[cfg(feature = "credentials")]
+//! # #[tokio::main]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use idaas::prelude::*;
+//! # use idaas_emulator::{Client, Emulator};
+//! # let emulator = Emulator::builder()
+//! #     .client(Client::new("app_example").with_secret("example-secret"))
+//! #     .start()
+//! #     .await?;
+//! # let issuer = emulator.base_url().to_owned();
+//! # let token_endpoint = emulator.token_endpoint().to_owned();
 //!
 //! let config = ClientConfig::builder()
 //!     .idaas_instance_id("idaas_example")
 //!     .client_id("app_example")
-//!     .issuer("https://idp.example.com/oidc")
-//!     .token_endpoint("https://idp.example.com/oidc/token")
+//!     .issuer(&issuer)
+//!     .token_endpoint(&token_endpoint)
 //!     .scope("api.example.com|read:file")
-//!     .client_secret_basic(SecretSource::env("IDAAS_CLIENT_SECRET"))
+//!     .client_secret_basic(SecretSource::Value("example-secret".into()))
 //!     .build()?;
-//! assert_eq!(config.scope.audience(), "api.example.com");
-//! # Ok::<(), idaas::config::ConfigError>(())
+//! // fetches the first token now: a misconfiguration fails here, naming the field
+//! let factory = CredentialProviderFactory::from_config(config, FactoryOptions::default()).await?;
+//! let provider = factory.provider().await?;
+//! let token = provider.bearer_token().await?; // a SecretString: never printed
+//! assert_eq!(provider.bearer_token().await?, token); // the second call is a cache hit
+//!
+//! // local authorization decisions, no network call
+//! let scopes = ScopeSet::new(["projects:**", "users:read"]);
+//! assert!(scopes.allows("delete", "projects.tasks.comments"));
+//! assert!(!scopes.allows("write", "users"));
+//! # assert_eq!(emulator.token_requests("app_example"), 1);
+//! # Ok(()) }
+//! # #[cfg(not(feature = "credentials"))]
+//! # fn main() {}
 //! ```
+//!
+//! What is here (each optional layer behind the feature of the same name;
+//! the default features give all of them):
+//!
+//! - [`config`], [`token`], [`secret`], [`http`], [`clock`] and the shared
+//!   errors — the core, always present;
+//! - [`CredentialProviderFactory`] and the providers of every IDaaS
+//!   `authnMethod`, token exchange, static credentials, and [`blocking`]
+//!   for synchronous code (feature `credentials`);
+//! - [`oauth`] — OAuth 2.0 / OpenID Connect: client authentication, JOSE,
+//!   grants, discovery, JWT validation, user sign-in flows (feature `oauth`);
+//! - [`pam`] — the PAM developer API client (feature `pam`);
+//! - [`scope`] — `resource:action` scopes and organization roles (feature
+//!   `scope`);
+//! - [`cache`] — the refresh-ahead token cache (feature `cache`);
+//! - [`prelude`] — the names most programs need.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -25,7 +68,9 @@ pub use idaas_core::config;
 pub use idaas_core::{Error, OAuthError, SecretString, TransportError, clock, http, secret, token};
 
 /// IDaaS M2M credential providers, their factory and token exchange.
+#[cfg(feature = "credentials")]
 pub use idaas_credentials as credentials;
+#[cfg(feature = "credentials")]
 pub use idaas_credentials::{
     CredentialProvider, CredentialProviderFactory, FactoryOptions, SharedCredentialProvider,
     StaticCredentialProvider, TokenExchangeProvider,
@@ -33,23 +78,30 @@ pub use idaas_credentials::{
 
 /// The same providers for synchronous code (an internal runtime; a clear
 /// error when called inside an async runtime).
+#[cfg(feature = "credentials")]
 pub use idaas_credentials::blocking;
 
 /// The names most programs need: `use idaas::prelude::*;`.
 pub mod prelude {
     pub use crate::config::{ClientConfig, SecretSource};
+    #[cfg(feature = "scope")]
     pub use crate::scope::ScopeSet;
+    #[cfg(feature = "credentials")]
     pub use crate::{
         CredentialProvider, CredentialProviderFactory, FactoryOptions, StaticCredentialProvider,
     };
 }
 
-/// The PAM developer API client: API keys, JWT authentication tokens.
+/// The PAM developer API client: API keys, OAuth and JWT authentication tokens.
+#[cfg(feature = "pam")]
 pub use idaas_pam as pam;
 
 /// The token cache: refresh-ahead, single-flight, stale-if-error.
+#[cfg(feature = "cache")]
 pub use idaas_cache as cache;
-/// OAuth 2.0 / OpenID Connect: client authentication, JOSE, grants.
+/// OAuth 2.0 / OpenID Connect: client authentication, JOSE, grants, user flows.
+#[cfg(feature = "oauth")]
 pub use idaas_oauth as oauth;
 /// Scope evaluation: `resource:action` scopes, wildcards, organization roles.
+#[cfg(feature = "scope")]
 pub use idaas_scope as scope;
