@@ -120,10 +120,21 @@ pub enum Command {
         #[arg(long)]
         keys: PathBuf,
     },
-    /// Decode a JWT: header and claims, expiry in human time (no verification).
+    /// Decode a JWT: header and claims, expiry in human time; the signature
+    /// and claims are checked only with `--verify` (exit 1 if they fail).
     Decode {
         /// The token.
         token: String,
+        /// Verify the signature with the issuer's published keys and check
+        /// `iss`, `exp`, `nbf`, `iat` (and `aud` with `--audience`).
+        #[arg(long, requires = "issuer")]
+        verify: bool,
+        /// The issuer whose keys (found by discovery) sign the token.
+        #[arg(long)]
+        issuer: Option<String>,
+        /// The audience the token must be meant for.
+        #[arg(long, requires = "verify")]
+        audience: Option<String>,
     },
     /// Local scope decisions.
     #[command(subcommand)]

@@ -1,5 +1,5 @@
-//! The commands beyond `config check`: quickstart, token, scope, decode —
-//! exit codes and `--json` shapes.
+//! The commands beyond `config check`: quickstart, token, exchange, scope,
+//! decode (and `--verify`), jwks, emulator — exit codes and `--json` shapes.
 
 use std::process::{Command, Output};
 
@@ -287,4 +287,150 @@ fn jwks_publishes_public_keys_only() {
             .code(),
         Some(2)
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn decode_verify_checks_the_signature_with_the_issuers_keys() {
+    let emulator = Emulator::builder()
+        .client(Client::new("cli-app").with_secret("cli-secret"))
+        .start()
+        .await
+        .unwrap();
+    let other = Emulator::builder().start().await.unwrap();
+    let token = idaas::oauth::OAuthClient::new(
+        std::sync::Arc::new(idaas::http::HyperClient::new(Default::default()).unwrap()),
+        "cli-app",
+        emulator.token_endpoint(),
+        idaas::oauth::ClientAuth::basic("cli-secret"),
+    )
+    .client_credentials(&idaas::oauth::ClientCredentials::scope(
+        "api.example.com|read",
+    ))
+    .await
+    .unwrap()
+    .credential
+    .access_token
+    .expose_secret()
+    .to_owned();
+    let issuer = emulator.base_url().to_owned();
+    let impostor = other.base_url().to_owned();
+    let (good, wrong_aud, wrong_issuer, tampered, unverified) =
+        tokio::task::spawn_blocking(move || {
+            let verify = |token: &str, issuer: &str, extra: &[&str]| {
+                let mut args = vec!["--json", "decode", token, "--verify", "--issuer", issuer];
+                args.extend_from_slice(extra);
+                idaas(&args, &[])
+            };
+            let mut parts: Vec<&str> = token.split('.').collect();
+            let forged = idaas::oauth::jose::b64url(br#"{"sub":"admin","exp":4102444800}"#);
+            parts[1] = &forged;
+            let tampered = parts.join(".");
+            (
+                verify(&token, &issuer, &["--audience", "api.example.com"]),
+                verify(&token, &issuer, &["--audience", "other.example.com"]),
+                verify(&token, &impostor, &[]),
+                verify(&tampered, &issuer, &[]),
+                idaas(&["--json", "decode", &tampered], &[]),
+            )
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        good.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&good.stderr)
+    );
+    let v = json(&good);
+    assert_eq!(v["verified"], true);
+    assert_eq!(v["claims"]["client_id"], "cli-app");
+    for (name, out) in [
+        ("wrong audience", &wrong_aud),
+        ("another issuer's keys", &wrong_issuer),
+        ("tampered claims", &tampered),
+    ] {
+        assert_eq!(out.status.code(), Some(1), "{name}");
+        let v = json(out);
+        assert_eq!(v["verified"], false, "{name}");
+        assert!(
+            v["reason"].as_str().is_some_and(|r| !r.is_empty()),
+            "{name}"
+        );
+    }
+    // without --verify the forged claims are shown, marked unverified
+    assert_eq!(unverified.status.code(), Some(0));
+    assert_eq!(json(&unverified)["claims"]["sub"], "admin");
+    assert_eq!(json(&unverified)["verified"], false);
+    // --verify needs --issuer
+    assert_eq!(
+        idaas(&["decode", "a.b.c", "--verify"], &[]).status.code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn the_emulator_command_serves_until_interrupted() {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_idaas"))
+        .args([
+            "--json",
+            "emulator",
+            "--client-id",
+            "shell-app",
+            "--client-secret",
+            "shell-secret",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let announced: serde_json::Value = serde_json::from_str(&line).unwrap();
+    let base = announced["base_url"].as_str().unwrap();
+    assert!(base.starts_with("http://127.0.0.1:"), "{base}");
+    assert_eq!(announced["client_id"], "shell-app");
+    let out = idaas(
+        &[
+            "--json",
+            "client-credentials",
+            "--issuer",
+            base,
+            "--client-id",
+            "shell-app",
+            "--client-secret",
+            "shell-secret",
+            "--scope",
+            "api|read",
+        ],
+        &[],
+    );
+    let interrupted = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .is_ok_and(|s| s.success());
+    // bounded: a server that ignores the interrupt is killed and the test fails
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert!(interrupted, "SIGINT was sent");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(json(&out)["token_type"], "Bearer");
+    let status = status.expect("the emulator stops within 10 s of Ctrl-C");
+    assert_eq!(status.code(), Some(0), "Ctrl-C stops it cleanly");
 }

@@ -1,11 +1,12 @@
-//! `idaas device`: the code is shown, a person approves, the token is printed.
+//! `idaas device`: the code is shown, a person approves, the token is
+//! printed; then `idaas refresh` renews it with the refresh token.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
 use idaas_emulator::{Client, Emulator};
 
-async fn run_device(approve: bool) -> (Option<i32>, String, String) {
+async fn run_device(approve: bool) -> (Option<i32>, String, String, Emulator) {
     let emulator = Emulator::builder()
         .client(Client::new("cli-public"))
         .device_interval(1)
@@ -64,12 +65,30 @@ async fn run_device(approve: bool) -> (Option<i32>, String, String) {
         output.status.code(),
         String::from_utf8_lossy(&output.stdout).into_owned(),
         shown,
+        emulator,
     )
+}
+
+fn refresh(issuer: &str, refresh_token: &str) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_idaas"))
+        .args([
+            "--json",
+            "refresh",
+            "--issuer",
+            issuer,
+            "--client-id",
+            "cli-public",
+            "--refresh-token",
+            refresh_token,
+        ])
+        .env_remove("IDAAS_CLIENT_SECRET")
+        .output()
+        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn approved_sign_in_prints_the_token() {
-    let (status, stdout, shown) = run_device(true).await;
+    let (status, stdout, shown, emulator) = run_device(true).await;
     assert_eq!(status, Some(0), "{stdout}");
     assert!(
         shown.contains("To sign in, open http://127.0.0.1:"),
@@ -81,12 +100,42 @@ async fn approved_sign_in_prints_the_token() {
     );
     let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
     assert_eq!(v["scope"], "openid api|read");
-    assert!(v["refresh_token"].is_string());
+    let first = v["refresh_token"]
+        .as_str()
+        .expect("a refresh token")
+        .to_owned();
+
+    // `idaas refresh` (public client, endpoints by discovery): a new access
+    // token and a rotated refresh token; the used one is then refused (exit 4)
+    let issuer = emulator.base_url().to_owned();
+    let (renewed, replayed) = tokio::task::spawn_blocking(move || {
+        let renewed = refresh(&issuer, &first);
+        (renewed, refresh(&issuer, &first))
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        renewed.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&renewed.stderr)
+    );
+    let r: serde_json::Value = serde_json::from_slice(&renewed.stdout).unwrap();
+    assert_ne!(r["access_token"], v["access_token"]);
+    assert!(r["refresh_token"].is_string());
+    assert_ne!(r["refresh_token"], v["refresh_token"]);
+    assert_eq!(replayed.status.code(), Some(4));
+    let e: serde_json::Value = serde_json::from_slice(&replayed.stdout).unwrap();
+    assert!(
+        e["error"].as_str().unwrap().contains("invalid_grant"),
+        "{e}"
+    );
+    assert_eq!(e["exit_code"], 4);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn denied_sign_in_exits_4() {
-    let (status, stdout, _) = run_device(false).await;
+    let (status, stdout, _, _emulator) = run_device(false).await;
     assert_eq!(status, Some(4));
     assert!(stdout.contains("access_denied"), "{stdout}");
 }

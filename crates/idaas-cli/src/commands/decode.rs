@@ -1,6 +1,13 @@
-//! `idaas decode TOKEN`: header and claims, times in human form.
+//! `idaas decode TOKEN [--verify --issuer URL [--audience AUD]]`: header
+//! and claims, times in human form; with `--verify`, the signature by the
+//! issuer's published keys and the registered claims.
 
-use idaas::oauth::jose::decode_jws;
+use std::sync::Arc;
+
+use idaas::http::{HttpOptions, HyperClient, SharedHttpClient};
+use idaas::oauth::discovery::Discovery;
+use idaas::oauth::jose::{Jws, Validation, decode_jws};
+use idaas::oauth::{JwtValidator, RemoteJwks};
 
 use crate::exit::{Code, Failure};
 
@@ -25,15 +32,82 @@ fn span(secs: u64) -> String {
     }
 }
 
+fn decoded(token: &str, json: bool) -> Result<Jws<'_>, Failure> {
+    decode_jws(token.trim()).map_err(|e| Failure::new(Code::Usage, format!("not a JWT: {e}"), json))
+}
+
+/// Decodes without verifying.
 pub fn run(token: &str, json: bool) -> Result<Code, Failure> {
-    let jws = decode_jws(token.trim())
-        .map_err(|e| Failure::new(Code::Usage, format!("not a JWT: {e}"), json))?;
+    let jws = decoded(token, json)?;
+    print(&jws, false, json);
+    Ok(Code::Ok)
+}
+
+/// Decodes, then verifies with the keys the issuer publishes (its
+/// discovery document's `jwks_uri`): exit 0 if valid, 1 if not.
+pub async fn verify(
+    token: &str,
+    issuer: String,
+    audience: Option<String>,
+    json: bool,
+) -> Result<Code, Failure> {
+    let jws = decoded(token, json)?;
+    let http: SharedHttpClient = Arc::new(
+        HyperClient::new(HttpOptions::default())
+            .map_err(|e| Failure::new(Code::Usage, e.to_string(), json))?,
+    );
+    let metadata = Discovery::new(http.clone(), issuer)
+        .metadata()
+        .await
+        .map_err(|e| Failure::new(Code::Network, e.to_string(), json))?;
+    let jwks_uri = metadata.jwks_uri.clone().ok_or_else(|| {
+        Failure::new(
+            Code::Network,
+            format!("{} publishes no jwks_uri", metadata.issuer),
+            json,
+        )
+    })?;
+    let validator = JwtValidator::new(
+        RemoteJwks::new(http, jwks_uri),
+        Validation {
+            issuer: Some(metadata.issuer.clone()),
+            audience,
+            ..Validation::default()
+        },
+    );
+    match validator.validate(token.trim()).await {
+        Ok(_) => {
+            print(&jws, true, json);
+            Ok(Code::Ok)
+        }
+        Err(idaas::oauth::Error::Jwt(e)) => {
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "header": jws.header,
+                        "claims": jws.claims,
+                        "verified": false,
+                        "reason": e.to_string(),
+                    })
+                );
+            } else {
+                print(&jws, false, false);
+            }
+            eprintln!("idaas: the token is not valid: {e}");
+            Ok(Code::Denied)
+        }
+        Err(e) => Err(Failure::new(Code::Network, e.to_string(), json)),
+    }
+}
+
+fn print(jws: &Jws, verified: bool, json: bool) {
     if json {
         println!(
             "{}",
-            serde_json::json!({"header": jws.header, "claims": jws.claims, "verified": false})
+            serde_json::json!({"header": jws.header, "claims": jws.claims, "verified": verified})
         );
-        return Ok(Code::Ok);
+        return;
     }
     println!(
         "header: {}",
@@ -48,6 +122,9 @@ pub fn run(token: &str, json: bool) -> Result<Code, Failure> {
             println!("{name}: {t} ({})", human(t));
         }
     }
-    println!("(signature not verified)");
-    Ok(Code::Ok)
+    if verified {
+        println!("(signature and claims verified)");
+    } else {
+        println!("(signature not verified)");
+    }
 }

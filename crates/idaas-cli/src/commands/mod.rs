@@ -19,7 +19,22 @@ pub fn run(cli: Cli) -> Result<Code, Failure> {
     match cli.command {
         Command::Config(command) => config::run(command, json),
         Command::Scope(command) => scope::run(command, json),
-        Command::Decode { token } => decode::run(&token, json),
+        Command::Decode {
+            token,
+            verify: false,
+            ..
+        } => decode::run(&token, json),
+        Command::Decode {
+            token,
+            verify: true,
+            issuer,
+            audience,
+        } => runtime(json)?.block_on(decode::verify(
+            &token,
+            issuer.unwrap_or_default(),
+            audience,
+            json,
+        )),
         Command::Jwks { keys } => jwks::run(&keys, json),
         Command::ClientCredentials { oauth } => {
             runtime(json)?.block_on(oauth::client_credentials(oauth, json))
