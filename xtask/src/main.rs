@@ -31,7 +31,13 @@ tasks:
 
 /// The runnable examples of the facade that need no person (each starts
 /// the embedded emulator itself).
-const EXAMPLES: &[&str] = &["m2m_token", "token_exchange", "jwt_bearer", "scopes"];
+const EXAMPLES: &[&str] = &[
+    "m2m_token",
+    "token_exchange",
+    "jwt_bearer",
+    "device",
+    "scopes",
+];
 
 /// The benchmarks: (name, crate, bench target).
 const BENCHES: &[(&str, &str, &str)] = &[
