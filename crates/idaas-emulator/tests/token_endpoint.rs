@@ -39,6 +39,22 @@ async fn request(
         .map(|t| t.credential.access_token.expose_secret().to_owned())
 }
 
+/// The claims of an access token the emulator issued for audience `api`,
+/// after checking its signature and issuer.
+fn issued_claims(emulator: &Emulator, token: &str) -> serde_json::Map<String, serde_json::Value> {
+    verify_jwt(
+        token,
+        &[emulator.verifying_key()],
+        &Validation {
+            issuer: Some(emulator.base_url().into()),
+            audience: Some("api".into()),
+            ..Validation::default()
+        },
+        SystemClock.now(),
+    )
+    .expect("the emulator issued a valid token")
+}
+
 fn is_invalid_client(result: Result<String, idaas_oauth::Error>) -> bool {
     matches!(result, Err(e) if e.oauth_code() == Some(&OAuthErrorCode::InvalidClient))
 }
@@ -56,17 +72,7 @@ async fn secrets_are_checked_in_every_encoding() {
             encoding,
         };
         let token = request(&emulator, "app:1", auth).await.unwrap();
-        let claims = verify_jwt(
-            &token,
-            &[emulator.verifying_key()],
-            &Validation {
-                issuer: Some(emulator.base_url().into()),
-                audience: Some("api".into()),
-                ..Validation::default()
-            },
-            SystemClock.now(),
-        )
-        .unwrap();
+        let claims = issued_claims(&emulator, &token);
         assert_eq!(claims["client_id"], "app:1");
     }
     assert!(is_invalid_client(
@@ -356,17 +362,7 @@ async fn jwt_bearer_grants_need_a_trusted_issuer_its_signature_and_our_audience(
 
     // the user grant: a token about the user, with the assertion's scope
     let token = client.grant_user(&keys, ISSUER, &user).await.unwrap();
-    let claims = verify_jwt(
-        token.credential.access_token.expose_secret(),
-        &[emulator.verifying_key()],
-        &Validation {
-            issuer: Some(emulator.base_url().into()),
-            audience: Some("api".into()),
-            ..Validation::default()
-        },
-        SystemClock.now(),
-    )
-    .unwrap();
+    let claims = issued_claims(&emulator, token.credential.access_token.expose_secret());
     assert_eq!(claims["sub"], "user-42");
     assert_eq!(claims["client_id"], "backend");
     assert_eq!(claims["scope"], "api|read:profile");
