@@ -127,7 +127,7 @@ fn nonce() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn require(value: &str, name: &str) -> Result<(), Error> {
+pub(crate) fn require(value: &str, name: &str) -> Result<(), Error> {
     if value.trim().is_empty() {
         return Err(Error::InvalidArgument(format!("{name} is required")));
     }
@@ -135,14 +135,29 @@ fn require(value: &str, name: &str) -> Result<(), Error> {
 }
 
 /// One call: operation phrase, action, method, path, query, body, bearer?
-struct Call<'a> {
-    phrase: &'static str,
-    action: &'static str,
-    method: Method,
-    path: &'a str,
-    query: Vec<(&'static str, String)>,
-    body: Option<Value>,
-    bearer: bool,
+pub(crate) struct Call<'a> {
+    pub phrase: &'static str,
+    pub action: &'static str,
+    pub method: Method,
+    pub path: &'a str,
+    pub query: Vec<(&'static str, String)>,
+    pub body: Option<Value>,
+    pub bearer: bool,
+}
+
+/// `user-agent`: the runtime's shape (spec §3.3) with this crate in place of
+/// the Python runtime, plus `$ALIBABA_CLOUD_USER_AGENT` when set.
+fn user_agent() -> String {
+    let base = format!(
+        "AlibabaCloud ({}; {}) Rust idaas-pam/{} TeaDSL/2",
+        std::env::consts::OS,
+        std::env::consts::ARCH,
+        env!("CARGO_PKG_VERSION")
+    );
+    match std::env::var("ALIBABA_CLOUD_USER_AGENT") {
+        Ok(extra) if !extra.trim().is_empty() => format!("{base} {extra}"),
+        _ => base,
+    }
 }
 
 impl PamClient {
@@ -167,7 +182,7 @@ impl PamClient {
             .build()
     }
 
-    fn path(&self, rest: &str) -> String {
+    pub(crate) fn path(&self, rest: &str) -> String {
         format!("/v2/{}{rest}", segment(&self.inner.instance_id))
     }
 
@@ -197,7 +212,11 @@ impl PamClient {
             .uri(url)
             .header(header::ACCEPT, "application/json")
             .header(header::DATE, httpdate_now())
+            .header(header::USER_AGENT, user_agent())
             .header("x-acs-signature-nonce", nonce())
+            // declared although nothing is signed (spec §1)
+            .header("x-acs-signature-method", "HMAC-SHA1")
+            .header("x-acs-signature-version", "1.0")
             .header("x-acs-version", API_VERSION)
             .header("x-acs-action", call.action);
         if call.bearer {
@@ -224,6 +243,8 @@ impl PamClient {
             .map_err(|e| Error::InvalidArgument(format!("invalid request: {e}")))?;
         let span = tracing::info_span!(
             "pam",
+            endpoint = %self.inner.base_url,
+            operation = call.phrase,
             action = call.action,
             status = tracing::field::Empty,
             duration_ms = tracing::field::Empty
@@ -240,10 +261,10 @@ impl PamClient {
         .await
     }
 
-    /// A call whose JSON body is the answer.
-    async fn json(&self, call: Call<'_>) -> Result<Map<String, Value>, Error> {
+    /// A call whose JSON body is the answer (status exactly 200).
+    pub(crate) async fn json(&self, call: Call<'_>) -> Result<Map<String, Value>, Error> {
         let response = self.send(&call).await?;
-        check(call.phrase, &response)?;
+        check(call.phrase, &response, false)?;
         match serde_json::from_slice(response.body()) {
             Ok(Value::Object(map)) => Ok(map),
             _ => Err(Error::InvalidResponse {
@@ -253,10 +274,11 @@ impl PamClient {
         }
     }
 
-    /// A call whose body is ignored.
+    /// A call whose body is ignored: any 2xx, 204 included, is success
+    /// (the reference's insistence on exactly 200 is defect 6 of the spec).
     async fn no_content(&self, call: Call<'_>) -> Result<(), Error> {
         let response = self.send(&call).await?;
-        check(call.phrase, &response)
+        check(call.phrase, &response, true)
     }
 
     /// `ObtainCredential`: the API key of a credential, or `None` for a
@@ -639,10 +661,11 @@ fn httpdate_now() -> String {
     httpdate::fmt_http_date(std::time::SystemTime::now())
 }
 
-/// Maps a non-200 answer to [`Error::Api`].
-fn check(operation: &'static str, response: &HttpResponse) -> Result<(), Error> {
+/// Maps an answer other than 200 (any 2xx with `any_success`) to [`Error::Api`],
+/// by the HTTP status (the reference read it from the body: defect 1).
+fn check(operation: &'static str, response: &HttpResponse, any_success: bool) -> Result<(), Error> {
     let status = response.status().as_u16();
-    if status == 200 {
+    if status == 200 || (any_success && response.status().is_success()) {
         return Ok(());
     }
     let body: Value = serde_json::from_slice(response.body()).unwrap_or(Value::Null);
@@ -664,7 +687,7 @@ fn check(operation: &'static str, response: &HttpResponse) -> Result<(), Error> 
     })
 }
 
-fn parse<T: serde::de::DeserializeOwned>(
+pub(crate) fn parse<T: serde::de::DeserializeOwned>(
     operation: &'static str,
     map: Map<String, Value>,
 ) -> Result<T, Error> {

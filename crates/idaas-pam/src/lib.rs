@@ -1,6 +1,8 @@
-//! Client of the IDaaS PAM developer API: API keys and JWT authentication
-//! tokens and their lifecycle, fetched with the workload's own bearer token
-//! instead of long-lived secrets.
+//! Client of the IDaaS PAM developer API: API keys, OAuth access tokens of
+//! credential providers (machine-to-machine or after a person authorizes),
+//! JWT authentication tokens and their lifecycle, and temporary cloud-role
+//! STS credentials — fetched with the workload's own bearer token instead of
+//! long-lived secrets.
 //!
 //! ```no_run
 //! use idaas_credentials::CredentialProviderFactory;
@@ -24,12 +26,31 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+/// The transport (headers, paths, errors, 401 retry), API keys and JWT tokens.
 mod client;
 mod error;
+/// JWT authentication tokens and their records.
 mod model;
+/// OAuth tokens: what they take and return.
+mod oauth_model;
+/// OAuth tokens: fetch (m2m, user federation), sessions, polling.
+mod oauth_tokens;
+/// Cloud-account role STS credentials: the operation.
+mod sts;
+/// Cloud-account role STS credentials: the types.
+mod sts_model;
 
 pub use client::{API_VERSION, PamClient, PamClientBuilder, RESERVED_AUDIENCE_PREFIX};
 pub use error::Error;
 pub use model::{
     AuthenticationToken, GenerateJwt, JwtAuthenticationToken, JwtContent, TokenFilter, TokenPage,
+};
+pub use oauth_model::{
+    AuthorizationFlow, AuthorizationSession, FetchOAuthToken, MAX_SCOPE_LEN,
+    OAuthAccessTokenContent, OAuthAuthenticationToken, OAuthAuthorizationSession, PollOptions,
+    SessionStatus,
+};
+pub use sts_model::{
+    AlibabaCloudStsToken, AwsStsToken, CloudAccountRoleCredential, MAX_ROLE_DURATION_SECS,
+    MIN_ROLE_DURATION_SECS, RoleAccessCredential, StsCredential, TencentCloudStsToken,
 };
