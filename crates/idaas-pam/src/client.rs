@@ -135,14 +135,14 @@ pub(crate) fn require(value: &str, name: &str) -> Result<(), Error> {
 }
 
 /// One call: operation phrase, action, method, path, query, body, bearer?
-pub(crate) struct Call<'a> {
-    pub phrase: &'static str,
-    pub action: &'static str,
-    pub method: Method,
-    pub path: &'a str,
-    pub query: Vec<(&'static str, String)>,
-    pub body: Option<Value>,
-    pub bearer: bool,
+struct Call<'a> {
+    phrase: &'static str,
+    action: &'static str,
+    method: Method,
+    path: &'a str,
+    query: Vec<(&'static str, String)>,
+    body: Option<Value>,
+    bearer: bool,
 }
 
 /// `user-agent`: the runtime's shape (spec §3.3) with this crate in place of
@@ -182,7 +182,7 @@ impl PamClient {
             .build()
     }
 
-    pub(crate) fn path(&self, rest: &str) -> String {
+    fn path(&self, rest: &str) -> String {
         format!("/v2/{}{rest}", segment(&self.inner.instance_id))
     }
 
@@ -262,7 +262,7 @@ impl PamClient {
     }
 
     /// A call whose JSON body is the answer (status exactly 200).
-    pub(crate) async fn json(&self, call: Call<'_>) -> Result<Map<String, Value>, Error> {
+    async fn json(&self, call: Call<'_>) -> Result<Map<String, Value>, Error> {
         let response = self.send(&call).await?;
         check(call.phrase, &response, false)?;
         match serde_json::from_slice(response.body()) {
@@ -272,6 +272,47 @@ impl PamClient {
                 reason: "the body is not a JSON object".into(),
             }),
         }
+    }
+
+    /// A POST of a JSON body to `/v2/{instance}{rest}` whose JSON body is the answer.
+    pub(crate) async fn post(
+        &self,
+        (phrase, action): (&'static str, &'static str),
+        rest: &str,
+        body: Value,
+        bearer: bool,
+    ) -> Result<Map<String, Value>, Error> {
+        let path = self.path(rest);
+        self.json(Call {
+            phrase,
+            action,
+            method: Method::POST,
+            path: &path,
+            query: vec![],
+            body: Some(body),
+            bearer,
+        })
+        .await
+    }
+
+    /// An authorised GET of `/v2/{instance}{rest}?query` whose JSON body is the answer.
+    pub(crate) async fn get(
+        &self,
+        (phrase, action): (&'static str, &'static str),
+        rest: &str,
+        query: Vec<(&'static str, String)>,
+    ) -> Result<Map<String, Value>, Error> {
+        let path = self.path(rest);
+        self.json(Call {
+            phrase,
+            action,
+            method: Method::GET,
+            path: &path,
+            query,
+            body: None,
+            bearer: true,
+        })
+        .await
     }
 
     /// A call whose body is ignored: any 2xx, 204 included, is success
@@ -288,17 +329,12 @@ impl PamClient {
         credential_identifier: &str,
     ) -> Result<Option<SecretString>, Error> {
         require(credential_identifier, "credential_identifier")?;
-        let path = self.path("/credentials/_/actions/obtain");
         let map = self
-            .json(Call {
-                phrase: "obtain credential",
-                action: "ObtainCredential",
-                method: Method::GET,
-                path: &path,
-                query: vec![("credentialIdentifier", credential_identifier.to_owned())],
-                body: None,
-                bearer: true,
-            })
+            .get(
+                ("obtain credential", "ObtainCredential"),
+                "/credentials/_/actions/obtain",
+                vec![("credentialIdentifier", credential_identifier.to_owned())],
+            )
             .await?;
         Ok(map
             .get("credentialContent")
@@ -351,17 +387,16 @@ impl PamClient {
             body.insert("issuer".into(), json!(issuer));
         }
         body.insert("subject".into(), json!(request.subject));
-        let path = self.path("/authenticationTokens/_/actions/generateJwt");
         let map = self
-            .json(Call {
-                phrase: "generate JWT authentication token",
-                action: "GenerateJwtAuthenticationToken",
-                method: Method::POST,
-                path: &path,
-                query: vec![],
-                body: Some(Value::Object(body)),
-                bearer: true,
-            })
+            .post(
+                (
+                    "generate JWT authentication token",
+                    "GenerateJwtAuthenticationToken",
+                ),
+                "/authenticationTokens/_/actions/generateJwt",
+                Value::Object(body),
+                true,
+            )
             .await?;
         parse("generate JWT authentication token", map)
     }
@@ -374,17 +409,18 @@ impl PamClient {
     ) -> Result<JwtContent, Error> {
         require(consumer_id, "consumer_id")?;
         require(authentication_token_id, "authentication_token_id")?;
-        let path = self.path("/authenticationTokens/_/actions/obtainJwt");
+        let body =
+            json!({"authenticationTokenId": authentication_token_id, "consumerId": consumer_id});
         let map = self
-            .json(Call {
-                phrase: "obtain JWT authentication token",
-                action: "ObtainJwtAuthenticationToken",
-                method: Method::POST,
-                path: &path,
-                query: vec![],
-                body: Some(json!({"authenticationTokenId": authentication_token_id, "consumerId": consumer_id})),
-                bearer: true,
-            })
+            .post(
+                (
+                    "obtain JWT authentication token",
+                    "ObtainJwtAuthenticationToken",
+                ),
+                "/authenticationTokens/_/actions/obtainJwt",
+                body,
+                true,
+            )
             .await?;
         jwt_content("obtain JWT authentication token", map)
     }
@@ -395,17 +431,16 @@ impl PamClient {
         derived_short_token: &SecretString,
     ) -> Result<JwtContent, Error> {
         require(derived_short_token.expose_secret(), "derived_short_token")?;
-        let path = self.path("/authenticationTokens/_/actions/obtainJwtByDerivedShortToken");
         let map = self
-            .json(Call {
-                phrase: "obtain JWT authentication token by derived short token",
-                action: "ObtainJwtAuthenticationTokenByDerivedShortToken",
-                method: Method::POST,
-                path: &path,
-                query: vec![],
-                body: Some(json!({"derivedShortToken": derived_short_token.expose_secret()})),
-                bearer: false,
-            })
+            .post(
+                (
+                    "obtain JWT authentication token by derived short token",
+                    "ObtainJwtAuthenticationTokenByDerivedShortToken",
+                ),
+                "/authenticationTokens/_/actions/obtainJwtByDerivedShortToken",
+                json!({"derivedShortToken": derived_short_token.expose_secret()}),
+                false,
+            )
             .await?;
         jwt_content(
             "obtain JWT authentication token by derived short token",
@@ -445,17 +480,12 @@ impl PamClient {
         if let Some(revoked) = filter.revoked {
             query.push(("revoked", revoked.to_string()));
         }
-        let path = self.path("/authenticationTokens");
         let map = self
-            .json(Call {
-                phrase: "list authentication tokens",
-                action: "ListAuthenticationTokens",
-                method: Method::GET,
-                path: &path,
+            .get(
+                ("list authentication tokens", "ListAuthenticationTokens"),
+                "/authenticationTokens",
                 query,
-                body: None,
-                bearer: true,
-            })
+            )
             .await?;
         parse("list authentication tokens", map)
     }
@@ -515,17 +545,16 @@ impl PamClient {
     /// derived short token is active.
     pub async fn validate_authentication_token(&self, token: &SecretString) -> Result<bool, Error> {
         require(token.expose_secret(), "token")?;
-        let path = self.path("/authenticationTokens/_/actions/validate");
         let map = self
-            .json(Call {
-                phrase: "validate authentication token",
-                action: "ValidateAuthenticationToken",
-                method: Method::POST,
-                path: &path,
-                query: vec![],
-                body: Some(json!({"token": token.expose_secret()})),
-                bearer: false,
-            })
+            .post(
+                (
+                    "validate authentication token",
+                    "ValidateAuthenticationToken",
+                ),
+                "/authenticationTokens/_/actions/validate",
+                json!({"token": token.expose_secret()}),
+                false,
+            )
             .await?;
         map.get("active")
             .and_then(Value::as_bool)

@@ -6,10 +6,9 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use idaas_core::SecretString;
-use idaas_core::http::Method;
 use serde_json::{Map, Value, json};
 
-use crate::client::{Call, PamClient, parse, require};
+use crate::client::{PamClient, parse, require};
 use crate::error::Error;
 use crate::oauth_model::{
     AuthorizationFlow, AuthorizationSession, FetchOAuthToken, MAX_SCOPE_LEN,
@@ -74,17 +73,8 @@ fn fetch_body(request: &FetchOAuthToken, force_authentication: Option<bool>) -> 
 
 impl PamClient {
     async fn fetch(&self, body: Value) -> Result<Map<String, Value>, Error> {
-        let path = self.path(FETCH_PATH);
-        self.json(Call {
-            phrase: FETCH_PHRASE,
-            action: FETCH_ACTION,
-            method: Method::POST,
-            path: &path,
-            query: vec![],
-            body: Some(body),
-            bearer: true,
-        })
-        .await
+        self.post((FETCH_PHRASE, FETCH_ACTION), FETCH_PATH, body, true)
+            .await
     }
 
     /// `FetchOAuthAuthenticationToken`, first version: the access token
@@ -154,17 +144,13 @@ impl PamClient {
     ) -> Result<AuthorizationSession, Error> {
         require(session_uri, "session_uri")?;
         let phrase = "get OAuth authorization session";
-        let path = self.path("/oauthAuthorizationSessions/_/actions/get");
         let map = self
-            .json(Call {
-                phrase,
-                action: "GetOAuthAuthorizationSession",
-                method: Method::POST,
-                path: &path,
-                query: vec![],
-                body: Some(json!({"sessionUri": session_uri})),
-                bearer: true,
-            })
+            .post(
+                (phrase, "GetOAuthAuthorizationSession"),
+                "/oauthAuthorizationSessions/_/actions/get",
+                json!({"sessionUri": session_uri}),
+                true,
+            )
             .await?;
         parse(phrase, map)
     }

@@ -2,9 +2,7 @@
 //! credentials of a role, for "AK-less" access to Alibaba Cloud, AWS or
 //! Tencent Cloud.
 
-use idaas_core::http::Method;
-
-use crate::client::{Call, PamClient, parse, require};
+use crate::client::{PamClient, parse, require};
 use crate::error::Error;
 use crate::sts_model::{
     CloudAccountRoleCredential, MAX_ROLE_DURATION_SECS, MIN_ROLE_DURATION_SECS,
@@ -32,17 +30,12 @@ impl PamClient {
             query.push(("durationSeconds", duration.to_string()));
         }
         let phrase = "obtain cloud account role access credential";
-        let path = self.path("/cloudAccountRoles/_/actions/obtainAccessCredential");
         let map = self
-            .json(Call {
-                phrase,
-                action: "ObtainCloudAccountRoleAccessCredential",
-                method: Method::GET,
-                path: &path,
+            .get(
+                (phrase, "ObtainCloudAccountRoleAccessCredential"),
+                "/cloudAccountRoles/_/actions/obtainAccessCredential",
                 query,
-                body: None,
-                bearer: true,
-            })
+            )
             .await?;
         parse(phrase, map)
     }

@@ -5,20 +5,17 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use idaas_core::clock::{Clock, SystemClock};
-use idaas_core::config::{ClientConfig, MapEnv, SecretSource};
-use idaas_credentials::{CredentialProviderFactory, FactoryOptions};
-use idaas_emulator::{Client, CloudAccountRole, CloudVendor, Emulator, OAuthProvider};
+use idaas_credentials::CredentialProviderFactory;
+use idaas_emulator::{CloudAccountRole, CloudVendor, Emulator, OAuthProvider};
 use idaas_oauth::jose::{Validation, verify_jwt};
 use idaas_pam::*;
+
+mod support;
 
 const GOOGLE: &str = "https://accounts.example.com/o/oauth2/auth";
 
 async fn setup() -> (Emulator, CredentialProviderFactory, PamClient) {
-    let emulator = Emulator::builder()
-        .client(Client::new("pam-app").with_secret("s"))
-        .start()
-        .await
-        .unwrap();
+    let (emulator, factory, pam) = support::emulator_setup().await;
     emulator.register_oauth_provider(OAuthProvider::m2m("cp-m2m", "files.read"));
     emulator.register_oauth_provider(OAuthProvider::user_federation(
         "cp-google",
@@ -39,25 +36,6 @@ async fn setup() -> (Emulator, CredentialProviderFactory, PamClient) {
         CloudVendor::TencentCloud,
         "9",
     ));
-    let config = ClientConfig::builder()
-        .idaas_instance_id("idaas_pam")
-        .client_id("pam-app")
-        .issuer(emulator.base_url())
-        .token_endpoint(emulator.token_endpoint())
-        .developer_api_endpoint(emulator.base_url())
-        .client_secret_post(SecretSource::env("S"))
-        .build()
-        .unwrap();
-    let factory = CredentialProviderFactory::from_config(
-        config,
-        FactoryOptions {
-            env: Arc::new(MapEnv::new().with("S", "s")),
-            ..FactoryOptions::default()
-        },
-    )
-    .await
-    .unwrap();
-    let pam = PamClient::from_factory(&factory).await.unwrap();
     (emulator, factory, pam)
 }
 
@@ -394,12 +372,7 @@ async fn cloud_role_credentials_of_each_cloud() {
         .provider_for_scope("urn:cloud:idaas:pam|cloud_account:obtain_access_credential")
         .await
         .unwrap();
-    let sts_only = PamClient::builder()
-        .developer_api_endpoint(emulator.base_url())
-        .idaas_instance_id("idaas_pam")
-        .credential_provider(Arc::new(narrow))
-        .build()
-        .unwrap();
+    let sts_only = support::client_with(emulator.base_url(), Arc::new(narrow));
     sts_only
         .obtain_cloud_account_role_access_credential("acs:ram::1234:role/deploy", None)
         .await
@@ -416,12 +389,7 @@ async fn cloud_role_credentials_of_each_cloud() {
         .provider_for_scope("api.example.com|read")
         .await
         .unwrap();
-    let wrong = PamClient::builder()
-        .developer_api_endpoint(emulator.base_url())
-        .idaas_instance_id("idaas_pam")
-        .credential_provider(Arc::new(other))
-        .build()
-        .unwrap();
+    let wrong = support::client_with(emulator.base_url(), Arc::new(other));
     let err = wrong
         .obtain_cloud_account_role_access_credential("acs:ram::1234:role/deploy", None)
         .await

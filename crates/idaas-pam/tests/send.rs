@@ -47,4 +47,9 @@ fn every_public_future_is_send() {
     assert_send(&pam.revoke_authentication_token_by_consumer("c", "p"));
     assert_send(&pam.reinstate_authentication_token_by_consumer("c", "p"));
     assert_send(&pam.obtain_cloud_account_role_access_credential("r", None));
+    // and the client can be stored in an application's state
+    struct App {
+        _pam: PamClient,
+    }
+    let _app = App { _pam: pam.clone() };
 }

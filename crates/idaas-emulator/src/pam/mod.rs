@@ -195,6 +195,16 @@ impl State {
         }
     }
 
+    /// Signs `claims` with the emulator's key (its `kid` in the header).
+    pub(crate) fn sign_claims(&self, typ: &str, claims: &Value) -> Result<String, String> {
+        let header = JwtHeader {
+            typ: Some(typ.into()),
+            kid: self.verifying_key().kid().map(str::to_owned),
+            ..JwtHeader::default()
+        };
+        sign_jwt(&self.signing_key, &header, claims).map_err(|e| e.to_string())
+    }
+
     pub(crate) fn now_ms(&self) -> u64 {
         self.clock.now().as_millis() as u64
     }
@@ -285,14 +295,9 @@ impl State {
         ] {
             claims.insert(k.into(), v);
         }
-        let header = JwtHeader {
-            typ: Some("JWT".into()),
-            kid: self.verifying_key().kid().map(str::to_owned),
-            ..JwtHeader::default()
-        };
-        let jwt = match sign_jwt(&self.signing_key, &header, &Value::Object(claims)) {
+        let jwt = match self.sign_claims("JWT", &Value::Object(claims)) {
             Ok(j) => j,
-            Err(e) => return api_error(500, "internal_error", &e.to_string()),
+            Err(e) => return api_error(500, "internal_error", &e),
         };
         let include_short = body
             .get("includeDerivedShortToken")

@@ -7,7 +7,6 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
-use idaas_oauth::jose::{JwtHeader, sign_jwt};
 use serde_json::{Map, Value, json};
 
 use super::{TokenRecord, api_error};
@@ -129,12 +128,7 @@ impl State {
             "exp": now + OAUTH_TOKEN_LIFETIME_SECS,
             "jti": id,
         });
-        let header = JwtHeader {
-            typ: Some("at+jwt".into()),
-            kid: self.verifying_key().kid().map(str::to_owned),
-            ..JwtHeader::default()
-        };
-        let jwt = sign_jwt(&self.signing_key, &header, &claims).map_err(|e| e.to_string())?;
+        let jwt = self.sign_claims("at+jwt", &claims)?;
         let record = TokenRecord {
             id,
             kind: "oauth_access_token",
@@ -329,15 +323,21 @@ impl State {
         Reply::json(200, body)
     }
 
-    /// The person authorized: the session completes and its token is issued.
-    pub(crate) fn complete_session(&self, session_id: &str) -> bool {
+    /// Runs `end` on the pending session `session_id`; false if there is none.
+    fn with_pending(&self, session_id: &str, end: impl FnOnce(&mut Session) -> bool) -> bool {
         let mut sessions = self.pam_state.oauth.sessions.lock().expect("pam lock");
-        let Some(session) = sessions
+        sessions
             .get_mut(session_id)
             .filter(|s| s.status == Status::Pending)
-        else {
-            return false;
-        };
+            .is_some_and(end)
+    }
+
+    /// The person authorized: the session completes and its token is issued.
+    pub(crate) fn complete_session(&self, session_id: &str) -> bool {
+        self.with_pending(session_id, |session| self.complete(session))
+    }
+
+    fn complete(&self, session: &mut Session) -> bool {
         let Ok(record) =
             self.issue_oauth_token(&session.provider, &session.consumer, &session.scope)
         else {
@@ -363,19 +363,14 @@ impl State {
 
     /// The upstream provider refused (`Some`), or the session ran out (`None`).
     pub(crate) fn end_session(&self, session_id: &str, error: Option<(String, String)>) -> bool {
-        let mut sessions = self.pam_state.oauth.sessions.lock().expect("pam lock");
-        let Some(session) = sessions
-            .get_mut(session_id)
-            .filter(|s| s.status == Status::Pending)
-        else {
-            return false;
-        };
-        session.status = if error.is_some() {
-            Status::Failed
-        } else {
-            Status::Expired
-        };
-        session.error = error;
-        true
+        self.with_pending(session_id, |session| {
+            session.status = if error.is_some() {
+                Status::Failed
+            } else {
+                Status::Expired
+            };
+            session.error = error;
+            true
+        })
     }
 }

@@ -6,7 +6,6 @@
 
 use std::collections::HashMap;
 
-use idaas_oauth::jose::{JwtHeader, sign_jwt};
 use serde_json::{Value, json};
 
 use super::api_error;
@@ -164,14 +163,9 @@ impl State {
             "exp": expires_at,
             "jti": idaas_oauth::random_jti(),
         });
-        let header = JwtHeader {
-            typ: Some("JWT".into()),
-            kid: self.verifying_key().kid().map(str::to_owned),
-            ..JwtHeader::default()
-        };
-        let session_token = match sign_jwt(&self.signing_key, &header, &claims) {
+        let session_token = match self.sign_claims("JWT", &claims) {
             Ok(t) => t,
-            Err(e) => return api_error(500, "internal_error", &e.to_string()),
+            Err(e) => return api_error(500, "internal_error", &e),
         };
         let secret = idaas_oauth::authorize::random_token(30);
         let expiration = utc_timestamp(expires_at);

@@ -14,8 +14,10 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
+use idaas_core::config::{ClientConfig, MapEnv, SecretSource};
 use idaas_core::token::Credential;
-use idaas_credentials::StaticCredentialProvider;
+use idaas_credentials::{CredentialProviderFactory, FactoryOptions, StaticCredentialProvider};
+use idaas_emulator::{Client, Emulator};
 use idaas_pam::PamClient;
 use serde_json::Value;
 use tokio::net::TcpListener;
@@ -253,4 +255,48 @@ pub fn assert_full_record(t: &idaas_pam::AuthenticationToken, id: &str) {
     assert_eq!(t.create_time, Some(1_795_000_000_000));
     assert_eq!(t.update_time, Some(1_795_000_001_000));
     assert_eq!(t.expiration_time, Some(1_795_003_600_000));
+}
+
+/// An emulator with the client `pam-app` (secret `s`), a factory of that
+/// client (instance `idaas_pam`, the emulator as developer API endpoint) and
+/// the PAM client from the factory.
+pub async fn emulator_setup() -> (Emulator, CredentialProviderFactory, PamClient) {
+    let emulator = Emulator::builder()
+        .client(Client::new("pam-app").with_secret("s"))
+        .start()
+        .await
+        .unwrap();
+    let config = ClientConfig::builder()
+        .idaas_instance_id("idaas_pam")
+        .client_id("pam-app")
+        .issuer(emulator.base_url())
+        .token_endpoint(emulator.token_endpoint())
+        .developer_api_endpoint(emulator.base_url())
+        .client_secret_post(SecretSource::env("S"))
+        .build()
+        .unwrap();
+    let factory = CredentialProviderFactory::from_config(
+        config,
+        FactoryOptions {
+            env: Arc::new(MapEnv::new().with("S", "s")),
+            ..FactoryOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    let pam = PamClient::from_factory(&factory).await.unwrap();
+    (emulator, factory, pam)
+}
+
+/// A client of `endpoint` (instance `idaas_pam`) with the given provider.
+pub fn client_with(
+    endpoint: &str,
+    provider: idaas_credentials::SharedCredentialProvider,
+) -> PamClient {
+    PamClient::builder()
+        .developer_api_endpoint(endpoint)
+        .idaas_instance_id("idaas_pam")
+        .credential_provider(provider)
+        .build()
+        .unwrap()
 }
