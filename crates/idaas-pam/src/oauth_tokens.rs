@@ -203,18 +203,17 @@ impl PamClient {
         if first.has_access_token_content() {
             return Ok(first);
         }
-        let session = first
+        let (session_uri, authorization_url) = first
             .oauth_authorization_session
             .as_ref()
-            .and_then(|s| Some((s.session_uri.clone()?, s.authorization_url.clone())))
+            .and_then(|s| Some((s.session_uri.clone()?, s.authorization_url.clone()?)))
             .ok_or_else(|| Error::InvalidResponse {
                 operation: FETCH_PHRASE,
-                reason: "neither an access token nor an authorization session with a sessionUri"
+                reason: "neither an access token nor an authorization session with a \
+                         sessionUri and an authorizationUrl"
                     .into(),
             })?;
-        let (session_uri, authorization_url) = session;
-        on_authorization_url(authorization_url.as_deref().unwrap_or_default())
-            .map_err(Error::Callback)?;
+        on_authorization_url(&authorization_url).map_err(Error::Callback)?;
         self.wait_for_session(&session_uri, options, sleep).await?;
         // the person has authorized: fetch again, without forcing a new authorization
         let request = FetchOAuthToken {

@@ -373,4 +373,24 @@ async fn poll_fails_when_the_callback_fails_or_no_token_follows() {
         err.to_string().contains("no access token was returned"),
         "{err}"
     );
+
+    // neither a token nor a usable session: no callback, no polling
+    for answer in [
+        json!({}),
+        json!({"oauthAuthorizationSession": {"sessionUri": SESSION_URI}}),
+    ] {
+        server.clear();
+        server.reply(200, answer);
+        let err = pam
+            .poll_oauth_authentication_token_with_sleep(
+                &user_federation(),
+                |_| panic!("nothing to authorize"),
+                PollOptions::default(),
+                |_| std::future::ready(()),
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::InvalidResponse { .. }), "{err:?}");
+        assert_eq!(server.requests().len(), 1);
+    }
 }
