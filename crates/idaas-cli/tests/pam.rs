@@ -22,6 +22,7 @@ async fn setup() -> Setup {
         .await
         .unwrap();
     emulator.register_api_key("openai-prod", "sk-live-cli");
+    emulator.register_oauth_client_credential("github-oauth", "gh-client", "gh-secret");
     emulator.register_jwt_provider("jwt-cp", "https://jwt.example.com");
     emulator.register_oauth_provider(OAuthProvider::m2m("cp-m2m", "files.read"));
     emulator.register_oauth_provider(OAuthProvider::user_federation(
@@ -96,6 +97,14 @@ async fn api_keys_and_the_jwt_lifecycle() {
     let v = ok(&s, &["get-api-key", "openai-prod"]).await;
     assert_eq!(v["api_key"], "sk-live-cli");
     assert_eq!(v["credential_identifier"], "openai-prod");
+    let (code, v) = pam(&s, &["get-api-key", "github-oauth"]).await;
+    assert_eq!(
+        code,
+        Some(1),
+        "an OAuth client credential has no API key: {v}"
+    );
+    assert_eq!(v["api_key"], Value::Null);
+    assert!(!v.to_string().contains("gh-secret"));
     let (code, v) = pam(&s, &["get-api-key", "missing"]).await;
     assert_eq!(code, Some(2), "{v}");
     assert_eq!(v["exit_code"], 2);

@@ -26,7 +26,8 @@
 //! ES256 JWTs signed by the emulator's key. Requests are counted per client.
 //! PKCS7 documents are compared with registered ones, not parsed.
 //!
-//! The PAM developer API (`/v2/{instanceId}/…`): API keys, JWT authentication
+//! The PAM developer API (`/v2/{instanceId}/…`): API keys (and `oauth_client`
+//! credentials, which have none), JWT authentication
 //! tokens (generate, obtain by id or derived short token, list with
 //! `nextToken` paging, validate, revoke and reinstate, by token or consumer),
 //! OAuth credential providers (m2m, and user federation with authorization
@@ -236,6 +237,24 @@ impl Emulator {
             .lock()
             .expect("pam lock")
             .insert(credential_identifier.into(), api_key.into());
+    }
+
+    /// Registers an `oauth_client` credential (no API key: `get_api_key` finds none).
+    pub fn register_oauth_client_credential(
+        &self,
+        credential_identifier: impl Into<String>,
+        client_id: impl Into<String>,
+        client_secret: impl Into<String>,
+    ) {
+        self.state
+            .pam_state
+            .oauth_clients
+            .lock()
+            .expect("pam lock")
+            .insert(
+                credential_identifier.into(),
+                (client_id.into(), client_secret.into()),
+            );
     }
 
     /// Registers a JWT credential provider with its default issuer.

@@ -19,6 +19,7 @@ mod support;
 async fn setup() -> (Emulator, CredentialProviderFactory, PamClient) {
     let (emulator, factory, pam) = support::emulator_setup().await;
     emulator.register_api_key("openai-prod", "sk-live-123");
+    emulator.register_oauth_client_credential("github-oauth", "gh-client", "gh-secret");
     emulator.register_jwt_provider("jwt-cp", "https://jwt.example.com");
     (emulator, factory, pam)
 }
@@ -46,6 +47,8 @@ async fn api_keys() {
     let key = pam.get_api_key("openai-prod").await.unwrap().unwrap();
     assert_eq!(key.expose_secret(), "sk-live-123");
     assert!(!format!("{key:?}").contains("sk-live"));
+    // an OAuth client credential: its secret is not exposed as an API key
+    assert!(pam.get_api_key("github-oauth").await.unwrap().is_none());
     let err = pam.get_api_key("nope").await.unwrap_err();
     assert_eq!(err.status(), Some(404), "{err}");
     assert!(matches!(

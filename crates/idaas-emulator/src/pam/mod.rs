@@ -38,6 +38,8 @@ pub(crate) struct TokenRecord {
 #[derive(Debug, Default)]
 pub(crate) struct PamState {
     pub api_keys: Mutex<HashMap<String, String>>,
+    /// Credentials of type `oauth_client`: (client id, client secret).
+    pub oauth_clients: Mutex<HashMap<String, (String, String)>>,
     pub providers: Mutex<HashMap<String, String>>,
     pub(crate) tokens: Mutex<Vec<TokenRecord>>,
     pub(crate) oauth: oauth_tokens::OAuthState,
@@ -175,24 +177,41 @@ impl State {
         let Some(identifier) = identifier else {
             return api_error(400, "invalid_parameter", "credentialIdentifier is required");
         };
-        match self
+        let key = self
             .pam_state
             .api_keys
             .lock()
             .expect("pam lock")
             .get(identifier)
-        {
-            Some(key) => Reply::json(
-                200,
-                json!({
-                    "credentialIdentifier": identifier,
-                    "credentialType": "api_key",
-                    "status": "enabled",
-                    "credentialContent": {"apiKeyContent": {"apiKey": key}},
-                }),
+            .cloned();
+        let client = self
+            .pam_state
+            .oauth_clients
+            .lock()
+            .expect("pam lock")
+            .get(identifier)
+            .cloned();
+        let (kind, content) = match (key, client) {
+            (Some(key), _) => ("api_key", json!({"apiKeyContent": {"apiKey": key}})),
+            (None, Some((id, secret))) => (
+                "oauth_client",
+                json!({"oauthClientContent": {"clientId": id, "clientSecret": secret}}),
             ),
-            None => api_error(404, "credential_not_found", "no such credential"),
-        }
+            (None, None) => {
+                return api_error(404, "credential_not_found", "no such credential");
+            }
+        };
+        Reply::json(
+            200,
+            json!({
+                "credentialIdentifier": identifier,
+                "credentialType": kind,
+                "credentialScenarioLabel": "llm",
+                "credentialCreationType": "user_custom",
+                "status": "enabled",
+                "credentialContent": content,
+            }),
+        )
     }
 
     /// Signs `claims` with the emulator's key (its `kid` in the header).
