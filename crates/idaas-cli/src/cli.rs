@@ -295,16 +295,25 @@ pub enum PamCommand {
     Validate {
         /// The token.
         token: String,
+        /// A `token_type_hint` (the API currently needs none).
+        #[arg(long)]
+        hint: Option<String>,
     },
     /// Revoke a JWT (or its derived short token).
     Revoke {
         /// The token.
         token: String,
+        /// A `token_type_hint` (the API currently needs none).
+        #[arg(long)]
+        hint: Option<String>,
     },
     /// Reinstate a revoked JWT (or its derived short token).
     Reinstate {
         /// The token.
         token: String,
+        /// A `token_type_hint` (the API currently needs none).
+        #[arg(long)]
+        hint: Option<String>,
     },
     /// Revoke every token of a consumer and provider.
     RevokeByConsumer {

@@ -544,7 +544,17 @@ impl PamClient {
     /// `ValidateAuthenticationToken` (no bearer token): whether a JWT or
     /// derived short token is active.
     pub async fn validate_authentication_token(&self, token: &SecretString) -> Result<bool, Error> {
-        require(token.expose_secret(), "token")?;
+        self.validate_authentication_token_with_hint(token, None)
+            .await
+    }
+
+    /// [`Self::validate_authentication_token`] with a `token_type_hint`
+    /// (the API currently needs none).
+    pub async fn validate_authentication_token_with_hint(
+        &self,
+        token: &SecretString,
+        token_type_hint: Option<&str>,
+    ) -> Result<bool, Error> {
         let map = self
             .post(
                 (
@@ -552,7 +562,7 @@ impl PamClient {
                     "ValidateAuthenticationToken",
                 ),
                 "/authenticationTokens/_/actions/validate",
-                json!({"token": token.expose_secret()}),
+                token_body(token, token_type_hint)?,
                 false,
             )
             .await?;
@@ -590,15 +600,10 @@ impl PamClient {
         action: &'static str,
         rest: &str,
         token: &SecretString,
+        token_type_hint: Option<&str>,
     ) -> Result<(), Error> {
-        require(token.expose_secret(), "token")?;
-        self.lifecycle(
-            phrase,
-            action,
-            rest,
-            json!({"token": token.expose_secret()}),
-        )
-        .await
+        let body = token_body(token, token_type_hint)?;
+        self.lifecycle(phrase, action, rest, body).await
     }
 
     async fn by_consumer(
@@ -620,24 +625,46 @@ impl PamClient {
 
     /// `RevokeAuthenticationToken`: by the JWT or its derived short token.
     pub async fn revoke_authentication_token(&self, token: &SecretString) -> Result<(), Error> {
-        let rest = "/authenticationTokens/_/actions/revoke";
+        self.revoke_authentication_token_with_hint(token, None)
+            .await
+    }
+
+    /// [`Self::revoke_authentication_token`] with a `token_type_hint`
+    /// (the API currently needs none).
+    pub async fn revoke_authentication_token_with_hint(
+        &self,
+        token: &SecretString,
+        token_type_hint: Option<&str>,
+    ) -> Result<(), Error> {
         self.by_token(
             "revoke authentication token",
             "RevokeAuthenticationToken",
-            rest,
+            "/authenticationTokens/_/actions/revoke",
             token,
+            token_type_hint,
         )
         .await
     }
 
     /// `ReinstateAuthenticationToken`: by the JWT or its derived short token.
     pub async fn reinstate_authentication_token(&self, token: &SecretString) -> Result<(), Error> {
-        let rest = "/authenticationTokens/_/actions/reinstate";
+        self.reinstate_authentication_token_with_hint(token, None)
+            .await
+    }
+
+    /// [`Self::reinstate_authentication_token`] with a `token_type_hint`
+    /// (the API currently needs none).
+    pub async fn reinstate_authentication_token_with_hint(
+        &self,
+        token: &SecretString,
+        token_type_hint: Option<&str>,
+    ) -> Result<(), Error> {
         self.by_token(
             "reinstate authentication token",
             "ReinstateAuthenticationToken",
-            rest,
+            "/authenticationTokens/_/actions/reinstate",
             token,
+            token_type_hint,
         )
         .await
     }
@@ -683,6 +710,18 @@ impl PamClient {
         )
         .await
     }
+}
+
+/// `{"token", "token_type_hint"}`: the hint is snake_case on the wire, unlike
+/// every other field (spec §4.10), and left out when `None`.
+fn token_body(token: &SecretString, token_type_hint: Option<&str>) -> Result<Value, Error> {
+    require(token.expose_secret(), "token")?;
+    let mut body = json!({"token": token.expose_secret()});
+    if let Some(hint) = token_type_hint {
+        require(hint, "token_type_hint")?;
+        body["token_type_hint"] = json!(hint);
+    }
+    Ok(body)
 }
 
 fn httpdate_now() -> String {

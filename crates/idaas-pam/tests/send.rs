@@ -42,6 +42,9 @@ fn every_public_future_is_send() {
     assert_send(&pam.list_authentication_tokens("c", "p", &filter, None));
     assert_send(&pam.authentication_tokens("c", "p", filter.clone()));
     assert_send(&pam.validate_authentication_token(&token));
+    assert_send(&pam.validate_authentication_token_with_hint(&token, Some("jwt")));
+    assert_send(&pam.revoke_authentication_token_with_hint(&token, None));
+    assert_send(&pam.reinstate_authentication_token_with_hint(&token, None));
     assert_send(&pam.revoke_authentication_token(&token));
     assert_send(&pam.reinstate_authentication_token(&token));
     assert_send(&pam.revoke_authentication_token_by_consumer("c", "p"));

@@ -322,6 +322,22 @@ async fn revoke_and_reinstate_by_token_and_by_consumer() {
         .map(|r| r.header("x-acs-signature-nonce").unwrap().to_owned())
         .collect();
     assert_eq!(nonces.len(), 4);
+
+    server.clear();
+    pam.revoke_authentication_token_with_hint(&token, Some("derived_short_token"))
+        .await
+        .unwrap();
+    pam.reinstate_authentication_token_with_hint(&token, Some("jwt"))
+        .await
+        .unwrap();
+    let bodies: Vec<_> = server.requests().iter().map(|r| r.body_text()).collect();
+    assert_eq!(
+        bodies,
+        [
+            r#"{"token":"eyJ.a.b","token_type_hint":"derived_short_token"}"#,
+            r#"{"token":"eyJ.a.b","token_type_hint":"jwt"}"#
+        ]
+    );
 }
 
 #[tokio::test]

@@ -330,9 +330,9 @@ pub async fn run(target: PamArgs, command: PamCommand, json: bool) -> Result<Cod
             );
             Ok(Code::Ok)
         }
-        PamCommand::Validate { token } => {
+        PamCommand::Validate { token, hint } => {
             let active = pam
-                .validate_authentication_token(&token.into())
+                .validate_authentication_token_with_hint(&token.into(), hint.as_deref())
                 .await
                 .map_err(fail)?;
             emit(json, json!({"active": active}), || {
@@ -340,14 +340,14 @@ pub async fn run(target: PamArgs, command: PamCommand, json: bool) -> Result<Cod
             });
             Ok(if active { Code::Ok } else { Code::Denied })
         }
-        PamCommand::Revoke { token } => {
-            pam.revoke_authentication_token(&token.into())
+        PamCommand::Revoke { token, hint } => {
+            pam.revoke_authentication_token_with_hint(&token.into(), hint.as_deref())
                 .await
                 .map_err(fail)?;
             done(json, "revoke")
         }
-        PamCommand::Reinstate { token } => {
-            pam.reinstate_authentication_token(&token.into())
+        PamCommand::Reinstate { token, hint } => {
+            pam.reinstate_authentication_token_with_hint(&token.into(), hint.as_deref())
                 .await
                 .map_err(fail)?;
             done(json, "reinstate")
