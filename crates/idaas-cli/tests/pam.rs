@@ -85,6 +85,16 @@ async fn pam(s: &Setup, args: &[&str]) -> (Option<i32>, Value) {
     (out.status.code(), value)
 }
 
+/// `generate-jwt` for `svc-a` by `jwt-cp`, the audience to follow.
+const GENERATE: [&str; 6] = [
+    "generate-jwt",
+    "--provider",
+    "jwt-cp",
+    "--subject",
+    "svc-a",
+    "--audience",
+];
+
 async fn ok(s: &Setup, args: &[&str]) -> Value {
     let (code, value) = pam(s, args).await;
     assert_eq!(code, Some(0), "{args:?}: {value}");
@@ -112,17 +122,15 @@ async fn api_keys_and_the_jwt_lifecycle() {
     let generated = ok(
         &s,
         &[
-            "generate-jwt",
-            "--provider",
-            "jwt-cp",
-            "--subject",
-            "svc-a",
-            "--audience",
-            "https://api.example.com",
-            "--claims",
-            r#"{"team":"payments"}"#,
-            "--derived-short-token",
-        ],
+            &GENERATE[..],
+            &[
+                "https://api.example.com",
+                "--claims",
+                r#"{"team":"payments"}"#,
+                "--derived-short-token",
+            ][..],
+        ]
+        .concat(),
     )
     .await;
     let jwt = generated["jwt_content"]["jwt"].as_str().unwrap().to_owned();
@@ -175,19 +183,7 @@ async fn api_keys_and_the_jwt_lifecycle() {
     );
 
     for _ in 0..2 {
-        ok(
-            &s,
-            &[
-                "generate-jwt",
-                "--provider",
-                "jwt-cp",
-                "--subject",
-                "svc-a",
-                "--audience",
-                "a",
-            ],
-        )
-        .await;
+        ok(&s, &[&GENERATE[..], &["a"]].concat()).await;
     }
     let page = ok(
         &s,

@@ -53,6 +53,21 @@ pub(crate) fn api_error(status: u16, code: &str, description: &str) -> Reply {
     )
 }
 
+/// `credentialProviderIdentifier` of a request body (empty if absent).
+pub(crate) fn provider_identifier(body: &Map<String, Value>) -> &str {
+    body.get("credentialProviderIdentifier")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+}
+
+pub(crate) fn provider_not_found() -> Reply {
+    api_error(
+        404,
+        "credential_provider_not_found",
+        "no such credential provider",
+    )
+}
+
 fn ok_empty() -> Reply {
     Reply::json(200, json!({}))
 }
@@ -252,10 +267,7 @@ impl State {
     }
 
     fn generate_jwt(&self, body: &Map<String, Value>) -> Reply {
-        let provider = body
-            .get("credentialProviderIdentifier")
-            .and_then(Value::as_str)
-            .unwrap_or("");
+        let provider = provider_identifier(body);
         let Some(default_issuer) = self
             .pam_state
             .providers
@@ -264,11 +276,7 @@ impl State {
             .get(provider)
             .cloned()
         else {
-            return api_error(
-                404,
-                "credential_provider_not_found",
-                "no such credential provider",
-            );
+            return provider_not_found();
         };
         let subject = body.get("subject").and_then(Value::as_str).unwrap_or("");
         let audiences: Vec<&str> = body

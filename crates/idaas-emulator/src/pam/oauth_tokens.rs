@@ -9,7 +9,7 @@ use std::sync::Mutex;
 
 use serde_json::{Map, Value, json};
 
-use super::{TokenRecord, api_error};
+use super::{TokenRecord, api_error, provider_identifier, provider_not_found};
 use crate::server::{Reply, State};
 
 /// The prefix of session URIs.
@@ -179,10 +179,7 @@ impl State {
     }
 
     pub(crate) fn fetch_oauth_token(&self, caller: &str, body: &Map<String, Value>) -> Reply {
-        let identifier = body
-            .get("credentialProviderIdentifier")
-            .and_then(Value::as_str)
-            .unwrap_or("");
+        let identifier = provider_identifier(body);
         let Some(provider) = self
             .pam_state
             .oauth
@@ -192,11 +189,7 @@ impl State {
             .get(identifier)
             .cloned()
         else {
-            return api_error(
-                404,
-                "credential_provider_not_found",
-                "no such credential provider",
-            );
+            return provider_not_found();
         };
         let scope = match body.get("scope").and_then(Value::as_str) {
             Some(s) if s.chars().count() > 256 => {
