@@ -154,6 +154,205 @@ pub enum Command {
     /// Inspect IDaaS client configuration files.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// The PAM developer API: API keys, OAuth and JWT authentication tokens,
+    /// cloud-role credentials. The bearer token comes from the configuration.
+    Pam {
+        /// Where the client comes from.
+        #[command(flatten)]
+        target: PamArgs,
+        /// The operation.
+        #[command(subcommand)]
+        command: PamCommand,
+    },
+}
+
+/// The PAM client of `idaas pam …`: from a configuration file, with overrides.
+#[derive(Debug, Args)]
+pub struct PamArgs {
+    /// The configuration file (default: $CLOUD_IDAAS_CONFIG_PATH, then
+    /// ~/.cloud_idaas/client-config.json).
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    /// The developer API endpoint instead of the configured `developerApiEndpoint`.
+    #[arg(long, global = true)]
+    pub endpoint: Option<String>,
+    /// The IDaaS instance id instead of the configured one.
+    #[arg(long, global = true)]
+    pub instance_id: Option<String>,
+    /// `audience|scope` of the bearer token (default `urn:cloud:idaas:pam|.all`).
+    #[arg(long = "token-scope", global = true)]
+    pub token_scope: Option<String>,
+}
+
+/// Options of the OAuth token commands.
+#[derive(Debug, Args)]
+pub struct OAuthTokenArgs {
+    /// The credential provider.
+    #[arg(long)]
+    pub provider: String,
+    /// Space-separated scopes (default: the provider's), at most 256 characters.
+    #[arg(long)]
+    pub scope: Option<String>,
+    /// Ask the person to authorize again.
+    #[arg(long)]
+    pub force_authentication: bool,
+    /// `NAME=VALUE` appended to the upstream authorization URL (repeat the flag).
+    #[arg(long = "param", value_name = "NAME=VALUE")]
+    pub params: Vec<String>,
+}
+
+/// `idaas pam …`
+#[derive(Debug, Subcommand)]
+pub enum PamCommand {
+    /// Print the API key of a credential (exit 1 if it has none).
+    GetApiKey {
+        /// The credential identifier.
+        credential_identifier: String,
+    },
+    /// Fetch an OAuth access token from a credential provider; with
+    /// `--flow user_federation`, the authorization session if a person must authorize first.
+    FetchOauthToken {
+        /// The provider and what to ask.
+        #[command(flatten)]
+        oauth: OAuthTokenArgs,
+        /// `m2m` or `user_federation`.
+        #[arg(long, default_value = "m2m")]
+        flow: String,
+    },
+    /// Where an authorization session stands (exit 1 if failed or expired).
+    GetAuthorizationSession {
+        /// `urn:ietf:params:oauth:request_uri:…`
+        session_uri: String,
+    },
+    /// User federation end to end: print the authorization URL on stderr,
+    /// wait for the person, print the access token.
+    PollOauthToken {
+        /// The provider and what to ask.
+        #[command(flatten)]
+        oauth: OAuthTokenArgs,
+        /// Between two polls, milliseconds.
+        #[arg(long, default_value_t = 3000)]
+        interval_ms: u64,
+        /// At most this many polls.
+        #[arg(long, default_value_t = 60)]
+        max_retries: u32,
+        /// Give up after this many seconds.
+        #[arg(long, default_value_t = 180)]
+        timeout: u64,
+    },
+    /// Generate a JWT authentication token and print it.
+    GenerateJwt {
+        /// The credential provider that signs.
+        #[arg(long)]
+        provider: String,
+        /// `sub`.
+        #[arg(long)]
+        subject: String,
+        /// An `aud` value (repeat the flag; not `urn:cloud:idaas…`).
+        #[arg(long = "audience", required = true)]
+        audiences: Vec<String>,
+        /// `iss` (default: the provider's).
+        #[arg(long)]
+        issuer: Option<String>,
+        /// Extra claims, a JSON object.
+        #[arg(long)]
+        claims: Option<String>,
+        /// Lifetime, seconds (default: the provider's).
+        #[arg(long)]
+        expiration: Option<u64>,
+        /// Also return a derived short token.
+        #[arg(long)]
+        derived_short_token: bool,
+    },
+    /// Print the JWT of an authentication token by its id.
+    ObtainJwt {
+        /// The consumer.
+        #[arg(long)]
+        consumer: String,
+        /// The authentication token id.
+        #[arg(long)]
+        token_id: String,
+    },
+    /// Print the JWT a derived short token stands for.
+    ObtainJwtByShortToken {
+        /// The derived short token.
+        short_token: String,
+    },
+    /// List the authentication tokens of a consumer and provider.
+    ListTokens {
+        /// The consumer.
+        #[arg(long)]
+        consumer: String,
+        /// The credential provider.
+        #[arg(long)]
+        provider: String,
+        /// Only revoked (`true`) or only unrevoked (`false`) tokens.
+        #[arg(long)]
+        revoked: Option<bool>,
+        /// Only expired (`true`) or only unexpired (`false`) tokens.
+        #[arg(long)]
+        expired: Option<bool>,
+        /// Page size.
+        #[arg(long)]
+        max_results: Option<u32>,
+        /// The page after this one.
+        #[arg(long, conflicts_with = "all")]
+        next_token: Option<String>,
+        /// Every page.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Exit 0 if a JWT or derived short token is active, 1 if not.
+    Validate {
+        /// The token.
+        token: String,
+        /// A `token_type_hint` (the API currently needs none).
+        #[arg(long)]
+        hint: Option<String>,
+    },
+    /// Revoke a JWT (or its derived short token).
+    Revoke {
+        /// The token.
+        token: String,
+        /// A `token_type_hint` (the API currently needs none).
+        #[arg(long)]
+        hint: Option<String>,
+    },
+    /// Reinstate a revoked JWT (or its derived short token).
+    Reinstate {
+        /// The token.
+        token: String,
+        /// A `token_type_hint` (the API currently needs none).
+        #[arg(long)]
+        hint: Option<String>,
+    },
+    /// Revoke every token of a consumer and provider.
+    RevokeByConsumer {
+        /// The consumer.
+        #[arg(long)]
+        consumer: String,
+        /// The credential provider.
+        #[arg(long)]
+        provider: String,
+    },
+    /// Reinstate every token of a consumer and provider.
+    ReinstateByConsumer {
+        /// The consumer.
+        #[arg(long)]
+        consumer: String,
+        /// The credential provider.
+        #[arg(long)]
+        provider: String,
+    },
+    /// Print temporary STS credentials of a cloud-account role.
+    CloudCredential {
+        /// The role's external id, e.g. an ARN.
+        #[arg(long)]
+        role: String,
+        /// Validity, seconds (900..=43200).
+        #[arg(long)]
+        duration: Option<u32>,
+    },
 }
 
 /// The generic OAuth client of `client-credentials`, `introspect`, `revoke`, `refresh`.

@@ -26,10 +26,15 @@
 //! ES256 JWTs signed by the emulator's key. Requests are counted per client.
 //! PKCS7 documents are compared with registered ones, not parsed.
 //!
-//! The PAM developer API (`/v2/{instanceId}/…`): API keys, JWT authentication
+//! The PAM developer API (`/v2/{instanceId}/…`): API keys (and `oauth_client`
+//! credentials, which have none), JWT authentication
 //! tokens (generate, obtain by id or derived short token, list with
 //! `nextToken` paging, validate, revoke and reinstate, by token or consumer),
-//! authorised by this emulator's tokens carrying `urn:cloud:idaas:pam|.all`.
+//! OAuth credential providers (m2m, and user federation with authorization
+//! sessions a test completes with [`Emulator::complete_authorization_session`]),
+//! cloud-account role STS credentials; authorised by this emulator's tokens
+//! carrying `urn:cloud:idaas:pam|.all` (or, for STS credentials,
+//! `urn:cloud:idaas:pam|cloud_account:obtain_access_credential`).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -49,6 +54,8 @@ use idaas_oauth::jose::{SigningKey, VerifyingKey};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+pub use pam::oauth_tokens::OAuthProvider;
+pub use pam::sts::{CloudAccountRole, CloudVendor};
 pub use registry::{Client, FederatedCredential};
 
 /// Why the emulator could not start.
@@ -233,6 +240,24 @@ impl Emulator {
             .insert(credential_identifier.into(), api_key.into());
     }
 
+    /// Registers an `oauth_client` credential (no API key: `get_api_key` finds none).
+    pub fn register_oauth_client_credential(
+        &self,
+        credential_identifier: impl Into<String>,
+        client_id: impl Into<String>,
+        client_secret: impl Into<String>,
+    ) {
+        self.state
+            .pam_state
+            .oauth_clients
+            .lock()
+            .expect("pam lock")
+            .insert(
+                credential_identifier.into(),
+                (client_id.into(), client_secret.into()),
+            );
+    }
+
     /// Registers a JWT credential provider with its default issuer.
     pub fn register_jwt_provider(&self, identifier: impl Into<String>, issuer: impl Into<String>) {
         self.state
@@ -241,6 +266,40 @@ impl Emulator {
             .lock()
             .expect("pam lock")
             .insert(identifier.into(), issuer.into());
+    }
+
+    /// Registers (or replaces) an OAuth credential provider of the PAM API.
+    pub fn register_oauth_provider(&self, provider: OAuthProvider) {
+        self.state.register_oauth_provider(provider);
+    }
+
+    /// Registers (or replaces) a cloud-account role for STS credentials.
+    pub fn register_cloud_account_role(&self, role: CloudAccountRole) {
+        self.state.register_role(role);
+    }
+
+    /// The person authorizes: the pending session `session_id` (the `state`
+    /// of its authorization URL) completes and its access token is issued;
+    /// false if there is no such pending session.
+    pub fn complete_authorization_session(&self, session_id: &str) -> bool {
+        self.state.complete_session(session_id)
+    }
+
+    /// The upstream provider refuses: the pending session fails with `code`
+    /// and `description`; false if there is no such pending session.
+    pub fn fail_authorization_session(
+        &self,
+        session_id: &str,
+        code: &str,
+        description: &str,
+    ) -> bool {
+        self.state
+            .end_session(session_id, Some((code.into(), description.into())))
+    }
+
+    /// The pending session runs out of time; false if there is no such pending session.
+    pub fn expire_authorization_session(&self, session_id: &str) -> bool {
+        self.state.end_session(session_id, None)
     }
 
     /// The next poll for `user_code` is answered `slow_down`; false if unknown.

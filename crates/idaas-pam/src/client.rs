@@ -127,7 +127,7 @@ fn nonce() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn require(value: &str, name: &str) -> Result<(), Error> {
+pub(crate) fn require(value: &str, name: &str) -> Result<(), Error> {
     if value.trim().is_empty() {
         return Err(Error::InvalidArgument(format!("{name} is required")));
     }
@@ -143,6 +143,21 @@ struct Call<'a> {
     query: Vec<(&'static str, String)>,
     body: Option<Value>,
     bearer: bool,
+}
+
+/// `user-agent`: the runtime's shape (spec §3.3) with this crate in place of
+/// the Python runtime, plus `$ALIBABA_CLOUD_USER_AGENT` when set.
+fn user_agent() -> String {
+    let base = format!(
+        "AlibabaCloud ({}; {}) Rust idaas-pam/{} TeaDSL/2",
+        std::env::consts::OS,
+        std::env::consts::ARCH,
+        env!("CARGO_PKG_VERSION")
+    );
+    match std::env::var("ALIBABA_CLOUD_USER_AGENT") {
+        Ok(extra) if !extra.trim().is_empty() => format!("{base} {extra}"),
+        _ => base,
+    }
 }
 
 impl PamClient {
@@ -197,7 +212,11 @@ impl PamClient {
             .uri(url)
             .header(header::ACCEPT, "application/json")
             .header(header::DATE, httpdate_now())
+            .header(header::USER_AGENT, user_agent())
             .header("x-acs-signature-nonce", nonce())
+            // declared although nothing is signed (spec §1)
+            .header("x-acs-signature-method", "HMAC-SHA1")
+            .header("x-acs-signature-version", "1.0")
             .header("x-acs-version", API_VERSION)
             .header("x-acs-action", call.action);
         if call.bearer {
@@ -224,6 +243,8 @@ impl PamClient {
             .map_err(|e| Error::InvalidArgument(format!("invalid request: {e}")))?;
         let span = tracing::info_span!(
             "pam",
+            endpoint = %self.inner.base_url,
+            operation = call.phrase,
             action = call.action,
             status = tracing::field::Empty,
             duration_ms = tracing::field::Empty
@@ -240,10 +261,10 @@ impl PamClient {
         .await
     }
 
-    /// A call whose JSON body is the answer.
+    /// A call whose JSON body is the answer (status exactly 200).
     async fn json(&self, call: Call<'_>) -> Result<Map<String, Value>, Error> {
         let response = self.send(&call).await?;
-        check(call.phrase, &response)?;
+        check(call.phrase, &response, false)?;
         match serde_json::from_slice(response.body()) {
             Ok(Value::Object(map)) => Ok(map),
             _ => Err(Error::InvalidResponse {
@@ -253,10 +274,52 @@ impl PamClient {
         }
     }
 
-    /// A call whose body is ignored.
+    /// A POST of a JSON body to `/v2/{instance}{rest}` whose JSON body is the answer.
+    pub(crate) async fn post(
+        &self,
+        (phrase, action): (&'static str, &'static str),
+        rest: &str,
+        body: Value,
+        bearer: bool,
+    ) -> Result<Map<String, Value>, Error> {
+        let path = self.path(rest);
+        self.json(Call {
+            phrase,
+            action,
+            method: Method::POST,
+            path: &path,
+            query: vec![],
+            body: Some(body),
+            bearer,
+        })
+        .await
+    }
+
+    /// An authorised GET of `/v2/{instance}{rest}?query` whose JSON body is the answer.
+    pub(crate) async fn get(
+        &self,
+        (phrase, action): (&'static str, &'static str),
+        rest: &str,
+        query: Vec<(&'static str, String)>,
+    ) -> Result<Map<String, Value>, Error> {
+        let path = self.path(rest);
+        self.json(Call {
+            phrase,
+            action,
+            method: Method::GET,
+            path: &path,
+            query,
+            body: None,
+            bearer: true,
+        })
+        .await
+    }
+
+    /// A call whose body is ignored: any 2xx, 204 included, is success
+    /// (the reference's insistence on exactly 200 is defect 6 of the spec).
     async fn no_content(&self, call: Call<'_>) -> Result<(), Error> {
         let response = self.send(&call).await?;
-        check(call.phrase, &response)
+        check(call.phrase, &response, true)
     }
 
     /// `ObtainCredential`: the API key of a credential, or `None` for a
@@ -266,17 +329,12 @@ impl PamClient {
         credential_identifier: &str,
     ) -> Result<Option<SecretString>, Error> {
         require(credential_identifier, "credential_identifier")?;
-        let path = self.path("/credentials/_/actions/obtain");
         let map = self
-            .json(Call {
-                phrase: "obtain credential",
-                action: "ObtainCredential",
-                method: Method::GET,
-                path: &path,
-                query: vec![("credentialIdentifier", credential_identifier.to_owned())],
-                body: None,
-                bearer: true,
-            })
+            .get(
+                ("obtain credential", "ObtainCredential"),
+                "/credentials/_/actions/obtain",
+                vec![("credentialIdentifier", credential_identifier.to_owned())],
+            )
             .await?;
         Ok(map
             .get("credentialContent")
@@ -329,17 +387,16 @@ impl PamClient {
             body.insert("issuer".into(), json!(issuer));
         }
         body.insert("subject".into(), json!(request.subject));
-        let path = self.path("/authenticationTokens/_/actions/generateJwt");
         let map = self
-            .json(Call {
-                phrase: "generate JWT authentication token",
-                action: "GenerateJwtAuthenticationToken",
-                method: Method::POST,
-                path: &path,
-                query: vec![],
-                body: Some(Value::Object(body)),
-                bearer: true,
-            })
+            .post(
+                (
+                    "generate JWT authentication token",
+                    "GenerateJwtAuthenticationToken",
+                ),
+                "/authenticationTokens/_/actions/generateJwt",
+                Value::Object(body),
+                true,
+            )
             .await?;
         parse("generate JWT authentication token", map)
     }
@@ -352,17 +409,18 @@ impl PamClient {
     ) -> Result<JwtContent, Error> {
         require(consumer_id, "consumer_id")?;
         require(authentication_token_id, "authentication_token_id")?;
-        let path = self.path("/authenticationTokens/_/actions/obtainJwt");
+        let body =
+            json!({"authenticationTokenId": authentication_token_id, "consumerId": consumer_id});
         let map = self
-            .json(Call {
-                phrase: "obtain JWT authentication token",
-                action: "ObtainJwtAuthenticationToken",
-                method: Method::POST,
-                path: &path,
-                query: vec![],
-                body: Some(json!({"authenticationTokenId": authentication_token_id, "consumerId": consumer_id})),
-                bearer: true,
-            })
+            .post(
+                (
+                    "obtain JWT authentication token",
+                    "ObtainJwtAuthenticationToken",
+                ),
+                "/authenticationTokens/_/actions/obtainJwt",
+                body,
+                true,
+            )
             .await?;
         jwt_content("obtain JWT authentication token", map)
     }
@@ -373,17 +431,16 @@ impl PamClient {
         derived_short_token: &SecretString,
     ) -> Result<JwtContent, Error> {
         require(derived_short_token.expose_secret(), "derived_short_token")?;
-        let path = self.path("/authenticationTokens/_/actions/obtainJwtByDerivedShortToken");
         let map = self
-            .json(Call {
-                phrase: "obtain JWT authentication token by derived short token",
-                action: "ObtainJwtAuthenticationTokenByDerivedShortToken",
-                method: Method::POST,
-                path: &path,
-                query: vec![],
-                body: Some(json!({"derivedShortToken": derived_short_token.expose_secret()})),
-                bearer: false,
-            })
+            .post(
+                (
+                    "obtain JWT authentication token by derived short token",
+                    "ObtainJwtAuthenticationTokenByDerivedShortToken",
+                ),
+                "/authenticationTokens/_/actions/obtainJwtByDerivedShortToken",
+                json!({"derivedShortToken": derived_short_token.expose_secret()}),
+                false,
+            )
             .await?;
         jwt_content(
             "obtain JWT authentication token by derived short token",
@@ -423,17 +480,12 @@ impl PamClient {
         if let Some(revoked) = filter.revoked {
             query.push(("revoked", revoked.to_string()));
         }
-        let path = self.path("/authenticationTokens");
         let map = self
-            .json(Call {
-                phrase: "list authentication tokens",
-                action: "ListAuthenticationTokens",
-                method: Method::GET,
-                path: &path,
+            .get(
+                ("list authentication tokens", "ListAuthenticationTokens"),
+                "/authenticationTokens",
                 query,
-                body: None,
-                bearer: true,
-            })
+            )
             .await?;
         parse("list authentication tokens", map)
     }
@@ -492,18 +544,27 @@ impl PamClient {
     /// `ValidateAuthenticationToken` (no bearer token): whether a JWT or
     /// derived short token is active.
     pub async fn validate_authentication_token(&self, token: &SecretString) -> Result<bool, Error> {
-        require(token.expose_secret(), "token")?;
-        let path = self.path("/authenticationTokens/_/actions/validate");
+        self.validate_authentication_token_with_hint(token, None)
+            .await
+    }
+
+    /// [`Self::validate_authentication_token`] with a `token_type_hint`
+    /// (the API currently needs none).
+    pub async fn validate_authentication_token_with_hint(
+        &self,
+        token: &SecretString,
+        token_type_hint: Option<&str>,
+    ) -> Result<bool, Error> {
         let map = self
-            .json(Call {
-                phrase: "validate authentication token",
-                action: "ValidateAuthenticationToken",
-                method: Method::POST,
-                path: &path,
-                query: vec![],
-                body: Some(json!({"token": token.expose_secret()})),
-                bearer: false,
-            })
+            .post(
+                (
+                    "validate authentication token",
+                    "ValidateAuthenticationToken",
+                ),
+                "/authenticationTokens/_/actions/validate",
+                token_body(token, token_type_hint)?,
+                false,
+            )
             .await?;
         map.get("active")
             .and_then(Value::as_bool)
@@ -539,15 +600,10 @@ impl PamClient {
         action: &'static str,
         rest: &str,
         token: &SecretString,
+        token_type_hint: Option<&str>,
     ) -> Result<(), Error> {
-        require(token.expose_secret(), "token")?;
-        self.lifecycle(
-            phrase,
-            action,
-            rest,
-            json!({"token": token.expose_secret()}),
-        )
-        .await
+        let body = token_body(token, token_type_hint)?;
+        self.lifecycle(phrase, action, rest, body).await
     }
 
     async fn by_consumer(
@@ -569,24 +625,46 @@ impl PamClient {
 
     /// `RevokeAuthenticationToken`: by the JWT or its derived short token.
     pub async fn revoke_authentication_token(&self, token: &SecretString) -> Result<(), Error> {
-        let rest = "/authenticationTokens/_/actions/revoke";
+        self.revoke_authentication_token_with_hint(token, None)
+            .await
+    }
+
+    /// [`Self::revoke_authentication_token`] with a `token_type_hint`
+    /// (the API currently needs none).
+    pub async fn revoke_authentication_token_with_hint(
+        &self,
+        token: &SecretString,
+        token_type_hint: Option<&str>,
+    ) -> Result<(), Error> {
         self.by_token(
             "revoke authentication token",
             "RevokeAuthenticationToken",
-            rest,
+            "/authenticationTokens/_/actions/revoke",
             token,
+            token_type_hint,
         )
         .await
     }
 
     /// `ReinstateAuthenticationToken`: by the JWT or its derived short token.
     pub async fn reinstate_authentication_token(&self, token: &SecretString) -> Result<(), Error> {
-        let rest = "/authenticationTokens/_/actions/reinstate";
+        self.reinstate_authentication_token_with_hint(token, None)
+            .await
+    }
+
+    /// [`Self::reinstate_authentication_token`] with a `token_type_hint`
+    /// (the API currently needs none).
+    pub async fn reinstate_authentication_token_with_hint(
+        &self,
+        token: &SecretString,
+        token_type_hint: Option<&str>,
+    ) -> Result<(), Error> {
         self.by_token(
             "reinstate authentication token",
             "ReinstateAuthenticationToken",
-            rest,
+            "/authenticationTokens/_/actions/reinstate",
             token,
+            token_type_hint,
         )
         .await
     }
@@ -634,15 +712,28 @@ impl PamClient {
     }
 }
 
+/// `{"token", "token_type_hint"}`: the hint is snake_case on the wire, unlike
+/// every other field (spec §4.10), and left out when `None`.
+fn token_body(token: &SecretString, token_type_hint: Option<&str>) -> Result<Value, Error> {
+    require(token.expose_secret(), "token")?;
+    let mut body = json!({"token": token.expose_secret()});
+    if let Some(hint) = token_type_hint {
+        require(hint, "token_type_hint")?;
+        body["token_type_hint"] = json!(hint);
+    }
+    Ok(body)
+}
+
 fn httpdate_now() -> String {
     // RFC 1123, as the reference runtime sends
     httpdate::fmt_http_date(std::time::SystemTime::now())
 }
 
-/// Maps a non-200 answer to [`Error::Api`].
-fn check(operation: &'static str, response: &HttpResponse) -> Result<(), Error> {
+/// Maps an answer other than 200 (any 2xx with `any_success`) to [`Error::Api`],
+/// by the HTTP status (the reference read it from the body: defect 1).
+fn check(operation: &'static str, response: &HttpResponse, any_success: bool) -> Result<(), Error> {
     let status = response.status().as_u16();
-    if status == 200 {
+    if status == 200 || (any_success && response.status().is_success()) {
         return Ok(());
     }
     let body: Value = serde_json::from_slice(response.body()).unwrap_or(Value::Null);
@@ -664,7 +755,7 @@ fn check(operation: &'static str, response: &HttpResponse) -> Result<(), Error> 
     })
 }
 
-fn parse<T: serde::de::DeserializeOwned>(
+pub(crate) fn parse<T: serde::de::DeserializeOwned>(
     operation: &'static str,
     map: Map<String, Value>,
 ) -> Result<T, Error> {

@@ -33,6 +33,21 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// The OAuth authorization did not end with a token, or the flow asked
+    /// for does not match the credential provider. `code` is one of
+    /// `authorization_flow_mismatch`, `polling_timeout`,
+    /// `authorization_session_expired`, `authorization_failed`, or the code
+    /// the server gave a failed session.
+    #[error("OAuth authorization: {code}: {message}")]
+    Authorization {
+        /// What went wrong, machine-readable.
+        code: String,
+        /// What went wrong and what to do.
+        message: String,
+    },
+    /// The caller's authorization-URL callback failed; polling did not start.
+    #[error("the authorization URL callback failed: {0}")]
+    Callback(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// The request did not complete.
     #[error(transparent)]
     Transport(#[from] TransportError),
@@ -42,6 +57,21 @@ pub enum Error {
 }
 
 impl Error {
+    pub(crate) fn authorization(code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Authorization {
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+
+    /// The machine-readable code of an API or authorization error.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            Self::Api { code, .. } | Self::Authorization { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+
     /// The HTTP status of an API error.
     pub fn status(&self) -> Option<u16> {
         match self {

@@ -10,7 +10,8 @@ pub struct AuthenticationToken {
     /// The IDaaS instance.
     #[serde(default)]
     pub instance_id: Option<String>,
-    /// The token's id.
+    /// The token's id (empty in an OAuth answer still waiting for authorization).
+    #[serde(default)]
     pub authentication_token_id: String,
     /// Its credential provider.
     #[serde(default)]

@@ -9,41 +9,18 @@ use async_trait::async_trait;
 use futures_util::StreamExt;
 use idaas_core::SecretString;
 use idaas_core::clock::Clock;
-use idaas_core::config::{ClientConfig, MapEnv, SecretSource};
 use idaas_core::token::{ACCESS_TOKEN_TYPE, Credential};
-use idaas_credentials::{
-    CredentialProvider, CredentialProviderFactory, FactoryOptions, StaticCredentialProvider,
-};
-use idaas_emulator::{Client, Emulator};
+use idaas_credentials::{CredentialProvider, CredentialProviderFactory, StaticCredentialProvider};
+use idaas_emulator::Emulator;
 use idaas_pam::*;
 
+mod support;
+
 async fn setup() -> (Emulator, CredentialProviderFactory, PamClient) {
-    let emulator = Emulator::builder()
-        .client(Client::new("pam-app").with_secret("s"))
-        .start()
-        .await
-        .unwrap();
+    let (emulator, factory, pam) = support::emulator_setup().await;
     emulator.register_api_key("openai-prod", "sk-live-123");
+    emulator.register_oauth_client_credential("github-oauth", "gh-client", "gh-secret");
     emulator.register_jwt_provider("jwt-cp", "https://jwt.example.com");
-    let config = ClientConfig::builder()
-        .idaas_instance_id("idaas_pam")
-        .client_id("pam-app")
-        .issuer(emulator.base_url())
-        .token_endpoint(emulator.token_endpoint())
-        .developer_api_endpoint(emulator.base_url())
-        .client_secret_post(SecretSource::env("S"))
-        .build()
-        .unwrap();
-    let factory = CredentialProviderFactory::from_config(
-        config,
-        FactoryOptions {
-            env: Arc::new(MapEnv::new().with("S", "s")),
-            ..FactoryOptions::default()
-        },
-    )
-    .await
-    .unwrap();
-    let pam = PamClient::from_factory(&factory).await.unwrap();
     (emulator, factory, pam)
 }
 
@@ -70,6 +47,8 @@ async fn api_keys() {
     let key = pam.get_api_key("openai-prod").await.unwrap().unwrap();
     assert_eq!(key.expose_secret(), "sk-live-123");
     assert!(!format!("{key:?}").contains("sk-live"));
+    // an OAuth client credential: its secret is not exposed as an API key
+    assert!(pam.get_api_key("github-oauth").await.unwrap().is_none());
     let err = pam.get_api_key("nope").await.unwrap_err();
     assert_eq!(err.status(), Some(404), "{err}");
     assert!(matches!(
@@ -300,25 +279,18 @@ async fn a_401_refreshes_once_and_retries_once() {
         calls: AtomicUsize::new(0),
         invalidations: AtomicUsize::new(0),
     });
-    let pam = PamClient::builder()
-        .developer_api_endpoint(emulator.base_url())
-        .idaas_instance_id("idaas_pam")
-        .credential_provider(provider.clone())
-        .build()
-        .unwrap();
+    let pam = support::client_with(emulator.base_url(), provider.clone());
     assert!(pam.get_api_key("openai-prod").await.unwrap().is_some());
     assert_eq!(provider.invalidations.load(Ordering::SeqCst), 1);
     assert_eq!(provider.calls.load(Ordering::SeqCst), 2);
 
     // a token that stays bad: one retry, then the error (no loop)
-    let bad = PamClient::builder()
-        .developer_api_endpoint(emulator.base_url())
-        .idaas_instance_id("idaas_pam")
-        .credential_provider(Arc::new(StaticCredentialProvider::new(Credential::bearer(
+    let bad = support::client_with(
+        emulator.base_url(),
+        Arc::new(StaticCredentialProvider::new(Credential::bearer(
             "garbage", None,
-        ))))
-        .build()
-        .unwrap();
+        ))),
+    );
     let err = bad.get_api_key("openai-prod").await.unwrap_err();
     assert_eq!(err.status(), Some(401));
     // a valid token without the PAM scope: the API's auth error
@@ -326,34 +298,8 @@ async fn a_401_refreshes_once_and_retries_once() {
         .provider_for_scope("api.example.com|read")
         .await
         .unwrap();
-    let wrong_scope = PamClient::builder()
-        .developer_api_endpoint(emulator.base_url())
-        .idaas_instance_id("idaas_pam")
-        .credential_provider(Arc::new(other))
-        .build()
-        .unwrap();
+    let wrong_scope = support::client_with(emulator.base_url(), Arc::new(other));
     let err = wrong_scope.get_api_key("openai-prod").await.unwrap_err();
     assert_eq!(err.status(), Some(403), "{err}");
     assert!(err.to_string().contains("insufficient_scope"));
-}
-
-#[test]
-fn futures_are_send_and_the_client_is_storable() {
-    fn assert_send<T: Send>(_: &T) {}
-    struct App {
-        _pam: PamClient,
-    }
-    let pam = PamClient::builder()
-        .developer_api_endpoint("https://eiam-developerapi.example.com")
-        .idaas_instance_id("i")
-        .credential_provider(Arc::new(StaticCredentialProvider::new(Credential::bearer(
-            "t", None,
-        ))))
-        .build()
-        .unwrap();
-    assert_send(&pam.get_api_key("x"));
-    assert_send(&pam.generate_jwt_authentication_token(&generate("s", false)));
-    assert_send(&pam.validate_authentication_token(&"t".into()));
-    assert_send(&pam.list_authentication_tokens("c", "p", &TokenFilter::default(), None));
-    let _app = App { _pam: pam.clone() };
 }

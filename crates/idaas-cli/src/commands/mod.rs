@@ -6,6 +6,8 @@ mod device;
 mod emulator;
 mod jwks;
 mod oauth;
+mod pam;
+mod pam_json;
 mod quickstart;
 mod scope;
 mod token;
@@ -73,6 +75,9 @@ pub fn run(cli: Cli) -> Result<Code, Failure> {
             client_id,
             client_secret,
         } => runtime(json)?.block_on(emulator::run(port, client_id, client_secret, json)),
+        Command::Pam { target, command } => {
+            runtime(json)?.block_on(pam::run(target, command, json))
+        }
         Command::Quickstart => runtime(json)?.block_on(quickstart::run(json)),
         Command::Device {
             device_endpoint,

@@ -1,6 +1,11 @@
 //! The PAM developer API (2022-02-25) with in-memory state: API keys, JWT
-//! credential providers and the authentication tokens they issue. Callers are
-//! authorised by bearer tokens of this emulator carrying the PAM scope.
+//! credential providers and the authentication tokens they issue, OAuth
+//! credential providers ([`oauth_tokens`]) and cloud-account roles
+//! ([`sts`]). Callers are authorised by bearer tokens of this emulator
+//! carrying the PAM scope.
+
+pub(crate) mod oauth_tokens;
+pub(crate) mod sts;
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -12,30 +17,54 @@ use crate::server::{Reply, State};
 
 /// The scope a caller's token needs.
 pub const PAM_SCOPE: &str = "urn:cloud:idaas:pam|.all";
+/// The narrower scope that is enough for cloud-role credentials.
+pub const STS_SCOPE: &str = "urn:cloud:idaas:pam|cloud_account:obtain_access_credential";
 
 #[derive(Debug, Clone)]
 pub(crate) struct TokenRecord {
-    id: String,
-    provider: String,
-    consumer_id: String,
-    jwt: String,
-    short: Option<String>,
-    revoked: bool,
-    created_ms: u64,
-    expires_ms: u64,
+    pub(crate) id: String,
+    /// `jwt` or `oauth_access_token`.
+    pub(crate) kind: &'static str,
+    pub(crate) provider: String,
+    pub(crate) consumer_id: String,
+    /// The JWT, or the OAuth access token (also a JWT of this emulator).
+    pub(crate) jwt: String,
+    pub(crate) short: Option<String>,
+    pub(crate) revoked: bool,
+    pub(crate) created_ms: u64,
+    pub(crate) expires_ms: u64,
 }
 
 #[derive(Debug, Default)]
 pub(crate) struct PamState {
     pub api_keys: Mutex<HashMap<String, String>>,
+    /// Credentials of type `oauth_client`: (client id, client secret).
+    pub oauth_clients: Mutex<HashMap<String, (String, String)>>,
     pub providers: Mutex<HashMap<String, String>>,
-    tokens: Mutex<Vec<TokenRecord>>,
+    pub(crate) tokens: Mutex<Vec<TokenRecord>>,
+    pub(crate) oauth: oauth_tokens::OAuthState,
+    pub(crate) roles: Mutex<HashMap<String, sts::CloudAccountRole>>,
 }
 
-fn api_error(status: u16, code: &str, description: &str) -> Reply {
+pub(crate) fn api_error(status: u16, code: &str, description: &str) -> Reply {
     Reply::json(
         status,
         json!({"error": code, "error_description": description, "request_id": idaas_oauth::random_jti()}),
+    )
+}
+
+/// `credentialProviderIdentifier` of a request body (empty if absent).
+pub(crate) fn provider_identifier(body: &Map<String, Value>) -> &str {
+    body.get("credentialProviderIdentifier")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+}
+
+pub(crate) fn provider_not_found() -> Reply {
+    api_error(
+        404,
+        "credential_provider_not_found",
+        "no such credential provider",
     )
 }
 
@@ -65,21 +94,40 @@ impl State {
             "/authenticationTokens/_/actions/validate"
                 | "/authenticationTokens/_/actions/obtainJwtByDerivedShortToken"
         );
-        if !public && let Err(reply) = self.pam_caller(authorization) {
-            return Some(reply);
-        }
+        let scopes: &[&str] = if op == "/cloudAccountRoles/_/actions/obtainAccessCredential" {
+            &[PAM_SCOPE, STS_SCOPE]
+        } else {
+            &[PAM_SCOPE]
+        };
+        let caller = if public {
+            String::new()
+        } else {
+            match self.pam_caller(authorization, scopes) {
+                Ok(caller) => caller,
+                Err(reply) => return Some(reply),
+            }
+        };
         Some(match (method, op.as_str()) {
+            ("POST", "/authenticationTokens/_/actions/fetchOAuthAccessToken") => {
+                self.fetch_oauth_token(&caller, &body)
+            }
+            ("POST", "/oauthAuthorizationSessions/_/actions/get") => {
+                self.get_authorization_session(&caller, &text("sessionUri"))
+            }
+            ("GET", "/cloudAccountRoles/_/actions/obtainAccessCredential") => {
+                self.obtain_role_credential(&params)
+            }
             ("GET", "/credentials/_/actions/obtain") => {
                 self.obtain_credential(params.get("credentialIdentifier"))
             }
             ("POST", "/authenticationTokens/_/actions/generateJwt") => self.generate_jwt(&body),
             ("POST", "/authenticationTokens/_/actions/obtainJwt") => {
                 let (id, consumer) = (text("authenticationTokenId"), text("consumerId"));
-                self.find_token(|t| t.id == id && t.consumer_id == consumer)
+                self.find_token(|t| t.kind == "jwt" && t.id == id && t.consumer_id == consumer)
             }
             ("POST", "/authenticationTokens/_/actions/obtainJwtByDerivedShortToken") => {
                 let short = text("derivedShortToken");
-                self.find_token(|t| t.short.as_deref() == Some(short.as_str()))
+                self.find_token(|t| t.kind == "jwt" && t.short.as_deref() == Some(short.as_str()))
             }
             ("GET", "/authenticationTokens") => self.list_tokens(&params),
             ("POST", "/authenticationTokens/_/actions/validate") => {
@@ -107,8 +155,8 @@ impl State {
         })
     }
 
-    /// The caller: a token of this emulator with the PAM scope.
-    fn pam_caller(&self, authorization: Option<&str>) -> Result<String, Reply> {
+    /// The caller: a token of this emulator with one of `scopes`.
+    fn pam_caller(&self, authorization: Option<&str>, scopes: &[&str]) -> Result<String, Reply> {
         let token = authorization
             .and_then(|a| a.strip_prefix("Bearer "))
             .ok_or_else(|| api_error(401, "invalid_token", "a bearer token is required"))?;
@@ -126,11 +174,11 @@ impl State {
         // a valid token of another audience or scope is refused, not unknown
         let scope = claims.get("scope").and_then(Value::as_str).unwrap_or("");
         let audience_ok = claims.get("aud").and_then(Value::as_str) == Some("urn:cloud:idaas:pam");
-        if !audience_ok || !scope.split_whitespace().any(|s| s == PAM_SCOPE) {
+        if !audience_ok || !scope.split_whitespace().any(|s| scopes.contains(&s)) {
             return Err(api_error(
                 403,
                 "insufficient_scope",
-                &format!("the token lacks {PAM_SCOPE}"),
+                &format!("the token lacks {}", scopes.join(" or ")),
             ));
         }
         Ok(claims
@@ -144,44 +192,71 @@ impl State {
         let Some(identifier) = identifier else {
             return api_error(400, "invalid_parameter", "credentialIdentifier is required");
         };
-        match self
+        let key = self
             .pam_state
             .api_keys
             .lock()
             .expect("pam lock")
             .get(identifier)
-        {
-            Some(key) => Reply::json(
-                200,
-                json!({
-                    "credentialIdentifier": identifier,
-                    "credentialType": "api_key",
-                    "status": "enabled",
-                    "credentialContent": {"apiKeyContent": {"apiKey": key}},
-                }),
+            .cloned();
+        let client = self
+            .pam_state
+            .oauth_clients
+            .lock()
+            .expect("pam lock")
+            .get(identifier)
+            .cloned();
+        let (kind, content) = match (key, client) {
+            (Some(key), _) => ("api_key", json!({"apiKeyContent": {"apiKey": key}})),
+            (None, Some((id, secret))) => (
+                "oauth_client",
+                json!({"oauthClientContent": {"clientId": id, "clientSecret": secret}}),
             ),
-            None => api_error(404, "credential_not_found", "no such credential"),
-        }
+            (None, None) => {
+                return api_error(404, "credential_not_found", "no such credential");
+            }
+        };
+        Reply::json(
+            200,
+            json!({
+                "credentialIdentifier": identifier,
+                "credentialType": kind,
+                "credentialScenarioLabel": "llm",
+                "credentialCreationType": "user_custom",
+                "status": "enabled",
+                "credentialContent": content,
+            }),
+        )
     }
 
-    fn now_ms(&self) -> u64 {
+    /// Signs `claims` with the emulator's key (its `kid` in the header).
+    pub(crate) fn sign_claims(&self, typ: &str, claims: &Value) -> Result<String, String> {
+        let header = JwtHeader {
+            typ: Some(typ.into()),
+            kid: self.verifying_key().kid().map(str::to_owned),
+            ..JwtHeader::default()
+        };
+        sign_jwt(&self.signing_key, &header, claims).map_err(|e| e.to_string())
+    }
+
+    pub(crate) fn now_ms(&self) -> u64 {
         self.clock.now().as_millis() as u64
     }
 
-    fn record_json(&self, t: &TokenRecord, with_jwt: bool) -> Value {
+    pub(crate) fn record_json(&self, t: &TokenRecord, with_jwt: bool) -> Value {
         let mut v = json!({
             "authenticationTokenId": t.id,
             "credentialProviderId": t.provider,
-            "authenticationTokenType": "jwt",
+            "authenticationTokenType": t.kind,
             "revoked": t.revoked,
             "creatorType": "application",
-            "consumerType": "custom",
+            "consumerType": if t.kind == "jwt" { "custom" } else { "application" },
             "consumerId": t.consumer_id,
             "createTime": t.created_ms,
             "updateTime": t.created_ms,
             "expirationTime": t.expires_ms,
         });
-        if with_jwt {
+        if with_jwt && t.kind == "jwt" {
             let mut content = json!({"jwtValue": t.jwt});
             if let Some(short) = &t.short {
                 content["derivedShortToken"] = json!(short);
@@ -192,10 +267,7 @@ impl State {
     }
 
     fn generate_jwt(&self, body: &Map<String, Value>) -> Reply {
-        let provider = body
-            .get("credentialProviderIdentifier")
-            .and_then(Value::as_str)
-            .unwrap_or("");
+        let provider = provider_identifier(body);
         let Some(default_issuer) = self
             .pam_state
             .providers
@@ -204,11 +276,7 @@ impl State {
             .get(provider)
             .cloned()
         else {
-            return api_error(
-                404,
-                "credential_provider_not_found",
-                "no such credential provider",
-            );
+            return provider_not_found();
         };
         let subject = body.get("subject").and_then(Value::as_str).unwrap_or("");
         let audiences: Vec<&str> = body
@@ -254,14 +322,9 @@ impl State {
         ] {
             claims.insert(k.into(), v);
         }
-        let header = JwtHeader {
-            typ: Some("JWT".into()),
-            kid: self.verifying_key().kid().map(str::to_owned),
-            ..JwtHeader::default()
-        };
-        let jwt = match sign_jwt(&self.signing_key, &header, &Value::Object(claims)) {
+        let jwt = match self.sign_claims("JWT", &Value::Object(claims)) {
             Ok(j) => j,
-            Err(e) => return api_error(500, "internal_error", &e.to_string()),
+            Err(e) => return api_error(500, "internal_error", &e),
         };
         let include_short = body
             .get("includeDerivedShortToken")
@@ -269,6 +332,7 @@ impl State {
             .unwrap_or(false);
         let record = TokenRecord {
             id,
+            kind: "jwt",
             provider: provider.to_owned(),
             consumer_id: subject.to_owned(),
             jwt,
