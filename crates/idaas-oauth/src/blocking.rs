@@ -14,6 +14,7 @@ use url::Url;
 use crate::agent::Agent;
 use crate::authorize::{AuthorizationRequest, PendingAuthorization};
 use crate::client_auth::ClientAuth;
+use crate::device::DeviceAuthorization;
 use crate::error::Error;
 use crate::grants::ClientCredentials;
 use crate::login::LoginFlow;
@@ -145,6 +146,15 @@ impl BlockingUserClient {
             .blocker
             .run(self.inner.stored_session(store, options))?;
         Ok(session.map(|s| self.session(s)))
+    }
+
+    /// See [`UserClient::device_login`].
+    pub fn device_login(
+        &self,
+        scopes: &[&str],
+        prompt: impl FnOnce(&DeviceAuthorization) + Send,
+    ) -> Result<Agent, Error> {
+        self.blocker.run(self.inner.device_login(scopes, prompt))
     }
 
     /// See [`UserClient::client_credentials`].

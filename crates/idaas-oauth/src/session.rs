@@ -159,11 +159,11 @@ impl Session {
             return Ok(agent);
         }
         let _guard = self.inner.refreshing.lock().await;
-        let agent = self.agent();
-        if !agent.is_expired(options.refresh_buffer) {
-            return Ok(agent); // another task refreshed while we waited
+        let current = self.agent();
+        if !Arc::ptr_eq(&agent, &current) || !current.is_expired(options.refresh_buffer) {
+            return Ok(current); // another task refreshed while we waited
         }
-        self.refresh_locked(&agent).await
+        self.refresh_locked(&current).await
     }
 
     /// A fresh access token (see [`Session::agent_fresh`]).

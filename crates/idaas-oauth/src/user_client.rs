@@ -15,6 +15,7 @@ use crate::agent::{Agent, AgentKind};
 use crate::authorize::{AuthorizationRequest, PendingAuthorization};
 use crate::client::OAuthClient;
 use crate::client_auth::ClientAuth;
+use crate::device::DeviceAuthorization;
 use crate::discovery::{Discovery, ProviderMetadata};
 use crate::error::Error;
 use crate::form::Form;
@@ -162,13 +163,51 @@ impl UserClient {
             .push("redirect_uri", pending.redirect_uri.as_str())
             .push_secret("code_verifier", pending.pkce.verifier());
         let response = self.oauth.token("authorization_code", grant).await?;
-        let tokens = self.stored(response.credential, None);
+        self.user_agent(self.stored(response.credential, None), Some(&pending.nonce))
+            .await
+    }
+
+    /// The device authorization grant (RFC 8628) for a user: starts it at
+    /// the provider's `device_authorization_endpoint`, hands the codes to
+    /// `prompt`, polls until approved and verifies the ID token (there is
+    /// no `nonce` in this flow). `scopes` must include `openid`.
+    pub async fn device_login(
+        &self,
+        scopes: &[&str],
+        prompt: impl FnOnce(&DeviceAuthorization) + Send,
+    ) -> Result<Agent, Error> {
+        if !scopes.contains(&"openid") {
+            return Err(Error::Misconfigured(
+                "user sign-in needs the `openid` scope (an ID token proves who signed in)".into(),
+            ));
+        }
+        let endpoint = self
+            .metadata
+            .device_authorization_endpoint
+            .as_deref()
+            .ok_or_else(|| {
+                Error::Misconfigured(format!(
+                    "{} publishes no device_authorization_endpoint",
+                    self.metadata.issuer
+                ))
+            })?;
+        let response = self
+            .oauth
+            .device_flow(endpoint, Some(&scopes.join(" ")), prompt)
+            .await?;
+        self.user_agent(self.stored(response.credential, None), None)
+            .await
+    }
+
+    /// The user agent of fresh tokens: their ID token verified (with `nonce`
+    /// when one was sent).
+    async fn user_agent(&self, tokens: StoredTokens, nonce: Option<&str>) -> Result<Agent, Error> {
         let id_token = tokens.id_token.clone().ok_or_else(|| {
             Error::IdToken("the token response has no id_token (was `openid` granted?)".into())
         })?;
         let claims = self
             .verifier
-            .verify(id_token.expose_secret(), Some(&pending.nonce))
+            .verify(id_token.expose_secret(), nonce)
             .await?;
         Agent::from_id_token(tokens, claims, self.clock.clone())
     }
