@@ -8,6 +8,7 @@ mod jwks;
 mod oauth;
 mod quickstart;
 mod scope;
+mod signin;
 mod token;
 
 use crate::cli::{Cli, Command};
@@ -59,6 +60,22 @@ pub fn run(cli: Cli) -> Result<Code, Failure> {
             client_secret,
         } => runtime(json)?.block_on(emulator::run(port, client_id, client_secret, json)),
         Command::Quickstart => runtime(json)?.block_on(quickstart::run(json)),
+        Command::Login {
+            signin,
+            port,
+            no_browser,
+        } => runtime(json)?.block_on(signin::login(signin, port, no_browser, json)),
+        Command::Userinfo { signin } => runtime(json)?.block_on(signin::userinfo(signin, json)),
+        Command::LogoutUrl {
+            signin,
+            post_logout_redirect_uri,
+            state,
+        } => runtime(json)?.block_on(signin::logout_url(
+            signin,
+            post_logout_redirect_uri,
+            state,
+            json,
+        )),
         Command::Device {
             device_endpoint,
             token_endpoint,
