@@ -409,6 +409,37 @@ async fn a_wrong_password_never_reaches_the_listener() {
 }
 
 #[tokio::test]
+async fn prompt_none_without_a_provider_session_is_login_required() {
+    let client = native_client().await;
+    let (tx, rx) = oneshot::channel();
+    let tx = std::sync::Mutex::new(Some(tx));
+    let flow = LoginFlow::new()
+        .param("prompt", "none")
+        .open_browser(false)
+        .timeout(LIMIT)
+        .on_url(move |url| {
+            let url = url.to_owned();
+            let tx = tx.lock().unwrap().take().unwrap();
+            tokio::spawn(async move {
+                // a fresh browser: no session at the provider
+                let landing = Browser::new("", "")
+                    .drive(&url, &redirect_uri_of(&url), true)
+                    .await;
+                let _ = tx.send(landing);
+            });
+        });
+    let err = client.login(&flow).await.unwrap_err();
+    assert_eq!(
+        err.oauth_code(),
+        Some(&OAuthErrorCode::LoginRequired),
+        "{err}"
+    );
+    let landing = rx.await.unwrap();
+    assert!(landing.body.contains("Sign-in failed"), "{landing:?}");
+    assert!(landing.body.contains("login_required"), "{landing:?}");
+}
+
+#[tokio::test]
 async fn client_credentials_agent_has_no_id_token_and_uses_granted_scopes() {
     let p = support::provider();
     let client = UserClient::discover(
