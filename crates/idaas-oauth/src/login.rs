@@ -7,6 +7,8 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use tracing::Instrument;
+
 use crate::error::Error;
 use crate::loopback::{DefaultPages, LoopbackListener, Outcome, PageHandler, open_browser};
 use crate::session::{Session, SessionOptions};
@@ -133,6 +135,26 @@ impl UserClient {
     /// PKCE verifier, verifies the ID token and only then shows the
     /// success page — or the failure page with what went wrong.
     pub async fn login(&self, flow: &LoginFlow) -> Result<Session, Error> {
+        let span = tracing::info_span!(
+            "sign_in",
+            issuer = %self.issuer(),
+            client_id = %self.client_id(),
+            redirect_uri = tracing::field::Empty,
+            outcome = tracing::field::Empty,
+        );
+        let result = self.login_steps(flow).instrument(span.clone()).await;
+        span.record(
+            "outcome",
+            if result.is_ok() {
+                "signed_in"
+            } else {
+                "failed"
+            },
+        );
+        result
+    }
+
+    async fn login_steps(&self, flow: &LoginFlow) -> Result<Session, Error> {
         let listener = LoopbackListener::bind(flow.port, &flow.path).await?;
         let mut request =
             self.authorization_request(listener.redirect_uri(), flow.scopes.clone())?;
@@ -140,6 +162,7 @@ impl UserClient {
             request = request.param(name.clone(), value.clone());
         }
         let pending = request.build()?;
+        tracing::Span::current().record("redirect_uri", listener.redirect_uri());
         let url = pending.url.to_string();
         match &flow.on_url {
             Some(callback) => callback(&url),

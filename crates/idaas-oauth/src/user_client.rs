@@ -26,6 +26,33 @@ use crate::userinfo::UserInfo;
 
 /// A client of one OpenID Provider for user sign-in. A plain struct: clone
 /// it, store it, share it between tasks.
+///
+/// ```no_run
+/// use std::sync::Arc;
+/// use idaas_core::http::HyperClient;
+/// use idaas_oauth::store::TokenStore;
+/// use idaas_oauth::{ClientAuth, LoginFlow, SessionOptions, UserClient};
+///
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let http = Arc::new(HyperClient::new(Default::default())?);
+/// let client =
+///     UserClient::discover(http, "https://idp.example.com", "my-app", ClientAuth::None).await?;
+/// let store = TokenStore::default_location()?;
+/// let session = match client.stored_session(&store, SessionOptions::default()).await? {
+///     Some(session) => session,
+///     None => {
+///         let flow = LoginFlow::new()
+///             .scopes(["openid", "email", "offline_access"])
+///             .session(SessionOptions::default().store(store.clone()));
+///         client.login(&flow).await?
+///     }
+/// };
+/// let agent = session.agent_fresh().await?; // refreshed within 60 s of expiry
+/// if agent.has_access_in("acme", "read", "projects.tasks") {
+///     println!("hello {}", agent.email().unwrap_or(agent.id()));
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct UserClient {
     http: SharedHttpClient,
