@@ -56,6 +56,9 @@ impl Default for SessionOptions {
 /// The default refresh buffer: renew when the access token has 60 s or less.
 pub const DEFAULT_REFRESH_BUFFER: Duration = Duration::from_secs(60);
 
+/// How long a refresh waits for another holder of the store's lock.
+const STORE_LOCK_TIMEOUT: Duration = Duration::from_secs(30);
+
 impl SessionOptions {
     /// Renew when the access token expires within `buffer` (inclusive).
     pub fn refresh_buffer(mut self, buffer: Duration) -> Self {
@@ -83,7 +86,9 @@ impl SessionOptions {
     }
 
     /// Saves the tokens to `store` at sign-in and after each refresh, and
-    /// forgets them at logout.
+    /// forgets them at logout. Refreshes then take the store's lock, so
+    /// processes sharing it refresh one at a time and reuse each other's
+    /// result (refresh tokens may rotate: each is spent once).
     pub fn store(mut self, store: TokenStore) -> Self {
         self.store = Some(store);
         self
@@ -145,7 +150,8 @@ impl Session {
         &self.inner.client
     }
 
-    /// How many refreshes this session made.
+    /// How many times this session renewed its tokens (by a refresh, or by
+    /// taking the newer tokens another process stored).
     pub fn refresh_count(&self) -> u64 {
         self.inner.refreshes.load(Ordering::Relaxed)
     }
@@ -172,7 +178,8 @@ impl Session {
     }
 
     /// Refreshes now, whatever the expiry. Callers that were waiting for
-    /// another refresh get its result instead of refreshing again.
+    /// another refresh get its result instead of refreshing again, and so
+    /// do sessions whose store already holds newer tokens.
     pub async fn refresh(&self) -> Result<Arc<Agent>, Error> {
         let before = self.agent();
         let _guard = self.inner.refreshing.lock().await;
@@ -183,14 +190,39 @@ impl Session {
         self.refresh_locked(&agent).await
     }
 
+    /// New tokens for `agent`: with a store, under its file lock — and when
+    /// another process stored newer tokens meanwhile, those (re-verified)
+    /// instead of a refresh that would spend a rotated refresh token twice.
+    async fn renew(&self, agent: &Agent) -> Result<Agent, Error> {
+        let client = &self.inner.client;
+        let Some(store) = &self.inner.options.store else {
+            return client.refresh(agent).await;
+        };
+        let ours = agent.tokens();
+        let _lock = store
+            .lock(&ours.issuer, &ours.client_id, STORE_LOCK_TIMEOUT)
+            .await?;
+        if let Some(stored) = store.load(&ours.issuer, &ours.client_id)?
+            && stored.access_token != ours.access_token
+            && stored.expires_at >= ours.expires_at
+        {
+            let adopted = client.agent_from_tokens(stored).await?;
+            if adopted.id() != agent.id() {
+                return Err(Error::SubjectMismatch {
+                    expected: agent.id().to_owned(),
+                    actual: adopted.id().to_owned(),
+                });
+            }
+            return Ok(adopted);
+        }
+        let renewed = client.refresh(agent).await?;
+        store.save(renewed.tokens())?;
+        Ok(renewed)
+    }
+
     async fn refresh_locked(&self, agent: &Agent) -> Result<Arc<Agent>, Error> {
         let options = &self.inner.options;
-        let result = self.inner.client.refresh(agent).await.and_then(|renewed| {
-            if let Some(store) = &options.store {
-                store.save(renewed.tokens())?;
-            }
-            Ok(renewed)
-        });
+        let result = self.renew(agent).await;
         match result {
             Ok(renewed) => {
                 self.inner.refreshes.fetch_add(1, Ordering::Relaxed);

@@ -226,6 +226,71 @@ async fn refresh_stored_sessions_and_single_flight_auto_refresh() {
 }
 
 #[tokio::test]
+async fn sessions_sharing_a_store_never_spend_a_rotated_refresh_token_twice() {
+    let client = native_client().await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = TokenStore::new(dir.path().join("tokens"));
+    let options = || SessionOptions::default().store(store.clone());
+    let (a, _, _) = login(&client, "usr_bob", options()).await;
+    // "another process": a session of its own over the same store
+    let b = client
+        .stored_session(&store, options())
+        .await
+        .unwrap()
+        .unwrap();
+    let original = a.agent();
+
+    // a refreshes: the provider rotates the refresh token (public client)
+    let a1 = a.refresh().await.unwrap();
+    let rotated = a1.tokens().refresh_token.clone().unwrap();
+    assert_ne!(
+        rotated.expose_secret(),
+        original
+            .tokens()
+            .refresh_token
+            .as_ref()
+            .unwrap()
+            .expose_secret()
+    );
+    // b still holds the spent one: it takes a's stored tokens instead
+    let b1 = b.refresh().await.unwrap();
+    assert_eq!(
+        b1.access_token().expose_secret(),
+        a1.access_token().expose_secret()
+    );
+    // and refreshes for real with the rotated token next time
+    let b2 = b.refresh().await.unwrap();
+    assert_ne!(
+        b2.access_token().expose_secret(),
+        a1.access_token().expose_secret()
+    );
+    let a2 = a.refresh().await.unwrap();
+    assert_eq!(
+        a2.access_token().expose_secret(),
+        b2.access_token().expose_secret()
+    );
+    assert!(client.userinfo(&a2).await.is_ok());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let lock = store
+            .path_for(client.issuer(), client.client_id())
+            .with_extension("lock");
+        let mode = std::fs::metadata(lock).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
+    // why it matters: the spent refresh token is refused by the provider
+    // (which then revokes the whole grant, so this check comes last)
+    let err = client.refresh(&original).await.unwrap_err();
+    assert_eq!(
+        err.oauth_code(),
+        Some(&OAuthErrorCode::InvalidGrant),
+        "{err}"
+    );
+}
+
+#[tokio::test]
 async fn userinfo_logout_url_and_revocation_at_the_provider() {
     let client = native_client().await;
     let (session, mut browser, _) = login(&client, "usr_alice", SessionOptions::default()).await;
