@@ -7,9 +7,12 @@
 //     /admin/rotate  new provider signing keys; the old ones stay published
 //     /admin/trust   {"issuer", "jwks"}: trust a jwt-bearer assertion issuer
 //
+// - user sign-in (issue 4): a native loopback client, test accounts with an
+//   organizations claim, login + consent interactions at /interaction/:uid,
+//   the device flow pages, userinfo, RP-initiated logout, revocation
+//
 // Sections: keys, clients, grant handlers (token exchange, jwt-bearer),
-// provider configuration, server. A later issue adds login/consent and the
-// device flow as further sections.
+// accounts, interaction pages, provider configuration, server.
 
 import { createServer } from 'node:http';
 import { generateKeyPairSync, createPublicKey, randomUUID } from 'node:crypto';
@@ -33,6 +36,7 @@ const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
 const JWT_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:jwt';
 const RESOURCE = 'urn:idaas:interop:api';
+const DEVICE_CODE = 'urn:ietf:params:oauth:grant-type:device_code';
 
 // ---------------------------------------------------------------- keys
 
@@ -81,8 +85,20 @@ async function clients() {
       client_id: 'public-app', token_endpoint_auth_method: 'none',
       grant_types: [TOKEN_EXCHANGE], response_types: [], redirect_uris: [],
     },
+    // RFC 8252 native app: any port on the loopback redirect URIs, PKCE required
+    {
+      client_id: NATIVE_ID,
+      application_type: 'native',
+      token_endpoint_auth_method: 'none',
+      grant_types: ['authorization_code', 'refresh_token', DEVICE_CODE],
+      response_types: ['code'],
+      redirect_uris: ['http://127.0.0.1/callback'],
+      post_logout_redirect_uris: ['http://127.0.0.1/logged-out'],
+    },
   ];
 }
+
+const NATIVE_ID = 'native-app';
 
 // ---------------------------------------------------------------- grant handlers
 
@@ -186,6 +202,143 @@ async function jwtBearer(ctx) {
   ctx.body = body;
 }
 
+
+// ---------------------------------------------------------------- accounts
+
+/** Fixed test accounts: login (email) → password, subject and claims. */
+const ACCOUNTS = {
+  'alice@example.com': {
+    password: 'alice-password',
+    sub: 'usr_alice',
+    organizations: {
+      acme: { title: 'Acme', scopes: ['owner', 'projects:**'], joined_at: 1700000000 },
+      globex: { title: 'Globex', scopes: ['users:read'], joined_at: 1700000001 },
+    },
+  },
+  'bob@example.com': {
+    password: 'bob-password',
+    sub: 'usr_bob',
+    organizations: { acme: { title: 'Acme', scopes: ['member', 'projects:read'], joined_at: 1700000002 } },
+  },
+};
+const BY_SUB = new Map(Object.entries(ACCOUNTS).map(([email, a]) => [a.sub, { email, ...a }]));
+
+async function findAccount(_ctx, id) {
+  const account = BY_SUB.get(id);
+  // subjects of jwt-bearer assertions are nobody's login: bare accounts
+  if (!account) return { accountId: id, claims: async () => ({ sub: id }) };
+  return {
+    accountId: id,
+    claims: async () => ({
+      sub: id,
+      email: account.email,
+      email_verified: true,
+      organizations: account.organizations,
+    }),
+  };
+}
+
+// ---------------------------------------------------------------- interaction pages
+
+function escapeHtml(text) {
+  return String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function page(title, body) {
+  return `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>${title}</title></head>`
+    + `<body><main><h1>${title}</h1>${body}</main></body></html>`;
+}
+
+function sendHtml(res, status, html) {
+  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(html);
+}
+
+async function readForm(req) {
+  const chunks = [];
+  for await (const chunk of req) chunks.push(chunk);
+  return Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString('utf8')));
+}
+
+function loginPage(uid, error) {
+  return page('Sign in', `${error ? `<p class="error">${escapeHtml(error)}</p>` : ''}
+    <form method="post" action="/interaction/${uid}/login">
+      <label>Email <input type="email" name="login" id="login" autofocus></label>
+      <label>Password <input type="password" name="password" id="password"></label>
+      <button type="submit" id="submit">Sign in</button>
+    </form>`);
+}
+
+function consentPage(uid, client, scopes) {
+  return page('Authorize', `<p>${escapeHtml(client)} asks for: ${scopes.map(escapeHtml).join(', ')}</p>
+    <form method="post" action="/interaction/${uid}/confirm">
+      <button type="submit" id="allow">Allow</button>
+    </form>`);
+}
+
+/** GET /interaction/:uid, POST …/login, POST …/confirm. */
+async function interaction(provider, req, res) {
+  const [, , uid, action] = new URL(req.url, 'http://x').pathname.split('/');
+  const details = await provider.interactionDetails(req, res);
+  if (details.uid !== uid) return sendHtml(res, 400, page('Wrong interaction', ''));
+  const { prompt, params, session } = details;
+  if (req.method === 'GET' && !action) {
+    if (prompt.name === 'login') return sendHtml(res, 200, loginPage(uid));
+    const scopes = [...(prompt.details.missingOIDCScope || [])];
+    return sendHtml(res, 200, consentPage(uid, params.client_id, scopes));
+  }
+  if (req.method === 'POST' && action === 'login') {
+    const { login, password } = await readForm(req);
+    const account = ACCOUNTS[login];
+    if (!account || account.password !== password) {
+      return sendHtml(res, 200, loginPage(uid, 'Invalid email or password.'));
+    }
+    return provider.interactionFinished(req, res, { login: { accountId: account.sub } }, { mergeWithLastSubmission: false });
+  }
+  if (req.method === 'POST' && action === 'confirm') {
+    await readForm(req);
+    const grant = details.grantId
+      ? await provider.Grant.find(details.grantId)
+      : new provider.Grant({ accountId: session.accountId, clientId: params.client_id });
+    if (prompt.details.missingOIDCScope) grant.addOIDCScope(prompt.details.missingOIDCScope.join(' '));
+    if (prompt.details.missingOIDCClaims) grant.addOIDCClaims(prompt.details.missingOIDCClaims);
+    for (const [indicator, scopes] of Object.entries(prompt.details.missingResourceScopes || {})) {
+      grant.addResourceScope(indicator, scopes.join(' '));
+    }
+    const grantId = await grant.save();
+    const consent = details.grantId ? {} : { grantId };
+    return provider.interactionFinished(req, res, { consent }, { mergeWithLastSubmission: true });
+  }
+  return sendHtml(res, 404, page('Not found', ''));
+}
+
+// The device flow and logout pages: minimal HTML around the provider's own
+// forms (which carry the xsrf token).
+const deviceFlow = {
+  enabled: true,
+  userCodeInputSource: async (ctx, form, _out, err) => {
+    ctx.body = page('Enter the code', `${err ? '<p class="error">Unknown or expired code.</p>' : ''}${form}
+      <button type="submit" form="op.deviceInputForm">Continue</button>`);
+  },
+  userCodeConfirmSource: async (ctx, form, client, _info, userCode) => {
+    ctx.body = page('Confirm the device', `<p>${escapeHtml(client.clientId)} shows <code>${escapeHtml(userCode)}</code></p>${form}
+      <button type="submit" form="op.deviceConfirmForm">Continue</button>`);
+  },
+  successSource: async (ctx) => {
+    ctx.body = page('Device signed in', '<p>You can return to your device.</p>');
+  },
+};
+
+const rpInitiatedLogout = {
+  enabled: true,
+  logoutSource: async (ctx, form) => {
+    ctx.body = page('Sign out', form.replace('</form>', '<input type="hidden" name="logout" value="yes"/></form>'));
+  },
+  postLogoutSuccessSource: async (ctx) => {
+    ctx.body = page('Signed out', '');
+  },
+};
+
 // ---------------------------------------------------------------- provider
 
 function publicKeys() {
@@ -196,6 +349,12 @@ async function buildProvider(issuer) {
   const provider = new Provider(issuer, {
     clients: await clients(),
     jwks: { keys: providerKeys },
+    findAccount,
+    claims: { openid: ['sub'], email: ['email', 'email_verified'], organizations: ['organizations'] },
+    conformIdTokenClaims: false,
+    interactions: { url: (_ctx, i) => `/interaction/${i.uid}` },
+    pkce: { required: () => true },
+    cookies: { keys: ['idaas-interop-cookie-key'] },
     clientAuthMethods: ['none', 'client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt'],
     enabledJWA: {
       clientAuthSigningAlgValues: [
@@ -203,12 +362,15 @@ async function buildProvider(issuer) {
         'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519',
       ],
     },
-    scopes: ['openid', 'offline_access', 'profile', 'api:read', 'api:write'],
+    scopes: ['openid', 'offline_access', 'profile', 'email', 'organizations', 'api:read', 'api:write'],
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
       introspection: { enabled: true },
       revocation: { enabled: true },
+      userinfo: { enabled: true },
+      deviceFlow,
+      rpInitiatedLogout,
       resourceIndicators: {
         enabled: true,
         defaultResource: () => undefined,
@@ -225,7 +387,10 @@ async function buildProvider(issuer) {
         },
       },
     },
-    ttl: { ClientCredentials: 600, AccessToken: 600, RefreshToken: 3600, Grant: 3600 },
+    ttl: {
+      ClientCredentials: 600, AccessToken: 600, RefreshToken: 3600, Grant: 3600,
+      AuthorizationCode: 60, DeviceCode: 600, IdToken: 3600, Interaction: 600, Session: 3600,
+    },
   });
   provider.registerGrantType(TOKEN_EXCHANGE, tokenExchange, [
     'subject_token', 'subject_token_type', 'actor_token', 'actor_token_type',
@@ -249,19 +414,24 @@ function reply(res, status, body) {
 }
 
 let handler = (_req, res) => reply(res, 503, { error: 'starting' });
+let current;
 
 const server = createServer(async (req, res) => {
   try {
     if (req.method === 'POST' && req.url === '/admin/rotate') {
       const issuer = `http://127.0.0.1:${server.address().port}`;
       providerKeys = [...signingKeys(), ...providerKeys];
-      handler = (await buildProvider(issuer)).callback();
+      current = await buildProvider(issuer);
+      handler = current.callback();
       return reply(res, 200, { kids: providerKeys.map((k) => k.kid) });
     }
     if (req.method === 'POST' && req.url === '/admin/trust') {
       const { issuer, jwks } = await readJson(req);
       trustedIssuers.set(issuer, jwks);
       return reply(res, 200, { trusted: [...trustedIssuers.keys()] });
+    }
+    if (req.url.startsWith('/interaction/') && current) {
+      return await interaction(current, req, res);
     }
     return handler(req, res);
   } catch (e) {
@@ -272,8 +442,8 @@ const server = createServer(async (req, res) => {
 server.listen(0, '127.0.0.1', async () => {
   const { port } = server.address();
   const issuer = `http://127.0.0.1:${port}`;
-  const provider = await buildProvider(issuer);
-  handler = provider.callback();
+  current = await buildProvider(issuer);
+  handler = current.callback();
   process.stdout.write(`${JSON.stringify({
     issuer,
     port,
@@ -284,7 +454,9 @@ server.listen(0, '127.0.0.1', async () => {
       secret_jwt: { id: 'cc-jwt', secret: JWT_SECRET },
       private_key_jwt: { id: 'cc-pkjwt' },
       public: { id: 'public-app' },
+      native: { id: NATIVE_ID },
     },
+    accounts: Object.fromEntries(Object.entries(ACCOUNTS).map(([login, a]) => [a.sub, { login, password: a.password }])),
   })}\n`);
 });
 

@@ -164,6 +164,37 @@ pub enum Command {
         #[command(subcommand)]
         command: PamCommand,
     },
+    /// Sign a person in through the browser (authorization code + PKCE on a
+    /// 127.0.0.1 listener); the session goes to the token store.
+    Login {
+        /// The provider and client.
+        #[command(flatten)]
+        signin: SignInArgs,
+        /// The loopback port of the redirect URI (default: an ephemeral one).
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// Do not start a browser: only print the URL.
+        #[arg(long)]
+        no_browser: bool,
+    },
+    /// The provider's userinfo for the stored session (refreshed if needed).
+    Userinfo {
+        /// The provider and client.
+        #[command(flatten)]
+        signin: SignInArgs,
+    },
+    /// The RP-initiated logout URL for the stored session.
+    LogoutUrl {
+        /// The provider and client.
+        #[command(flatten)]
+        signin: SignInArgs,
+        /// Where the provider sends the browser after sign-out.
+        #[arg(long)]
+        post_logout_redirect_uri: Option<String>,
+        /// `state` for the post-logout redirect.
+        #[arg(long)]
+        state: Option<String>,
+    },
 }
 
 /// The PAM client of `idaas pam …`: from a configuration file, with overrides.
@@ -353,6 +384,24 @@ pub enum PamCommand {
         #[arg(long)]
         duration: Option<u32>,
     },
+}
+
+/// The provider and client of `login`, `userinfo`, `logout-url`; tokens are
+/// kept in `$IDAAS_TOKEN_STORE_DIR` (default `~/.cloud_idaas/tokens`).
+#[derive(Debug, Args)]
+pub struct SignInArgs {
+    /// The issuer (discovered).
+    #[arg(long)]
+    pub issuer: String,
+    /// The client id (a public native client unless a secret is given).
+    #[arg(long)]
+    pub client_id: String,
+    /// A client secret, for confidential clients (or $IDAAS_CLIENT_SECRET).
+    #[arg(long, env = "IDAAS_CLIENT_SECRET", hide_env_values = true)]
+    pub client_secret: Option<String>,
+    /// A scope to request (repeat the flag; default `openid offline_access`).
+    #[arg(long = "scope")]
+    pub scopes: Vec<String>,
 }
 
 /// The generic OAuth client of `client-credentials`, `introspect`, `revoke`, `refresh`.

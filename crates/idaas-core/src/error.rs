@@ -120,8 +120,9 @@ impl TransportError {
 
 /// The `error` code of an OAuth 2.0 error response, as a type.
 ///
-/// Covers RFC 6749 §4.1.2.1 and §5.2, RFC 6750 §3.1, RFC 8628 §3.5 and
-/// RFC 7009; any other code is kept verbatim in [`OAuthErrorCode::Other`].
+/// Covers RFC 6749 §4.1.2.1 and §5.2, RFC 6750 §3.1, RFC 8628 §3.5,
+/// RFC 7009, OpenID Connect Core §3.1.2.6 and the AuthPI IdP's own codes;
+/// any other code is kept verbatim in [`OAuthErrorCode::Other`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum OAuthErrorCode {
@@ -159,6 +160,20 @@ pub enum OAuthErrorCode {
     UnsupportedTokenType,
     /// `invalid_target` (RFC 8707 / RFC 8693)
     InvalidTarget,
+    /// `login_required` (OIDC: `prompt=none` and nobody is signed in)
+    LoginRequired,
+    /// `consent_required` (OIDC: `prompt=none` and consent is missing)
+    ConsentRequired,
+    /// `interaction_required` (OIDC: `prompt=none` and the user must act)
+    InteractionRequired,
+    /// `account_selection_required` (OIDC)
+    AccountSelectionRequired,
+    /// `session_expired` (AuthPI IdP)
+    SessionExpired,
+    /// `user_blocked` (AuthPI IdP)
+    UserBlocked,
+    /// `account_linking_required` (AuthPI IdP)
+    AccountLinkingRequired,
     /// Any other code, verbatim.
     Other(String),
 }
@@ -184,6 +199,13 @@ impl OAuthErrorCode {
             "expired_token" => Self::ExpiredToken,
             "unsupported_token_type" => Self::UnsupportedTokenType,
             "invalid_target" => Self::InvalidTarget,
+            "login_required" => Self::LoginRequired,
+            "consent_required" => Self::ConsentRequired,
+            "interaction_required" => Self::InteractionRequired,
+            "account_selection_required" => Self::AccountSelectionRequired,
+            "session_expired" => Self::SessionExpired,
+            "user_blocked" => Self::UserBlocked,
+            "account_linking_required" => Self::AccountLinkingRequired,
             other => Self::Other(other.to_owned()),
         }
     }
@@ -208,6 +230,13 @@ impl OAuthErrorCode {
             Self::ExpiredToken => "expired_token",
             Self::UnsupportedTokenType => "unsupported_token_type",
             Self::InvalidTarget => "invalid_target",
+            Self::LoginRequired => "login_required",
+            Self::ConsentRequired => "consent_required",
+            Self::InteractionRequired => "interaction_required",
+            Self::AccountSelectionRequired => "account_selection_required",
+            Self::SessionExpired => "session_expired",
+            Self::UserBlocked => "user_blocked",
+            Self::AccountLinkingRequired => "account_linking_required",
             Self::Other(code) => code,
         }
     }
@@ -224,6 +253,13 @@ impl OAuthErrorCode {
             Self::ServerError | Self::TemporarilyUnavailable => "retry later",
             Self::SlowDown => "poll less often",
             Self::ExpiredToken => "start the flow again",
+            Self::LoginRequired
+            | Self::ConsentRequired
+            | Self::InteractionRequired
+            | Self::AccountSelectionRequired
+            | Self::SessionExpired => "sign in again interactively (without prompt=none)",
+            Self::UserBlocked => "the account is blocked; contact the administrator",
+            Self::AccountLinkingRequired => "link the account at the provider first",
             _ => "",
         }
     }
@@ -322,8 +358,20 @@ mod tests {
             "expired_token",
             "invalid_target",
             "insufficient_scope",
+            "login_required",
+            "consent_required",
+            "interaction_required",
+            "account_selection_required",
+            "session_expired",
+            "user_blocked",
+            "account_linking_required",
         ] {
-            assert_eq!(OAuthErrorCode::parse(code).as_str(), code);
+            let parsed = OAuthErrorCode::parse(code);
+            assert!(
+                !matches!(parsed, OAuthErrorCode::Other(_)),
+                "{code} is typed"
+            );
+            assert_eq!(parsed.as_str(), code);
         }
         assert!(OAuthError::from_response(500, b"<html>").is_none());
         assert!(OAuthError::from_response(500, br#"{"error":5}"#).is_none());

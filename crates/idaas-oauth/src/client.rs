@@ -336,6 +336,7 @@ impl OAuthClient {
         let span = tracing::info_span!(
             "oauth",
             operation,
+            endpoint = %endpoint,
             client_id = %self.client_id,
             auth = self.auth.method_name(),
             status = tracing::field::Empty,

@@ -55,6 +55,28 @@ pub enum Error {
     /// The client is not set up for this operation.
     #[error("{0}")]
     Misconfigured(String),
+    /// An ID token passed the JWT checks but not the OpenID Connect ones
+    /// (algorithm allow-list, `nonce`, `azp`, `sub`, claim shapes).
+    #[error("ID token rejected: {0}; sign in again")]
+    IdToken(String),
+    /// A refresh or userinfo answer names another user than the session's.
+    #[error(
+        "the server answered for subject {actual:?} but the session belongs to {expected:?}; the session was not updated, sign in again"
+    )]
+    SubjectMismatch {
+        /// The session's subject.
+        expected: String,
+        /// The subject the server answered for.
+        actual: String,
+    },
+    /// The access token is expired (or about to be) and cannot be renewed.
+    #[error("the access token expired and there is no refresh token; sign in again")]
+    TokenExpired,
+    /// A blocking client was called on a thread that runs an async runtime.
+    #[error(
+        "the blocking client was called inside an async runtime (it would block the runtime's thread); use the async UserClient there, or call it from spawn_blocking"
+    )]
+    BlockingInAsyncContext,
 }
 
 impl Error {

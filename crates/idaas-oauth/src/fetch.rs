@@ -3,6 +3,7 @@
 
 use std::time::Instant;
 
+use idaas_core::SecretString;
 use idaas_core::http::{Bytes, HeaderValue, HttpResponse, Method, SharedHttpClient, header};
 use serde_json::{Map, Value};
 use tracing::Instrument;
@@ -16,6 +17,16 @@ pub(crate) async fn get(
     url: &str,
     operation: &'static str,
 ) -> Result<HttpResponse, Error> {
+    get_with_bearer(http, url, operation, None).await
+}
+
+/// GETs `url` with `Authorization: Bearer <token>` when a token is given.
+pub(crate) async fn get_with_bearer(
+    http: &SharedHttpClient,
+    url: &str,
+    operation: &'static str,
+    bearer: Option<&SecretString>,
+) -> Result<HttpResponse, Error> {
     let mut request = http::Request::builder()
         .method(Method::GET)
         .uri(url)
@@ -24,6 +35,14 @@ pub(crate) async fn get(
     request
         .headers_mut()
         .insert(header::ACCEPT, HeaderValue::from_static("application/json"));
+    if let Some(token) = bearer {
+        let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose_secret()))
+            .map_err(|_| {
+                Error::Misconfigured("the access token is not a valid header value".into())
+            })?;
+        value.set_sensitive(true);
+        request.headers_mut().insert(header::AUTHORIZATION, value);
+    }
     let span = tracing::info_span!(
         "oauth",
         operation,

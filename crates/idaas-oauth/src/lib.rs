@@ -38,11 +38,25 @@
 //! - [`authorize`] — authorization URLs with PKCE S256, `state`, `nonce`;
 //! - [`loopback`] — the RFC 8252 redirect listener on 127.0.0.1;
 //! - [`store`] — tokens on disk per issuer and client, 0600, atomic;
-//! - [`device`] — the device authorization grant (RFC 8628).
+//! - [`device`] — the device authorization grant (RFC 8628);
+//! - [`UserClient`] — user sign-in: code exchange with PKCE into an
+//!   [`Agent`] whose ID token is verified by [`IdTokenVerifier`] (JWKS
+//!   signature, algorithm allow-list, `iss`, `aud`, `azp`, `exp`, `nonce`),
+//!   refresh with a subject check, client credentials, [`UserInfo`], the
+//!   RP-initiated logout URL, revocation;
+//! - [`Agent`] — the signed-in principal: tokens, claims, principal type,
+//!   organizations and the `has_access` family (through `idaas-scope`);
+//! - [`LoginFlow`] — the browser sign-in through the loopback listener;
+//! - [`Session`] — an agent kept fresh: auto-refresh within a buffer, one
+//!   refresh at a time, callbacks, optional [`store`];
+//! - [`blocking`] — [`BlockingUserClient`] and [`BlockingSession`] with
+//!   their own runtime.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod agent;
 pub mod authorize;
+pub mod blocking;
 mod client;
 mod client_auth;
 pub mod device;
@@ -51,14 +65,21 @@ mod error;
 mod fetch;
 pub mod form;
 mod grants;
+mod id_token;
 pub mod jose;
 mod jwks;
 mod key_directory;
+mod login;
 pub mod loopback;
 mod response;
+mod session;
 pub mod store;
+mod user_client;
 mod user_grant;
+mod userinfo;
 
+pub use agent::{Agent, AgentKind, PrincipalType, parse_organizations};
+pub use blocking::{BlockingSession, BlockingUserClient};
 pub use client::{Introspection, OAuthClient};
 pub use client_auth::{
     ASSERTION_LIFETIME, BasicEncoding, ClientAuth, JWT_BEARER_ASSERTION_TYPE, client_assertion,
@@ -67,8 +88,13 @@ pub use client_auth::{
 pub use discovery::{Discovery, ProviderMetadata};
 pub use error::{Error, OAuthError, OAuthErrorCode};
 pub use grants::{ClientCredentials, JWT_BEARER_GRANT, TOKEN_EXCHANGE_GRANT, TokenExchange};
+pub use id_token::{DEFAULT_ID_TOKEN_ALGORITHMS, IdTokenClaims, IdTokenVerifier};
 pub use idaas_core::SecretString;
 pub use jwks::{JwtValidator, RemoteJwks};
 pub use key_directory::KeyDirectory;
+pub use login::{DEFAULT_LOGIN_TIMEOUT, LoginFlow, OnUrl};
 pub use response::{TokenResponse, parse_token_response};
+pub use session::{DEFAULT_REFRESH_BUFFER, OnRefresh, OnRefreshError, Session, SessionOptions};
+pub use user_client::{LogoutRequest, UserClient};
 pub use user_grant::UserAssertion;
+pub use userinfo::UserInfo;

@@ -128,15 +128,31 @@ impl LoopbackListener {
         &self.redirect_uri
     }
 
-    /// Waits for the redirect carrying `expected_state`, at most `timeout`.
-    /// Other paths get a 404 and requests with another `state` a 400; both
-    /// leave the listener waiting.
+    /// Waits for the redirect carrying `expected_state`, at most `timeout`,
+    /// and answers it with the success page at once. Other paths get a 404
+    /// and requests with another `state` a 400; both leave the listener
+    /// waiting.
     pub async fn wait(
         &self,
         expected_state: &str,
         timeout: Duration,
         pages: &dyn PageHandler,
     ) -> Result<Callback, Error> {
+        let (callback, reply) = self.accept(expected_state, timeout, pages).await?;
+        reply.send(&pages.page(&Outcome::Success)).await;
+        Ok(callback)
+    }
+
+    /// Like [`wait`](Self::wait), but leaves the browser waiting for the
+    /// page until [`PendingReply::send`]: show success only once the code
+    /// has been exchanged. An `error` redirect is answered (with the
+    /// failure page) and returned as the OAuth error.
+    pub async fn accept(
+        &self,
+        expected_state: &str,
+        timeout: Duration,
+        pages: &dyn PageHandler,
+    ) -> Result<(Callback, PendingReply), Error> {
         tokio::time::timeout(timeout, self.accept_loop(expected_state, pages))
             .await
             .map_err(|_| {
@@ -151,7 +167,7 @@ impl LoopbackListener {
         &self,
         expected_state: &str,
         pages: &dyn PageHandler,
-    ) -> Result<Callback, Error> {
+    ) -> Result<(Callback, PendingReply), Error> {
         loop {
             let Ok((mut stream, _)) = self.listener.accept().await else {
                 continue;
@@ -173,6 +189,7 @@ impl LoopbackListener {
                     .map(|(_, v)| v.into_owned())
             };
             if !param("state").is_some_and(|s| state_matches(expected_state, &s)) {
+                tracing::debug!(redirect_uri = %self.redirect_uri, "callback with a foreign state ignored");
                 respond(
                     &mut stream,
                     400,
@@ -207,12 +224,27 @@ impl LoopbackListener {
                 .await;
                 continue;
             };
-            respond(&mut stream, 200, &pages.page(&Outcome::Success)).await;
-            return Ok(Callback {
-                code: code.into(),
-                iss: param("iss"),
-            });
+            return Ok((
+                Callback {
+                    code: code.into(),
+                    iss: param("iss"),
+                },
+                PendingReply { stream },
+            ));
         }
+    }
+}
+
+/// The browser's connection of an accepted callback, waiting for its page.
+#[derive(Debug)]
+pub struct PendingReply {
+    stream: TcpStream,
+}
+
+impl PendingReply {
+    /// Sends `page` (status 200, or 302 for a redirect) and closes.
+    pub async fn send(mut self, page: &Page) {
+        respond(&mut self.stream, 200, page).await;
     }
 }
 

@@ -1,9 +1,11 @@
 //! A token store on disk for CLI and desktop use: one file per issuer and
-//! client id, mode 0600, replaced atomically.
+//! client id, mode 0600, replaced atomically, with an advisory lock per
+//! file for refreshes shared between processes.
 
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use idaas_core::SecretString;
 use ring::digest;
@@ -140,6 +142,46 @@ impl TokenStore {
     }
 }
 
+/// An exclusive advisory lock on one issuer + client's tokens, held by a
+/// refresh so that two processes sharing the store never spend the same
+/// (rotating) refresh token. Released on drop. Plain reads do not wait.
+#[derive(Debug)]
+pub struct StoreLock {
+    _file: fs::File,
+}
+
+impl TokenStore {
+    /// Takes the lock of `issuer` + `client_id`, waiting at most `timeout`
+    /// for another holder (another process, or another session of this one).
+    pub async fn lock(
+        &self,
+        issuer: &str,
+        client_id: &str,
+        timeout: Duration,
+    ) -> Result<StoreLock, Error> {
+        fs::create_dir_all(&self.dir).map_err(|e| io(&self.dir, "create", e))?;
+        restrict_dir(&self.dir);
+        let path = self.path_for(issuer, client_id).with_extension("lock");
+        let file = open_private(&path).map_err(|e| io(&path, "open", e))?;
+        let started = Instant::now();
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(StoreLock { _file: file }),
+                Err(fs::TryLockError::WouldBlock) if started.elapsed() < timeout => {
+                    tokio::time::sleep(Duration::from_millis(25)).await;
+                }
+                Err(fs::TryLockError::WouldBlock) => {
+                    return Err(Error::Timeout(format!(
+                        "token store: {} stayed locked for {timeout:?} (a refresh in another process is stuck?); retry, or remove the file if no idaas process runs",
+                        path.display()
+                    )));
+                }
+                Err(fs::TryLockError::Error(e)) => return Err(io(&path, "lock", e)),
+            }
+        }
+    }
+}
+
 /// Writes `tokens` to `path` atomically with mode 0600 (the parent must exist).
 pub fn save_file(path: &Path, tokens: &StoredTokens) -> Result<(), Error> {
     let disk = OnDisk {
@@ -207,6 +249,26 @@ fn create_private(path: &Path) -> std::io::Result<fs::File> {
         .write(true)
         .create_new(true)
         .mode(0o600)
+        .open(path)
+}
+
+#[cfg(unix)]
+fn open_private(path: &Path) -> std::io::Result<fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(path)
+}
+
+#[cfg(not(unix))]
+fn open_private(path: &Path) -> std::io::Result<fs::File> {
+    fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
         .open(path)
 }
 

@@ -10,6 +10,7 @@ mod pam;
 mod pam_json;
 mod quickstart;
 mod scope;
+mod signin;
 mod token;
 
 use crate::cli::{Cli, Command};
@@ -79,6 +80,22 @@ pub fn run(cli: Cli) -> Result<Code, Failure> {
             runtime(json)?.block_on(pam::run(target, command, json))
         }
         Command::Quickstart => runtime(json)?.block_on(quickstart::run(json)),
+        Command::Login {
+            signin,
+            port,
+            no_browser,
+        } => runtime(json)?.block_on(signin::login(signin, port, no_browser, json)),
+        Command::Userinfo { signin } => runtime(json)?.block_on(signin::userinfo(signin, json)),
+        Command::LogoutUrl {
+            signin,
+            post_logout_redirect_uri,
+            state,
+        } => runtime(json)?.block_on(signin::logout_url(
+            signin,
+            post_logout_redirect_uri,
+            state,
+            json,
+        )),
         Command::Device {
             device_endpoint,
             token_endpoint,

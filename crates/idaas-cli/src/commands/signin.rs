@@ -1,0 +1,163 @@
+//! User sign-in from the shell: `idaas login` (browser + loopback listener,
+//! the session saved in the token store), `idaas userinfo` and
+//! `idaas logout-url` on the stored session.
+
+use std::sync::Arc;
+
+use idaas::http::{HttpOptions, HyperClient, SharedHttpClient};
+use idaas::oauth::store::TokenStore;
+use idaas::oauth::{
+    Agent, ClientAuth, Error, LoginFlow, LogoutRequest, OAuthErrorCode, Session, SessionOptions,
+    UserClient,
+};
+use serde_json::{Value, json};
+
+use crate::cli::SignInArgs;
+use crate::exit::{Code, Failure};
+
+/// Exit codes: the user said no → 1, our setup → 2, the provider refused
+/// us or the tokens → 4, anything on the way → 3.
+fn failure(error: &Error, json: bool) -> Failure {
+    let code = match error {
+        Error::OAuth(e) if e.code == OAuthErrorCode::AccessDenied => Code::Denied,
+        Error::OAuth(_)
+        | Error::IdToken(_)
+        | Error::Jwt(_)
+        | Error::SubjectMismatch { .. }
+        | Error::TokenExpired
+        | Error::Timeout(_) => Code::Auth,
+        Error::Misconfigured(_) | Error::Key(_) => Code::Usage,
+        _ => Code::Network,
+    };
+    Failure::new(code, error.to_string(), json)
+}
+
+async fn client(args: &SignInArgs, json: bool) -> Result<(UserClient, TokenStore), Failure> {
+    let usage = |e: String| Failure::new(Code::Usage, e, json);
+    let http: SharedHttpClient =
+        Arc::new(HyperClient::new(HttpOptions::default()).map_err(|e| usage(e.to_string()))?);
+    let auth = match &args.client_secret {
+        Some(secret) => ClientAuth::basic(secret.clone()),
+        None => ClientAuth::None,
+    };
+    let client = UserClient::discover(http, &args.issuer, args.client_id.clone(), auth)
+        .await
+        .map_err(|e| failure(&e, json))?;
+    let store = TokenStore::default_location().map_err(|e| usage(e.to_string()))?;
+    Ok((client, store))
+}
+
+async fn stored(client: &UserClient, store: &TokenStore, json: bool) -> Result<Session, Failure> {
+    client
+        .stored_session(store, SessionOptions::default().store(store.clone()))
+        .await
+        .map_err(|e| failure(&e, json))?
+        .ok_or_else(|| {
+            Failure::new(
+                Code::Auth,
+                format!(
+                    "not signed in to {} as {}; run `idaas login` first",
+                    client.issuer(),
+                    client.client_id()
+                ),
+                json,
+            )
+        })
+}
+
+fn describe(agent: &Agent) -> Value {
+    let organizations: Vec<Value> = agent
+        .organizations()
+        .iter()
+        .map(|o| json!({"id": o.id(), "title": o.title(), "scopes": o.scopes()}))
+        .collect();
+    json!({
+        "sub": agent.id(),
+        "principal_type": agent.principal_type().as_str(),
+        "email": agent.email(),
+        "organizations": organizations,
+        "expires_at": agent.expires_at(),
+        "scope": agent.tokens().scope,
+    })
+}
+
+/// `idaas login`.
+pub async fn login(
+    args: SignInArgs,
+    port: u16,
+    no_browser: bool,
+    json: bool,
+) -> Result<Code, Failure> {
+    let (client, store) = client(&args, json).await?;
+    let scopes = if args.scopes.is_empty() {
+        vec!["openid".to_owned(), "offline_access".to_owned()]
+    } else {
+        args.scopes.clone()
+    };
+    let flow = LoginFlow::new()
+        .port(port)
+        .scopes(scopes)
+        .open_browser(!no_browser)
+        .on_url(|url| eprintln!("To sign in, open this URL in a browser:\n\n  {url}\n"))
+        .session(SessionOptions::default().store(store.clone()));
+    let session = client.login(&flow).await.map_err(|e| failure(&e, json))?;
+    let agent = session.agent();
+    if json {
+        println!("{}", describe(&agent));
+    } else {
+        println!(
+            "signed in as {}{}",
+            agent.id(),
+            agent.email().map(|e| format!(" ({e})")).unwrap_or_default()
+        );
+    }
+    Ok(Code::Ok)
+}
+
+/// `idaas userinfo`.
+pub async fn userinfo(args: SignInArgs, json: bool) -> Result<Code, Failure> {
+    let (client, store) = client(&args, json).await?;
+    let session = stored(&client, &store, json).await?;
+    let agent = session.agent_fresh().await.map_err(|e| failure(&e, json))?;
+    let info = client
+        .userinfo(&agent)
+        .await
+        .map_err(|e| failure(&e, json))?;
+    if json {
+        println!("{}", Value::Object(info.claims().clone()));
+    } else {
+        for (name, value) in info.claims() {
+            println!("{name}: {value}");
+        }
+    }
+    Ok(Code::Ok)
+}
+
+/// `idaas logout-url`.
+pub async fn logout_url(
+    args: SignInArgs,
+    post_logout_redirect_uri: Option<String>,
+    state: Option<String>,
+    json: bool,
+) -> Result<Code, Failure> {
+    let (client, store) = client(&args, json).await?;
+    let tokens = store
+        .load(client.issuer(), client.client_id())
+        .map_err(|e| failure(&e, json))?;
+    let url = client
+        .logout_url(&LogoutRequest {
+            id_token_hint: tokens.as_ref().and_then(|t| t.id_token.as_ref()),
+            post_logout_redirect_uri: post_logout_redirect_uri.as_deref(),
+            state: state.as_deref(),
+        })
+        .map_err(|e| failure(&e, json))?;
+    if json {
+        println!(
+            "{}",
+            json!({"url": url.as_str(), "id_token_hint": tokens.is_some()})
+        );
+    } else {
+        println!("{url}");
+    }
+    Ok(Code::Ok)
+}

@@ -1,0 +1,172 @@
+//! `idaas login`, `userinfo`, `logout-url` against oidc-provider: the binary
+//! prints the authorization URL, the scripted browser signs in and lands on
+//! the command's loopback listener, the session goes to the token store.
+
+#[allow(dead_code)]
+#[path = "../../idaas-oauth/tests/support/browser.rs"]
+mod browser;
+#[allow(dead_code)]
+#[path = "../../idaas-oauth/tests/support/mod.rs"]
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use browser::Browser;
+
+fn idaas(store: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_idaas"));
+    command
+        .args(args)
+        .env("IDAAS_TOKEN_STORE_DIR", store)
+        .env("BROWSER", "/bin/false")
+        .env_remove("IDAAS_CLIENT_SECRET");
+    command
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {} / {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[test]
+fn login_then_userinfo_and_logout_url() {
+    let p = support::provider();
+    let issuer = p.issuer();
+    let client_id = p.client("native", "id");
+    let account = &p.info["accounts"]["usr_alice"];
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("tokens");
+    let common = [
+        "--issuer",
+        issuer.as_str(),
+        "--client-id",
+        client_id.as_str(),
+    ];
+
+    // nothing stored yet: an authentication failure with advice
+    let out = idaas(&store, &[&["--json", "userinfo"][..], &common].concat())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    assert!(
+        json(&out)["error"]
+            .as_str()
+            .unwrap()
+            .contains("idaas login")
+    );
+
+    let port = free_port();
+    let port_arg = port.to_string();
+    let mut args = vec!["--json", "login", "--no-browser", "--port", &port_arg];
+    args.extend_from_slice(&common);
+    args.extend_from_slice(&[
+        "--scope",
+        "openid",
+        "--scope",
+        "email",
+        "--scope",
+        "organizations",
+    ]);
+    let mut child = idaas(&store, &args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(url) = line.trim().strip_prefix("http://") {
+                let _ = tx.send(format!("http://{url}"));
+            }
+        }
+    });
+    let url = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("idaas login printed the authorization URL");
+    let redirect = format!("http://127.0.0.1:{port}/callback");
+    assert!(url.contains(&format!(
+        "redirect_uri=http%3A%2F%2F127.0.0.1%3A{port}%2Fcallback"
+    )));
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let landing = runtime.block_on(async {
+        Browser::new(
+            account["login"].as_str().unwrap(),
+            account["password"].as_str().unwrap(),
+        )
+        .drive(&url, &redirect, true)
+        .await
+    });
+    assert!(landing.body.contains("Signed in"), "{landing:?}");
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let signed_in = json(&out);
+    assert_eq!(signed_in["sub"], "usr_alice");
+    assert_eq!(signed_in["email"], "alice@example.com");
+    assert_eq!(signed_in["organizations"][0]["id"], "acme");
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("eyJ"),
+        "no token on stdout"
+    );
+
+    let out = idaas(&store, &[&["--json", "userinfo"][..], &common].concat())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let info = json(&out);
+    assert_eq!(info["sub"], "usr_alice");
+    assert_eq!(info["email"], "alice@example.com");
+
+    let out = idaas(
+        &store,
+        &[
+            &["--json", "logout-url"][..],
+            &common,
+            &[
+                "--post-logout-redirect-uri",
+                "http://127.0.0.1:9/logged-out",
+                "--state",
+                "s-1",
+            ],
+        ]
+        .concat(),
+    )
+    .output()
+    .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let logout = json(&out);
+    assert_eq!(logout["id_token_hint"], true);
+    let url = url::Url::parse(logout["url"].as_str().unwrap()).unwrap();
+    let q: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
+    assert_eq!(q["state"], "s-1");
+    assert_eq!(q["client_id"], client_id);
+    assert!(q["id_token_hint"].starts_with("eyJ"));
+
+    // usage errors: exit 2
+    let out = idaas(&store, &["login", "--client-id", "x"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    // an unreachable issuer: exit 3
+    let dead = format!("http://127.0.0.1:{}", free_port());
+    let out = idaas(&store, &["userinfo", "--issuer", &dead, "--client-id", "x"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+}
