@@ -1,6 +1,7 @@
-//! `idaas login`, `userinfo`, `logout-url` against oidc-provider: the binary
-//! prints the authorization URL, the scripted browser signs in and lands on
-//! the command's loopback listener, the session goes to the token store.
+//! `idaas login`, `userinfo`, `logout-url` and `device` against
+//! oidc-provider: the binary prints the authorization URL (or the device
+//! code), the scripted browser signs in (and approves the code), and the
+//! session goes to the token store (or the token to stdout).
 
 #[allow(dead_code)]
 #[path = "../../idaas-oauth/tests/support/browser.rs"]
@@ -169,4 +170,98 @@ fn login_then_userinfo_and_logout_url() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(3), "{out:?}");
+}
+
+#[test]
+fn device_sign_in_approved_by_the_scripted_browser() {
+    let p = support::provider();
+    let issuer = p.issuer();
+    let client_id = p.client("native", "id");
+    let account = &p.info["accounts"]["usr_bob"];
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let metadata = runtime
+        .block_on(
+            idaas::oauth::Discovery::new(
+                std::sync::Arc::new(idaas::http::HyperClient::new(Default::default()).unwrap()),
+                issuer.as_str(),
+            )
+            .metadata(),
+        )
+        .unwrap();
+    let device_endpoint = metadata
+        .raw
+        .get("device_authorization_endpoint")
+        .and_then(|v| v.as_str())
+        .expect("oidc-provider offers the device flow")
+        .to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = idaas(
+        dir.path(),
+        &[
+            "--json",
+            "device",
+            "--device-endpoint",
+            &device_endpoint,
+            "--token-endpoint",
+            &metadata.token_endpoint,
+            "--client-id",
+            &client_id,
+            "--scope",
+            "openid email",
+            "--no-qr",
+        ],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let (mut uri, mut code) = (None, None);
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(u) = line.trim().strip_prefix("To sign in, open ") {
+                uri = Some(u.trim().to_owned());
+            }
+            if let Some(c) = line.trim().strip_prefix("and enter the code:") {
+                code = Some(c.trim().to_owned());
+            }
+            if let (Some(u), Some(c)) = (&uri, &code) {
+                let _ = tx.send((u.clone(), c.clone()));
+                uri = None;
+            }
+        }
+    });
+    let (uri, code) = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("idaas device showed the URL and the code");
+    // the person opens the URL on another device and enters the code
+    let landing = runtime.block_on(async {
+        let url = format!("{uri}?user_code={code}");
+        Browser::new(
+            account["login"].as_str().unwrap(),
+            account["password"].as_str().unwrap(),
+        )
+        .drive(&url, &format!("{uri}/never"), false)
+        .await
+    });
+    assert!(landing.body.contains("Device signed in"), "{landing:?}");
+    // bounded: a client that never sees the approval is killed and the test fails
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let token = json(&out);
+    assert!(
+        token["access_token"]
+            .as_str()
+            .is_some_and(|t| !t.is_empty())
+    );
+    assert_eq!(token["token_type"], "Bearer");
 }
