@@ -1,5 +1,6 @@
 //! Token exchange (RFC 8693), then a static provider holding the exchanged
-//! token — the pattern the PAM client uses: `cargo run -p idaas --example token_exchange`.
+//! token, which the PAM client uses to fetch an API key:
+//! `cargo run -p idaas --example token_exchange`.
 
 use std::sync::Arc;
 
@@ -35,10 +36,23 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         issued.issued_token_type.as_deref().unwrap_or("token")
     );
     let for_pam: SharedCredentialProvider = Arc::new(StaticCredentialProvider::new(issued));
+
+    // the PAM client takes the exchanged token as its bearer token
+    emulator.register_api_key("openai-prod", "sk-example-123");
+    let pam = idaas::pam::PamClient::builder()
+        .developer_api_endpoint(emulator.base_url())
+        .idaas_instance_id("idaas_example")
+        .credential_provider(for_pam)
+        .build()?;
+    let api_key = pam
+        .get_api_key("openai-prod")
+        .await?
+        .ok_or("the credential has no API key")?;
     println!(
-        "static provider ready: {} chars",
-        for_pam.bearer_token().await?.expose_secret().len()
+        "PAM API key of openai-prod: {} characters (a secret: never printed by Debug)",
+        api_key.expose_secret().len()
     );
+    assert_eq!(api_key.expose_secret(), "sk-example-123");
     emulator.stop().await;
     Ok(())
 }
