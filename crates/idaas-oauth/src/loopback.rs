@@ -8,6 +8,7 @@ use std::time::Duration;
 use idaas_core::SecretString;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinSet;
 use url::Url;
 
 use crate::authorize::state_matches;
@@ -101,6 +102,9 @@ pub struct LoopbackListener {
 /// How long a single connection may take to send its request line.
 const REQUEST_READ_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// Connections read at once; further ones wait in the listen backlog.
+const MAX_CONCURRENT_READS: usize = 16;
+
 impl LoopbackListener {
     /// Binds `127.0.0.1:port` (0: an ephemeral port) for redirects to `path`.
     pub async fn bind(port: u16, path: &str) -> Result<Self, Error> {
@@ -168,11 +172,27 @@ impl LoopbackListener {
         expected_state: &str,
         pages: &dyn PageHandler,
     ) -> Result<(Callback, PendingReply), Error> {
+        // Connections are read concurrently: a browser's speculative
+        // preconnect, or a local scanner, that opens a socket and sends
+        // nothing must not hold up the real redirect behind it.
+        let mut reading = JoinSet::new();
         loop {
-            let Ok((mut stream, _)) = self.listener.accept().await else {
-                continue;
+            let (mut stream, target) = tokio::select! {
+                accepted = self.listener.accept(), if reading.len() < MAX_CONCURRENT_READS => {
+                    if let Ok((mut stream, _)) = accepted {
+                        reading.spawn(async move {
+                            let target = read_request_target(&mut stream).await;
+                            (stream, target)
+                        });
+                    }
+                    continue;
+                }
+                Some(read) = reading.join_next(), if !reading.is_empty() => match read {
+                    Ok(read) => read,
+                    Err(_) => continue,
+                },
             };
-            let Some(target) = read_request_target(&mut stream).await else {
+            let Some(target) = target else {
                 continue;
             };
             let Ok(url) = Url::parse(&format!("http://127.0.0.1{target}")) else {

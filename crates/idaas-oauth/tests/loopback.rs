@@ -140,3 +140,46 @@ async fn the_default_error_page_escapes_html_and_a_silent_flow_times_out() {
         .unwrap_err();
     assert!(matches!(err, Error::Timeout(_)), "{err:?}");
 }
+
+#[tokio::test]
+async fn a_silent_connection_does_not_hold_up_the_redirect() {
+    use tokio::io::AsyncWriteExt;
+    let listener = Arc::new(LoopbackListener::bind(0, "/callback").await.unwrap());
+    let redirect = listener.redirect_uri().to_owned();
+    let waiting = {
+        let listener = listener.clone();
+        tokio::spawn(async move {
+            listener
+                .wait("the-state", Duration::from_secs(10), &DefaultPages)
+                .await
+        })
+    };
+    let addr = redirect
+        .trim_start_matches("http://")
+        .trim_end_matches("/callback")
+        .to_owned();
+    // a speculative preconnect: opened first, never sends a byte
+    let opened = std::time::Instant::now();
+    let mut silent = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    // a half-sent request too
+    let mut slow = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    slow.write_all(b"GET /callback?code=x").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let (status, body, _) = get(&format!("{redirect}?code=the-code&state=the-state")).await;
+    // a listener reading one connection at a time would answer only after
+    // giving up on both (2 s each)
+    assert!(
+        opened.elapsed() < Duration::from_secs(2),
+        "the redirect waited for the silent connections: {:?}",
+        opened.elapsed()
+    );
+    assert_eq!(status, 200);
+    assert!(body.contains("Signed in"), "{body}");
+    let callback = waiting.await.unwrap().unwrap();
+    assert_eq!(callback.code.expose_secret(), "the-code");
+    // once the flow is over, the connections still being read are closed
+    use tokio::io::AsyncReadExt;
+    let mut buf = [0u8; 16];
+    let read = tokio::time::timeout(Duration::from_secs(1), silent.read(&mut buf)).await;
+    assert!(matches!(read, Ok(Ok(0)) | Ok(Err(_))), "{read:?}");
+}
