@@ -4,8 +4,8 @@
 //!   tests need installed first (the oidc-provider node project in `interop/`),
 //!   then the facade's examples that need no person.
 //! - `lint`  — rustfmt, clippy (`-D warnings`, all targets), rustdoc
-//!   (`-D warnings`), each feature of the facade alone, and cargo-deny's
-//!   license/bans/sources checks (offline).
+//!   (`-D warnings`), each crate and each feature of the facade alone, and
+//!   cargo-deny's license/bans/sources checks (offline).
 //! - `ci`    — lint, then test, then the fuzz smoke run.
 //! - `bench [scope|cache|oauth|all]` — criterion benchmarks; figures land in
 //!   `target/bench/<name>.json`.
@@ -159,8 +159,25 @@ fn lint() -> Result {
     run(cargo()
         .args(["doc", "--workspace", "--no-deps"])
         .env("RUSTDOCFLAGS", "-D warnings"))?;
+    crates_alone()?;
     facade_features()?;
     deny()
+}
+
+/// Each crate must build with only the features it asks for itself: in a
+/// workspace build, another member's features can hide a missing one.
+fn crates_alone() -> Result {
+    let mut names: Vec<String> = std::fs::read_dir(root().join("crates"))
+        .map_err(|e| format!("cannot list crates/: {e}"))?
+        .filter_map(|entry| entry.ok())
+        .filter(|entry| entry.path().join("Cargo.toml").exists())
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    for name in names {
+        run(cargo().args(["check", "--quiet", "-p", &name]))?;
+    }
+    Ok(())
 }
 
 /// The facade's optional layers, one feature each: every one must build alone.
