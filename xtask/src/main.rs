@@ -261,9 +261,21 @@ fn fuzz(args: &[String]) -> Result {
         return Err("no fuzz target selected".into());
     }
     for target in targets {
-        run(Command::new("cargo")
-            .current_dir(&dir)
-            .args(["+nightly", "fuzz", "run", &target, "--"])
+        // new inputs go to corpus/<target> (not committed); seeds/<target>,
+        // committed, starts the fuzzer from valid documents
+        let corpus = dir.join("corpus").join(&target);
+        std::fs::create_dir_all(&corpus)
+            .map_err(|e| format!("cannot create {}: {e}", corpus.display()))?;
+        let seeds = dir.join("seeds").join(&target);
+        let mut cmd = Command::new("cargo");
+        cmd.current_dir(&dir)
+            .args(["+nightly", "fuzz", "run", &target])
+            .arg(&corpus);
+        if seeds.is_dir() {
+            cmd.arg(&seeds);
+        }
+        run(cmd
+            .arg("--")
             .arg(format!("-max_total_time={seconds}"))
             .arg("-print_final_stats=1"))?;
     }
