@@ -16,7 +16,7 @@ use idaas_core::config::{
 use idaas_core::http::{HttpClient, HttpOptions, HttpRequest, HttpResponse, HyperClient};
 use idaas_core::token::ACCESS_TOKEN_TYPE;
 use idaas_credentials::*;
-use idaas_emulator::{Client, Emulator, FederatedCredential};
+use idaas_emulator::{Client, CloudSigner, Emulator, FederatedCredential};
 use idaas_oauth::jose::{JwtHeader, SigningKey, Validation, sign_jwt, verify_jwt, verifying_key};
 use serde_json::json;
 
@@ -399,8 +399,10 @@ async fn oidc_token_file_is_reread_at_every_refresh() {
 }
 
 /// A tiny metadata service on loopback: `PUT /latest/api/token`, then the document.
+/// A metadata service on loopback: the token handshake, then `document`
+/// (given the request head) as the answer to every other request.
 async fn metadata_service(
-    document: &'static str,
+    document: impl Fn(&str) -> String + Send + 'static,
     content: &'static str,
 ) -> (String, Arc<AtomicUsize>, Arc<Mutex<Vec<String>>>) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -416,9 +418,9 @@ async fn metadata_service(
             let head = String::from_utf8_lossy(&buf[..n]).into_owned();
             h.fetch_add(1, Ordering::SeqCst);
             let body = if head.starts_with("PUT /latest/api/token") {
-                "metadata-token"
+                "metadata-token".to_owned()
             } else {
-                document
+                document(&head)
             };
             seen.lock().unwrap().push(head);
             let reply = format!(
@@ -433,18 +435,36 @@ async fn metadata_service(
 
 #[tokio::test]
 async fn pkcs7_from_the_ecs_metadata_service() {
-    let document = "MIIB-pkcs7-attested-document";
+    // the cloud signs the instance identity with the audience the SDK asked for
+    let cloud = Arc::new(CloudSigner::generate("ecs-instance-identity").unwrap());
     let emulator = Emulator::builder()
         .client(
             Client::new("app_ecs").with_federated(FederatedCredential::Pkcs7 {
                 name: "ecs".into(),
-                documents: vec![document.into()],
+                signer_certificate_pem: cloud.certificate_pem(),
+                audience: "idaas_test".into(),
             }),
         )
         .start()
         .await
         .unwrap();
-    let (metadata, _, heads) = metadata_service(document, "text/plain").await;
+    let signer = cloud.clone();
+    let (metadata, _, heads) = metadata_service(
+        move |head| {
+            let target = head.split(' ').nth(1).unwrap_or_default();
+            let query = target.split_once('?').map(|(_, q)| q).unwrap_or_default();
+            let audience = idaas_oauth::form::decode(query)
+                .into_iter()
+                .find(|(k, _)| k == "audience")
+                .map(|(_, v)| v)
+                .unwrap_or_default();
+            signer
+                .attest(&json!({"instance-id": "i-ecs", "region-id": "cn-hangzhou", "audience": audience}))
+                .unwrap()
+        },
+        "text/plain",
+    )
+    .await;
     let http = Recording::new();
     let config = base(&emulator, "app_ecs")
         .pkcs7("ecs", DeployEnvironment::AlibabaCloudEcs)
@@ -473,7 +493,16 @@ async fn pkcs7_from_the_ecs_metadata_service() {
             "scope"
         ]
     );
-    assert_eq!(field(&form, "client_assertion"), document);
+    // the document went to the token endpoint verbatim, for our instance
+    let sent = field(&form, "client_assertion");
+    let identity = idaas_emulator::verify_document(
+        sent,
+        &cloud.certificate_pem(),
+        "idaas_test",
+        idaas_core::clock::SystemClock.now(),
+    )
+    .unwrap();
+    assert_eq!(identity["instance-id"], "i-ecs");
     let heads = heads.lock().unwrap().clone();
     assert!(
         heads[0].starts_with("PUT /latest/api/token"),
@@ -496,7 +525,8 @@ async fn pkcs7_from_the_ecs_metadata_service() {
 #[tokio::test]
 async fn a_metadata_service_that_answers_html_or_never_is_a_clear_error() {
     let emulator = Emulator::start().await.unwrap();
-    let (html, _, _) = metadata_service("<html>captive portal</html>", "text/html").await;
+    let (html, _, _) =
+        metadata_service(|_| "<html>captive portal</html>".into(), "text/html").await;
     let config = base(&emulator, "app_x")
         .pkcs7("ecs", DeployEnvironment::AlibabaCloudEcs)
         .build()

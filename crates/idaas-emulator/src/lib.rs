@@ -24,7 +24,8 @@
 //! ACS3-HMAC-SHA256 verified with registered AccessKeys), `GET
 //! /.well-known/openid-configuration`, `GET /oauth2/jwks`. Access tokens are
 //! ES256 JWTs signed by the emulator's key. Requests are counted per client.
-//! PKCS7 documents are compared with registered ones, not parsed.
+//! PKCS7 attested documents are verified as PKCS#7 SignedData against the
+//! trusted cloud signer ([`CloudSigner`] plays the cloud in tests).
 //!
 //! The PAM developer API (`/v2/{instanceId}/…`): API keys (and `oauth_client`
 //! credentials, which have none), JWT authentication
@@ -38,6 +39,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod attestation;
 mod device;
 mod jwt_bearer;
 mod openapi;
@@ -54,6 +56,7 @@ use idaas_oauth::jose::{SigningKey, VerifyingKey};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+pub use attestation::{CloudSigner, SIGNING_TIME_TOLERANCE, verify_document};
 pub use pam::oauth_tokens::OAuthProvider;
 pub use pam::sts::{CloudAccountRole, CloudVendor};
 pub use registry::{Client, FederatedCredential};

@@ -29,13 +29,17 @@ pub enum FederatedCredential {
         /// The certificate's public key.
         key: VerifyingKey,
     },
-    /// `PKCS7`: attested documents accepted as issued by the cloud's signer.
-    /// The emulator compares documents; it does not parse PKCS#7.
+    /// `PKCS7`: an attested instance document — PKCS#7 SignedData signed
+    /// by the key of `signer_certificate_pem` (the cloud's; see
+    /// [`crate::CloudSigner`]), whose identity names `audience` (the IDaaS
+    /// instance id) and was signed within five minutes.
     Pkcs7 {
         /// The credential's name.
         name: String,
-        /// The documents accepted.
-        documents: Vec<String>,
+        /// The cloud's signing certificate, PEM.
+        signer_certificate_pem: String,
+        /// The `aud` the document must carry.
+        audience: String,
     },
 }
 

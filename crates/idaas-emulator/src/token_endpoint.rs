@@ -221,13 +221,21 @@ impl State {
                         }
                         self.check_client_assertion(client, assertion, std::slice::from_ref(key))
                     }
-                    (PKCS7, FederatedCredential::Pkcs7 { documents, .. }) => {
-                        if documents.iter().any(|d| d == assertion) {
-                            Ok(())
-                        } else {
-                            Err("attested document not accepted".into())
-                        }
-                    }
+                    (
+                        PKCS7,
+                        FederatedCredential::Pkcs7 {
+                            signer_certificate_pem,
+                            audience,
+                            ..
+                        },
+                    ) => crate::attestation::verify_document(
+                        assertion,
+                        signer_certificate_pem,
+                        audience,
+                        self.clock.now(),
+                    )
+                    .map(|_| ())
+                    .map_err(|e| format!("attested document rejected: {e}")),
                     _ => Err(format!(
                         "federated credential {name} does not accept {kind}"
                     )),

@@ -7,7 +7,7 @@ use std::time::Duration;
 use idaas_core::SecretString;
 use idaas_core::clock::{Clock, SystemClock};
 use idaas_core::http::{Bytes, HttpClient, HttpOptions, HyperClient, SharedHttpClient};
-use idaas_emulator::{Client, Emulator, FederatedCredential};
+use idaas_emulator::{Client, CloudSigner, Emulator, FederatedCredential};
 use idaas_oauth::jose::{
     Algorithm, JwtHeader, SigningKey, Validation, VerifyingKey, sign_jwt, verify_jwt, verifying_key,
 };
@@ -161,6 +161,7 @@ fn federated(fields: &[(&str, &str)], grant_scope: &str) -> Form {
 async fn federated_credentials_are_verified() {
     let issuer = key("ed25519-pkcs8.pem");
     let pca = key("p384-sec1.pem");
+    let cloud = CloudSigner::generate("ecs-signer").unwrap();
     let emulator = Emulator::builder()
         .client(
             Client::new("app")
@@ -177,7 +178,8 @@ async fn federated_credentials_are_verified() {
                 })
                 .with_federated(FederatedCredential::Pkcs7 {
                     name: "ecs".into(),
-                    documents: vec!["DOC".into()],
+                    signer_certificate_pem: cloud.certificate_pem(),
+                    audience: "idaas_test".into(),
                 }),
         )
         .start()
@@ -257,7 +259,15 @@ async fn federated_credentials_are_verified() {
             .await
             .is_err()
     );
-    let pkcs7 = |doc: &'static str| {
+    let attested = |signer: &CloudSigner, aud: &str, signed_at: u64| {
+        signer
+            .attest(&json!({
+                "instance-id": "i-test",
+                "audience": format!("{{\"aud\": \"{aud}\", \"signingTime\": {signed_at}}}"),
+            }))
+            .unwrap()
+    };
+    let pkcs7 = |doc: &str| {
         federated(
             &[
                 ("application_federated_credential_name", "ecs"),
@@ -270,8 +280,24 @@ async fn federated_credentials_are_verified() {
             "api|read",
         )
     };
-    assert!(client.token("cc", pkcs7("DOC")).await.is_ok());
-    assert!(client.token("cc", pkcs7("FORGED")).await.is_err());
+    let good = attested(&cloud, "idaas_test", now);
+    assert!(client.token("cc", pkcs7(&good)).await.is_ok());
+    let impostor = CloudSigner::generate("ecs-signer").unwrap();
+    for (why, doc) in [
+        ("another signer", attested(&impostor, "idaas_test", now)),
+        ("another audience", attested(&cloud, "idaas_other", now)),
+        (
+            "signed an hour ago",
+            attested(&cloud, "idaas_test", now - 3600),
+        ),
+        ("not PKCS#7", "FORGED".to_owned()),
+    ] {
+        let refused = client.token("cc", pkcs7(&doc)).await;
+        assert!(
+            matches!(&refused, Err(e) if e.oauth_code() == Some(&OAuthErrorCode::InvalidClient)),
+            "{why}: {refused:?}"
+        );
+    }
     let wrong_name = federated(
         &[
             ("application_federated_credential_name", "nope"),
@@ -279,7 +305,7 @@ async fn federated_credentials_are_verified() {
                 "client_assertion_type",
                 "urn:cloud:idaas:params:oauth:client-assertion-type:pkcs7-bearer",
             ),
-            ("client_assertion", "DOC"),
+            ("client_assertion", good.as_str()),
         ],
         "api|read",
     );
