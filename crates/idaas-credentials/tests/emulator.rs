@@ -16,7 +16,7 @@ use idaas_core::config::{
 use idaas_core::http::{HttpClient, HttpOptions, HttpRequest, HttpResponse, HyperClient};
 use idaas_core::token::ACCESS_TOKEN_TYPE;
 use idaas_credentials::*;
-use idaas_emulator::{Client, CloudSigner, Emulator, FederatedCredential};
+use idaas_emulator::{Client, CloudSigner, Emulator, FederatedCredential, PrivateCa};
 use idaas_oauth::jose::{JwtHeader, SigningKey, Validation, sign_jwt, verify_jwt, verifying_key};
 use serde_json::json;
 
@@ -205,17 +205,18 @@ async fn client_secret_basic_and_post_and_jwt() {
 #[tokio::test]
 async fn private_key_jwt_and_pca() {
     let key = SigningKey::from_pem(&fixture("rsa2048-pkcs1.pem")).unwrap();
-    let ec = SigningKey::from_pem(&fixture("p256-sec1.pem")).unwrap();
-    let cert = fixture("p256-cert.pem");
-    let chain = fixture("p256-cert.pem");
+    // a private CA issues the client's certificate for its own key
+    let root = PrivateCa::generate("private root").unwrap();
+    let issuing = root.intermediate("issuing CA").unwrap();
+    let cert = issuing.issue("app_pca", &fixture("p256-sec1.pem")).unwrap();
+    let chain = format!("{}{}", issuing.certificate_pem(), root.certificate_pem());
     let (cert, chain) = (cert.as_str(), chain.as_str());
     let emulator = Emulator::builder()
         .client(Client::new("app_pk").with_public_key(verifying_key(&key).unwrap()))
         .client(
             Client::new("app_pca").with_federated(FederatedCredential::Pca {
                 name: "pca-cred".into(),
-                certificate_pem: cert.into(),
-                key: verifying_key(&ec).unwrap(),
+                ca_certificate_pem: root.certificate_pem(),
             }),
         )
         .start()

@@ -8,17 +8,14 @@
 use std::time::Duration;
 
 use base64::Engine;
-use openssl::asn1::Asn1Time;
-use openssl::bn::{BigNum, MsbOption};
-use openssl::ec::{EcGroup, EcKey};
-use openssl::hash::MessageDigest;
-use openssl::nid::Nid;
 use openssl::pkcs7::{Pkcs7, Pkcs7Flags};
 use openssl::pkey::{PKey, Private};
 use openssl::stack::Stack;
+use openssl::x509::X509;
 use openssl::x509::store::X509StoreBuilder;
-use openssl::x509::{X509, X509NameBuilder};
 use serde_json::Value;
+
+use crate::x509;
 
 /// How far a document's `signingTime` may be from the emulator's clock.
 pub const SIGNING_TIME_TOLERANCE: Duration = Duration::from_secs(300);
@@ -37,42 +34,20 @@ impl std::fmt::Debug for CloudSigner {
 }
 
 impl CloudSigner {
-    /// A new P-256 key with a one-day certificate for `common_name`.
+    /// A new P-256 key with a one-day self-signed certificate for `common_name`.
     pub fn generate(common_name: &str) -> Result<Self, String> {
         let build = || -> Result<Self, openssl::error::ErrorStack> {
-            let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1)?;
-            let key = PKey::from_ec_key(EcKey::generate(&group)?)?;
-            let mut name = X509NameBuilder::new()?;
-            name.append_entry_by_nid(Nid::COMMONNAME, common_name)?;
-            let name = name.build();
-            let mut serial = BigNum::new()?;
-            serial.rand(64, MsbOption::MAYBE_ZERO, false)?;
-            let mut cert = X509::builder()?;
-            cert.set_version(2)?;
-            let serial = serial.to_asn1_integer()?;
-            cert.set_serial_number(&serial)?;
-            cert.set_subject_name(&name)?;
-            cert.set_issuer_name(&name)?;
-            cert.set_pubkey(&key)?;
-            let (not_before, not_after) =
-                (Asn1Time::days_from_now(0)?, Asn1Time::days_from_now(1)?);
-            cert.set_not_before(&not_before)?;
-            cert.set_not_after(&not_after)?;
-            cert.sign(&key, MessageDigest::sha256())?;
-            Ok(Self {
-                certificate: cert.build(),
-                key,
-            })
+            let key = x509::p256_key()?;
+            let public = x509::public(&key)?;
+            let certificate = x509::certificate(common_name, &public, None, &key, false, (0, 1))?;
+            Ok(Self { certificate, key })
         };
         build().map_err(|e| format!("cannot create a signer: {e}"))
     }
 
     /// The certificate a federated credential trusts, PEM.
     pub fn certificate_pem(&self) -> String {
-        self.certificate
-            .to_pem()
-            .map(|pem| String::from_utf8_lossy(&pem).into_owned())
-            .unwrap_or_default()
+        x509::pem(&self.certificate)
     }
 
     /// Signs `identity` (the instance identity document, JSON) as the

@@ -25,7 +25,9 @@
 //! /.well-known/openid-configuration`, `GET /oauth2/jwks`. Access tokens are
 //! ES256 JWTs signed by the emulator's key. Requests are counted per client.
 //! PKCS7 attested documents are verified as PKCS#7 SignedData against the
-//! trusted cloud signer ([`CloudSigner`] plays the cloud in tests).
+//! trusted cloud signer ([`CloudSigner`] plays the cloud in tests); PCA
+//! client certificates are path-validated to the trusted private CA
+//! ([`PrivateCa`] issues them in tests).
 //!
 //! The PAM developer API (`/v2/{instanceId}/…`): API keys (and `oauth_client`
 //! credentials, which have none), JWT authentication
@@ -44,9 +46,11 @@ mod device;
 mod jwt_bearer;
 mod openapi;
 mod pam;
+mod private_ca;
 mod registry;
 mod server;
 mod token_endpoint;
+mod x509;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -59,6 +63,7 @@ use tokio::sync::watch;
 pub use attestation::{CloudSigner, SIGNING_TIME_TOLERANCE, verify_document};
 pub use pam::oauth_tokens::OAuthProvider;
 pub use pam::sts::{CloudAccountRole, CloudVendor};
+pub use private_ca::PrivateCa;
 pub use registry::{Client, FederatedCredential};
 
 /// Why the emulator could not start.

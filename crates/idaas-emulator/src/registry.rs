@@ -19,15 +19,15 @@ pub enum FederatedCredential {
         /// The audience the token must carry.
         audience: String,
     },
-    /// `PCA`: an assertion signed by the key of `certificate_pem`, which the
-    /// client must present verbatim as `client_x509`.
+    /// `PCA`: the client presents its certificate (`client_x509`) and the
+    /// intermediates (`client_x509_chain`); the certificate must chain to
+    /// `ca_certificate_pem` and be valid now, and the assertion must be
+    /// signed by its key (see [`crate::PrivateCa`]).
     Pca {
         /// The credential's name.
         name: String,
-        /// The leaf certificate PEM the client presents.
-        certificate_pem: String,
-        /// The certificate's public key.
-        key: VerifyingKey,
+        /// The private CA the client's certificate must chain to, PEM.
+        ca_certificate_pem: String,
     },
     /// `PKCS7`: an attested instance document — PKCS#7 SignedData signed
     /// by the key of `signer_certificate_pem` (the cloud's; see

@@ -210,16 +210,18 @@ impl State {
                     (
                         X509,
                         FederatedCredential::Pca {
-                            certificate_pem,
-                            key,
-                            ..
+                            ca_certificate_pem, ..
                         },
                     ) => {
-                        let presented = form.get("client_x509").unwrap_or_default();
-                        if presented.trim() != certificate_pem.trim() {
-                            return Err("client_x509 is not the registered certificate".into());
-                        }
-                        self.check_client_assertion(client, assertion, std::slice::from_ref(key))
+                        let leaf = crate::x509::verify_path(
+                            form.get("client_x509").unwrap_or_default(),
+                            form.get("client_x509_chain").unwrap_or_default(),
+                            ca_certificate_pem,
+                            self.clock.now(),
+                        )?;
+                        let key = VerifyingKey::from_certificate_der(&leaf)
+                            .map_err(|e| format!("client_x509 has no usable key: {e}"))?;
+                        self.check_client_assertion(client, assertion, std::slice::from_ref(&key))
                     }
                     (
                         PKCS7,

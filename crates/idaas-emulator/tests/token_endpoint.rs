@@ -7,7 +7,7 @@ use std::time::Duration;
 use idaas_core::SecretString;
 use idaas_core::clock::{Clock, SystemClock};
 use idaas_core::http::{Bytes, HttpClient, HttpOptions, HyperClient, SharedHttpClient};
-use idaas_emulator::{Client, CloudSigner, Emulator, FederatedCredential};
+use idaas_emulator::{Client, CloudSigner, Emulator, FederatedCredential, PrivateCa};
 use idaas_oauth::jose::{
     Algorithm, JwtHeader, SigningKey, Validation, VerifyingKey, sign_jwt, verify_jwt, verifying_key,
 };
@@ -162,6 +162,15 @@ async fn federated_credentials_are_verified() {
     let issuer = key("ed25519-pkcs8.pem");
     let pca = key("p384-sec1.pem");
     let cloud = CloudSigner::generate("ecs-signer").unwrap();
+    let root = PrivateCa::generate("private root").unwrap();
+    let issuing = root.intermediate("issuing CA").unwrap();
+    let pca_pem = std::fs::read_to_string(format!(
+        "{}/../idaas-oauth/tests/fixtures/p384-sec1.pem",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let client_cert = issuing.issue("app", &pca_pem).unwrap();
+    let chain = format!("{}{}", issuing.certificate_pem(), root.certificate_pem());
     let emulator = Emulator::builder()
         .client(
             Client::new("app")
@@ -173,8 +182,7 @@ async fn federated_credentials_are_verified() {
                 })
                 .with_federated(FederatedCredential::Pca {
                     name: "pca".into(),
-                    certificate_pem: "CERT".into(),
-                    key: verifying_key(&pca).unwrap(),
+                    ca_certificate_pem: root.certificate_pem(),
                 })
                 .with_federated(FederatedCredential::Pkcs7 {
                     name: "ecs".into(),
@@ -234,7 +242,7 @@ async fn federated_credentials_are_verified() {
         SystemClock.now(),
     )
     .unwrap();
-    let pca_form = |cert: &'static str, assertion: &SecretString| {
+    let pca_form = |cert: &str, chain: &str, assertion: &SecretString| {
         let mut f = Form::new();
         f.push("application_federated_credential_name", "pca")
             .push(
@@ -243,22 +251,45 @@ async fn federated_credentials_are_verified() {
             )
             .push_secret("client_assertion", assertion)
             .push("client_x509", cert)
-            .push("client_x509_chain", "CHAIN")
+            .push("client_x509_chain", chain)
             .push("grant_type", "client_credentials");
         f
     };
     assert!(
         client
-            .token("cc", pca_form("CERT", &assertion))
+            .token("cc", pca_form(&client_cert, &chain, &assertion))
             .await
             .is_ok()
     );
-    assert!(
-        client
-            .token("cc", pca_form("OTHER", &assertion))
-            .await
-            .is_err()
-    );
+    // a certificate of the same key from another CA, the chain withheld,
+    // an expired certificate, and an assertion by another key
+    let other_root = PrivateCa::generate("private root").unwrap();
+    let foreign = other_root.issue("app", &pca_pem).unwrap();
+    let expired = issuing.issue_valid("app", &pca_pem, (-30, -1)).unwrap();
+    let other_key = key("p256-pkcs8.pem");
+    let by_other_key = idaas_oauth::client_assertion(
+        &other_key,
+        &JwtHeader::default(),
+        "app",
+        &emulator.token_endpoint(),
+        SystemClock.now(),
+    )
+    .unwrap();
+    for (why, form) in [
+        (
+            "another CA",
+            pca_form(&foreign, &other_root.certificate_pem(), &assertion),
+        ),
+        ("no chain", pca_form(&client_cert, "", &assertion)),
+        ("expired", pca_form(&expired, &chain, &assertion)),
+        ("another key", pca_form(&client_cert, &chain, &by_other_key)),
+    ] {
+        let refused = client.token("cc", form).await;
+        assert!(
+            matches!(&refused, Err(e) if e.oauth_code() == Some(&OAuthErrorCode::InvalidClient)),
+            "{why}: {refused:?}"
+        );
+    }
     let attested = |signer: &CloudSigner, aud: &str, signed_at: u64| {
         signer
             .attest(&json!({
