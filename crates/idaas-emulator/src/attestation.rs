@@ -39,7 +39,13 @@ impl CloudSigner {
         let build = || -> Result<Self, openssl::error::ErrorStack> {
             let key = x509::p256_key()?;
             let public = x509::public(&key)?;
-            let certificate = x509::certificate(common_name, &public, None, &key, false, (0, 1))?;
+            let certificate = x509::certificate(
+                common_name,
+                &public,
+                x509::Signer::SelfSigned(&key),
+                false,
+                (0, 1),
+            )?;
             Ok(Self { certificate, key })
         };
         build().map_err(|e| format!("cannot create a signer: {e}"))

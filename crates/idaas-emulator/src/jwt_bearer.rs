@@ -2,7 +2,7 @@
 //! issuer the client trusts, about a subject, exchanged for an access token
 //! about that subject.
 
-use idaas_oauth::jose::{Validation, verify_jwt};
+use idaas_oauth::jose::{Validation, decode_jws, verify_jwt};
 use serde_json::Value;
 
 use crate::registry::Client;
@@ -70,11 +70,6 @@ impl State {
 /// The `iss` claim of a compact JWS, read before verification only to pick
 /// the keys to verify it with.
 fn unverified_issuer(jws: &str) -> Option<String> {
-    use base64::Engine;
-    let payload = jws.split('.').nth(1)?;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload)
-        .ok()?;
-    let claims: Value = serde_json::from_slice(&bytes).ok()?;
-    claims.get("iss")?.as_str().map(str::to_owned)
+    let decoded = decode_jws(jws).ok()?;
+    decoded.claims.get("iss")?.as_str().map(str::to_owned)
 }

@@ -5,7 +5,7 @@
 use openssl::pkey::{PKey, Private};
 use openssl::x509::X509;
 
-use crate::x509;
+use crate::x509::{self, Signer};
 
 /// A certificate authority: a P-256 key and its certificate (self-signed
 /// for a root, signed by the parent for an intermediate).
@@ -29,8 +29,14 @@ impl PrivateCa {
     pub fn generate(common_name: &str) -> Result<Self, String> {
         let key = x509::p256_key().map_err(failed)?;
         let public = x509::public(&key).map_err(failed)?;
-        let certificate = x509::certificate(common_name, &public, None, &key, true, (-1, 3650))
-            .map_err(failed)?;
+        let certificate = x509::certificate(
+            common_name,
+            &public,
+            Signer::SelfSigned(&key),
+            true,
+            (-1, 3650),
+        )
+        .map_err(failed)?;
         Ok(Self { certificate, key })
     }
 
@@ -41,8 +47,7 @@ impl PrivateCa {
         let certificate = x509::certificate(
             common_name,
             &public,
-            Some((&self.certificate, &self.key)),
-            &key,
+            Signer::Ca(&self.certificate, &self.key),
             true,
             (-1, 3650),
         )
@@ -77,8 +82,7 @@ impl PrivateCa {
         let certificate = x509::certificate(
             common_name,
             &public,
-            Some((&self.certificate, &self.key)),
-            &self.key,
+            Signer::Ca(&self.certificate, &self.key),
             false,
             days,
         )

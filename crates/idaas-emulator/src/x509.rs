@@ -22,14 +22,21 @@ pub(crate) fn p256_key() -> Result<PKey<Private>, ErrorStack> {
     PKey::from_ec_key(EcKey::generate(&group)?)
 }
 
-/// A certificate for `subject_key` named `common_name`, issued by `issuer`
-/// (self-signed when `None`), valid from `not_before_days` to
-/// `not_after_days` from now (negative: in the past).
+/// Who signs a certificate: its own subject's key, or a CA.
+pub(crate) enum Signer<'a> {
+    /// Self-signed with this key (the subject's).
+    SelfSigned(&'a PKeyRef<Private>),
+    /// Signed by this CA certificate's key.
+    Ca(&'a X509, &'a PKeyRef<Private>),
+}
+
+/// A certificate for `subject_key` named `common_name`, signed by `signer`,
+/// valid from `not_before_days` to `not_after_days` from now (negative: in
+/// the past).
 pub(crate) fn certificate(
     common_name: &str,
     subject_key: &PKeyRef<Public>,
-    issuer: Option<(&X509, &PKeyRef<Private>)>,
-    signing_key: &PKeyRef<Private>,
+    signer: Signer<'_>,
     ca: bool,
     (not_before_days, not_after_days): (i64, i64),
 ) -> Result<X509, ErrorStack> {
@@ -49,17 +56,22 @@ pub(crate) fn certificate(
     cert.set_version(2)?;
     cert.set_serial_number(&serial)?;
     cert.set_subject_name(&name)?;
-    match issuer {
-        Some((issuer_cert, _)) => cert.set_issuer_name(issuer_cert.subject_name())?,
-        None => cert.set_issuer_name(&name)?,
-    }
+    let key = match signer {
+        Signer::SelfSigned(key) => {
+            cert.set_issuer_name(&name)?;
+            key
+        }
+        Signer::Ca(issuer, key) => {
+            cert.set_issuer_name(issuer.subject_name())?;
+            key
+        }
+    };
     cert.set_pubkey(subject_key)?;
     cert.set_not_before(&not_before)?;
     cert.set_not_after(&not_after)?;
     if ca {
         cert.append_extension(BasicConstraints::new().critical().ca().build()?)?;
     }
-    let key = issuer.map(|(_, k)| k).unwrap_or(signing_key);
     cert.sign(key, MessageDigest::sha256())?;
     Ok(cert.build())
 }

@@ -2,9 +2,6 @@
 //! and claims, times in human form; with `--verify`, the signature by the
 //! issuer's published keys and the registered claims.
 
-use std::sync::Arc;
-
-use idaas::http::{HttpOptions, HyperClient, SharedHttpClient};
 use idaas::oauth::discovery::Discovery;
 use idaas::oauth::jose::{Jws, Validation, decode_jws};
 use idaas::oauth::{JwtValidator, RemoteJwks};
@@ -52,10 +49,7 @@ pub async fn verify(
     json: bool,
 ) -> Result<Code, Failure> {
     let jws = decoded(token, json)?;
-    let http: SharedHttpClient = Arc::new(
-        HyperClient::new(HttpOptions::default())
-            .map_err(|e| Failure::new(Code::Usage, e.to_string(), json))?,
-    );
+    let http = super::http_client(json)?;
     let metadata = Discovery::new(http.clone(), issuer)
         .metadata()
         .await

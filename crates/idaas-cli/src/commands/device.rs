@@ -5,7 +5,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use idaas::http::{HttpOptions, HyperClient};
 use idaas::oauth::device::DeviceAuthorization;
 use idaas::oauth::{ClientAuth, OAuthClient};
 use qrcode::QrCode;
@@ -45,10 +44,7 @@ fn show(auth: &DeviceAuthorization, qr: bool) {
 }
 
 pub async fn run(args: Args, json: bool) -> Result<Code, Failure> {
-    let http = Arc::new(
-        HyperClient::new(HttpOptions::default())
-            .map_err(|e| Failure::new(Code::Usage, e.to_string(), json))?,
-    );
+    let http = super::http_client(json)?;
     let client = OAuthClient::new(http, args.client_id, args.token_endpoint, ClientAuth::None);
     let auth = client
         .device_authorization(&args.device_endpoint, args.scope.as_deref())

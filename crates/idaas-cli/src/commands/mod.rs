@@ -115,6 +115,14 @@ pub fn run(cli: Cli) -> Result<Code, Failure> {
     }
 }
 
+/// The HTTP client of the network commands (the SDK's defaults: timeouts,
+/// body cap, https except to loopback).
+pub(crate) fn http_client(json: bool) -> Result<idaas::http::SharedHttpClient, Failure> {
+    idaas::http::HyperClient::new(idaas::http::HttpOptions::default())
+        .map(|client| std::sync::Arc::new(client) as idaas::http::SharedHttpClient)
+        .map_err(|e| Failure::new(Code::Usage, e.to_string(), json))
+}
+
 fn runtime(json: bool) -> Result<tokio::runtime::Runtime, Failure> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use idaas::http::{HttpOptions, HyperClient, SharedHttpClient};
 use idaas::oauth::discovery::Discovery;
 use idaas::oauth::jose::{Algorithm, SigningKey};
 use idaas::oauth::{ClientAuth, ClientCredentials, OAuthClient, TokenResponse};
@@ -84,8 +83,7 @@ fn client_auth(args: &OAuthArgs, json: bool) -> Result<ClientAuth, Failure> {
 }
 
 async fn client(args: &OAuthArgs, json: bool) -> Result<OAuthClient, Failure> {
-    let http: SharedHttpClient =
-        Arc::new(HyperClient::new(HttpOptions::default()).map_err(|e| usage(e.to_string(), json))?);
+    let http = super::http_client(json)?;
     let metadata = Discovery::new(http.clone(), args.issuer.clone())
         .metadata()
         .await

@@ -2,9 +2,6 @@
 //! the session saved in the token store), `idaas userinfo` and
 //! `idaas logout-url` on the stored session.
 
-use std::sync::Arc;
-
-use idaas::http::{HttpOptions, HyperClient, SharedHttpClient};
 use idaas::oauth::store::TokenStore;
 use idaas::oauth::{
     Agent, ClientAuth, Error, LoginFlow, LogoutRequest, OAuthErrorCode, Session, SessionOptions,
@@ -33,9 +30,7 @@ fn failure(error: &Error, json: bool) -> Failure {
 }
 
 async fn client(args: &SignInArgs, json: bool) -> Result<(UserClient, TokenStore), Failure> {
-    let usage = |e: String| Failure::new(Code::Usage, e, json);
-    let http: SharedHttpClient =
-        Arc::new(HyperClient::new(HttpOptions::default()).map_err(|e| usage(e.to_string()))?);
+    let http = super::http_client(json)?;
     let auth = match &args.client_secret {
         Some(secret) => ClientAuth::basic(secret.clone()),
         None => ClientAuth::None,
@@ -43,7 +38,8 @@ async fn client(args: &SignInArgs, json: bool) -> Result<(UserClient, TokenStore
     let client = UserClient::discover(http, &args.issuer, args.client_id.clone(), auth)
         .await
         .map_err(|e| failure(&e, json))?;
-    let store = TokenStore::default_location().map_err(|e| usage(e.to_string()))?;
+    let store = TokenStore::default_location()
+        .map_err(|e| Failure::new(Code::Usage, e.to_string(), json))?;
     Ok((client, store))
 }
 
