@@ -69,6 +69,18 @@ pub enum Error {
         /// The subject the server answered for.
         actual: String,
     },
+    /// The refresh that another caller of the same session ran while this
+    /// one waited for it failed: its outcome is shared with every waiter
+    /// instead of each waiter trying again in turn.
+    #[error("{message}")]
+    RefreshFailed {
+        /// The leader's error, as it displayed.
+        message: String,
+        /// Its OAuth error code, if the server sent one.
+        code: Option<OAuthErrorCode>,
+        /// Whether retrying later may succeed (see [`Error::is_retryable`]).
+        retryable: bool,
+    },
     /// The access token is expired (or about to be) and cannot be renewed.
     #[error("the access token expired and there is no refresh token; sign in again")]
     TokenExpired,
@@ -94,6 +106,7 @@ impl Error {
                     | OAuthErrorCode::AuthorizationPending
             ),
             Self::UnexpectedStatus { status, .. } => matches!(status, 429 | 502 | 503 | 504),
+            Self::RefreshFailed { retryable, .. } => *retryable,
             _ => false,
         }
     }
@@ -102,6 +115,7 @@ impl Error {
     pub fn oauth_code(&self) -> Option<&OAuthErrorCode> {
         match self {
             Self::OAuth(e) => Some(&e.code),
+            Self::RefreshFailed { code, .. } => code.as_ref(),
             _ => None,
         }
     }

@@ -101,6 +101,37 @@ struct Inner {
     current: RwLock<Arc<Agent>>,
     refreshing: tokio::sync::Mutex<()>,
     refreshes: AtomicU64,
+    /// Refresh attempts finished so far (each under `refreshing`), and the
+    /// latest failure: callers that waited for an attempt get its outcome
+    /// rather than starting another.
+    attempts: AtomicU64,
+    last_failure: std::sync::Mutex<Option<SharedFailure>>,
+}
+
+/// What waiters learn of a failed refresh.
+#[derive(Clone)]
+struct SharedFailure {
+    message: String,
+    code: Option<crate::OAuthErrorCode>,
+    retryable: bool,
+}
+
+impl SharedFailure {
+    fn of(error: &Error) -> Self {
+        Self {
+            message: error.to_string(),
+            code: error.oauth_code().cloned(),
+            retryable: error.is_retryable(),
+        }
+    }
+
+    fn error(self) -> Error {
+        Error::RefreshFailed {
+            message: self.message,
+            code: self.code,
+            retryable: self.retryable,
+        }
+    }
 }
 
 /// A signed-in agent and the client that renews it. Cheap to clone; clones
@@ -132,6 +163,8 @@ impl Session {
                 current: RwLock::new(Arc::new(agent)),
                 refreshing: tokio::sync::Mutex::new(()),
                 refreshes: AtomicU64::new(0),
+                attempts: AtomicU64::new(0),
+                last_failure: std::sync::Mutex::new(None),
             }),
         })
     }
@@ -164,12 +197,35 @@ impl Session {
         if !options.auto_refresh || !agent.is_expired(options.refresh_buffer) {
             return Ok(agent);
         }
+        let attempts = self.inner.attempts.load(Ordering::Acquire);
         let _guard = self.inner.refreshing.lock().await;
         let current = self.agent();
         if !Arc::ptr_eq(&agent, &current) || !current.is_expired(options.refresh_buffer) {
             return Ok(current); // another task refreshed while we waited
         }
+        self.shared_failure(attempts)?;
         self.refresh_locked(&current).await
+    }
+
+    /// The failure of the attempt that ran while this caller waited, if one
+    /// ran (`attempts` is the count it saw before waiting) and failed.
+    fn shared_failure(&self, attempts: u64) -> Result<(), Error> {
+        if self.inner.attempts.load(Ordering::Acquire) == attempts {
+            return Ok(());
+        }
+        // an attempt that succeeded changed the agent, which the caller
+        // checked first: one that ran and left it is a failure
+        match self.last_failure().clone() {
+            Some(failure) => Err(failure.error()),
+            None => Ok(()),
+        }
+    }
+
+    fn last_failure(&self) -> std::sync::MutexGuard<'_, Option<SharedFailure>> {
+        self.inner
+            .last_failure
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
     }
 
     /// A fresh access token (see [`Session::agent_fresh`]).
@@ -182,11 +238,13 @@ impl Session {
     /// do sessions whose store already holds newer tokens.
     pub async fn refresh(&self) -> Result<Arc<Agent>, Error> {
         let before = self.agent();
+        let attempts = self.inner.attempts.load(Ordering::Acquire);
         let _guard = self.inner.refreshing.lock().await;
         let agent = self.agent();
         if !Arc::ptr_eq(&before, &agent) {
             return Ok(agent);
         }
+        self.shared_failure(attempts)?;
         self.refresh_locked(&agent).await
     }
 
@@ -223,6 +281,12 @@ impl Session {
     async fn refresh_locked(&self, agent: &Agent) -> Result<Arc<Agent>, Error> {
         let options = &self.inner.options;
         let result = self.renew(agent).await;
+        if let Err(e) = &result {
+            *self.last_failure() = Some(SharedFailure::of(e));
+        }
+        // counted once its outcome is known (a cancelled attempt is not):
+        // callers that saw the old count while waiting take this outcome
+        self.inner.attempts.fetch_add(1, Ordering::AcqRel);
         match result {
             Ok(renewed) => {
                 self.inner.refreshes.fetch_add(1, Ordering::Relaxed);

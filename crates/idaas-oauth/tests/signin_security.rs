@@ -32,6 +32,8 @@ struct ScriptedIdp {
     token: Mutex<Value>,
     userinfo: Mutex<Value>,
     token_calls: AtomicUsize,
+    /// How long the token endpoint takes to answer.
+    token_delay: Mutex<Duration>,
 }
 
 #[async_trait]
@@ -41,13 +43,21 @@ impl HttpClient for ScriptedIdp {
             "/jwks" => self.jwks.clone(),
             "/token" => {
                 self.token_calls.fetch_add(1, Ordering::SeqCst);
+                let delay = *self.token_delay.lock().unwrap();
+                tokio::time::sleep(delay).await;
                 self.token.lock().unwrap().clone()
             }
             "/userinfo" => self.userinfo.lock().unwrap().clone(),
             other => panic!("unexpected request to {other}"),
         };
+        // an OAuth error body (RFC 6749 §5.2) goes out as a 400
+        let status = if body.get("error").is_some() {
+            400
+        } else {
+            200
+        };
         Ok(http::Response::builder()
-            .status(200)
+            .status(status)
             .header("content-type", "application/json")
             .body(Bytes::from(body.to_string()))
             .unwrap())
@@ -71,6 +81,7 @@ fn idp(key: &SigningKey) -> Arc<ScriptedIdp> {
         token: Mutex::new(Value::Null),
         userinfo: Mutex::new(Value::Null),
         token_calls: AtomicUsize::new(0),
+        token_delay: Mutex::new(Duration::ZERO),
     })
 }
 
@@ -289,6 +300,47 @@ async fn a_refresh_answering_for_another_subject_is_rejected() {
     assert!(renewed.is_owner_of("acme"));
     assert_eq!(counters.refreshed.load(Ordering::SeqCst), 1);
     assert_eq!(idp.token_calls.load(Ordering::SeqCst), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waiters_share_a_failed_refresh_instead_of_retrying_in_turn() {
+    let key = provider_key();
+    let idp = idp(&key);
+    let client = client(idp.clone());
+    let (options, counters) = counted();
+    let agent = client
+        .agent_from_tokens(stored(Some(id_token(&key, json!({}))), true, 3600))
+        .await
+        .unwrap();
+    // a buffer longer than the token's life: every call wants a refresh
+    let options = options.refresh_buffer(Duration::from_secs(7200));
+    let session = Session::new(client, agent, options).unwrap();
+    *idp.token.lock().unwrap() =
+        json!({"error": "invalid_grant", "error_description": "the refresh token was revoked"});
+    *idp.token_delay.lock().unwrap() = Duration::from_millis(200);
+
+    let callers: Vec<_> = (0..20)
+        .map(|_| {
+            let session = session.clone();
+            tokio::spawn(async move { session.agent_fresh().await })
+        })
+        .collect();
+    for caller in callers {
+        let err = caller.await.unwrap().unwrap_err();
+        assert_eq!(
+            err.oauth_code(),
+            Some(&OAuthErrorCode::InvalidGrant),
+            "every caller gets the leader's error: {err}"
+        );
+        assert!(err.to_string().contains("revoked"), "{err}");
+    }
+    // one request for all twenty, not twenty failing ones in a row
+    assert_eq!(idp.token_calls.load(Ordering::SeqCst), 1);
+    assert_eq!(counters.failed.load(Ordering::SeqCst), 1);
+    // a later call tries again
+    *idp.token_delay.lock().unwrap() = Duration::ZERO;
+    assert!(session.agent_fresh().await.is_err());
+    assert_eq!(idp.token_calls.load(Ordering::SeqCst), 2);
 }
 
 #[tokio::test]
