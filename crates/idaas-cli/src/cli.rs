@@ -46,7 +46,7 @@ pub enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
         /// The token to exchange.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         subject_token: String,
         /// Its type.
         #[arg(long, default_value = "urn:ietf:params:oauth:token-type:access_token")]
@@ -89,6 +89,7 @@ pub enum Command {
         #[command(flatten)]
         oauth: OAuthArgs,
         /// The token.
+        #[arg(allow_hyphen_values = true)]
         token: String,
         /// `access_token` or `refresh_token`.
         #[arg(long)]
@@ -100,6 +101,7 @@ pub enum Command {
         #[command(flatten)]
         oauth: OAuthArgs,
         /// The token.
+        #[arg(allow_hyphen_values = true)]
         token: String,
         /// `access_token` or `refresh_token`.
         #[arg(long)]
@@ -111,7 +113,7 @@ pub enum Command {
         #[command(flatten)]
         oauth: OAuthArgs,
         /// The refresh token.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         refresh_token: String,
     },
     /// Publish the public JWK set of a directory of private keys (kid = RFC 7638 thumbprint).
@@ -124,6 +126,7 @@ pub enum Command {
     /// and claims are checked only with `--verify` (exit 1 if they fail).
     Decode {
         /// The token.
+        #[arg(allow_hyphen_values = true)]
         token: String,
         /// Verify the signature with the issuer's published keys and check
         /// `iss`, `exp`, `nbf`, `iat` (and `aud` with `--audience`).
@@ -148,7 +151,7 @@ pub enum Command {
         #[arg(long, default_value = "demo-client")]
         client_id: String,
         /// Its secret.
-        #[arg(long, default_value = "demo-secret")]
+        #[arg(long, default_value = "demo-secret", allow_hyphen_values = true)]
         client_secret: String,
     },
     /// Inspect IDaaS client configuration files.
@@ -307,6 +310,7 @@ pub enum PamCommand {
     /// Print the JWT a derived short token stands for.
     ObtainJwtByShortToken {
         /// The derived short token.
+        #[arg(allow_hyphen_values = true)]
         short_token: String,
     },
     /// List the authentication tokens of a consumer and provider.
@@ -327,7 +331,7 @@ pub enum PamCommand {
         #[arg(long)]
         max_results: Option<u32>,
         /// The page after this one.
-        #[arg(long, conflicts_with = "all")]
+        #[arg(long, conflicts_with = "all", allow_hyphen_values = true)]
         next_token: Option<String>,
         /// Every page.
         #[arg(long)]
@@ -336,6 +340,7 @@ pub enum PamCommand {
     /// Exit 0 if a JWT or derived short token is active, 1 if not.
     Validate {
         /// The token.
+        #[arg(allow_hyphen_values = true)]
         token: String,
         /// A `token_type_hint` (the API currently needs none).
         #[arg(long)]
@@ -344,6 +349,7 @@ pub enum PamCommand {
     /// Revoke a JWT (or its derived short token).
     Revoke {
         /// The token.
+        #[arg(allow_hyphen_values = true)]
         token: String,
         /// A `token_type_hint` (the API currently needs none).
         #[arg(long)]
@@ -352,6 +358,7 @@ pub enum PamCommand {
     /// Reinstate a revoked JWT (or its derived short token).
     Reinstate {
         /// The token.
+        #[arg(allow_hyphen_values = true)]
         token: String,
         /// A `token_type_hint` (the API currently needs none).
         #[arg(long)]
@@ -397,7 +404,12 @@ pub struct SignInArgs {
     #[arg(long)]
     pub client_id: String,
     /// A client secret, for confidential clients (or $IDAAS_CLIENT_SECRET).
-    #[arg(long, env = "IDAAS_CLIENT_SECRET", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "IDAAS_CLIENT_SECRET",
+        hide_env_values = true,
+        allow_hyphen_values = true
+    )]
     pub client_secret: Option<String>,
     /// A scope to request (repeat the flag; default `openid offline_access`).
     #[arg(long = "scope")]
@@ -418,7 +430,8 @@ pub struct OAuthArgs {
         long,
         env = "IDAAS_CLIENT_SECRET",
         hide_env_values = true,
-        conflicts_with = "private_key"
+        conflicts_with = "private_key",
+        allow_hyphen_values = true
     )]
     pub client_secret: Option<String>,
     /// A PEM file with the client's private key (private_key_jwt).
@@ -464,4 +477,78 @@ pub enum ConfigCommand {
         /// The configuration file.
         file: Option<PathBuf>,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::{Cli, Command, PamCommand};
+
+    fn parse(args: &[&str]) -> Command {
+        let mut argv = vec!["idaas"];
+        argv.extend_from_slice(args);
+        Cli::try_parse_from(argv)
+            .unwrap_or_else(|e| panic!("{args:?}: {e}"))
+            .command
+    }
+
+    const CLIENT: [&str; 4] = ["--issuer", "http://127.0.0.1:1", "--client-id", "c"];
+
+    // Opaque tokens and secrets are base64url: one in 64 starts with `-`.
+    #[test]
+    fn tokens_and_secrets_may_start_with_a_hyphen() {
+        for (before, after) in [(true, false), (false, true), (false, false)] {
+            let mut args = vec!["introspect"];
+            if before {
+                args.extend_from_slice(&["--hint", "access_token"]);
+            }
+            args.extend_from_slice(&CLIENT);
+            args.extend_from_slice(&["--client-secret", "-s3cret", "-tok_en"]);
+            if after {
+                args.extend_from_slice(&["--hint", "access_token"]);
+            }
+            match parse(&args) {
+                Command::Introspect { oauth, token, hint } => {
+                    assert_eq!(token, "-tok_en");
+                    assert_eq!(oauth.client_secret.as_deref(), Some("-s3cret"));
+                    assert_eq!(hint.is_some(), before || after, "{args:?}");
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        let mut args = vec!["refresh"];
+        args.extend_from_slice(&CLIENT);
+        args.extend_from_slice(&["--refresh-token", "--rt"]);
+        assert!(
+            matches!(parse(&args), Command::Refresh { refresh_token, .. } if refresh_token == "--rt")
+        );
+        assert!(matches!(
+            parse(&["exchange", "--subject-token", "-st"]),
+            Command::Exchange { subject_token, .. } if subject_token == "-st"
+        ));
+        assert!(
+            matches!(parse(&["decode", "-x.y.z"]), Command::Decode { token, .. } if token == "-x.y.z")
+        );
+        for op in ["validate", "revoke", "reinstate"] {
+            let Command::Pam { command, .. } = parse(&["pam", op, "-jwt"]) else {
+                panic!("{op}")
+            };
+            let token = match command {
+                PamCommand::Validate { token, .. }
+                | PamCommand::Revoke { token, .. }
+                | PamCommand::Reinstate { token, .. } => token,
+                other => panic!("{other:?}"),
+            };
+            assert_eq!(token, "-jwt");
+        }
+    }
+
+    #[test]
+    fn unknown_flags_are_still_usage_errors() {
+        let mut args = vec!["idaas", "introspect"];
+        args.extend_from_slice(&CLIENT);
+        args.extend_from_slice(&["tok", "--no-such-flag"]);
+        assert!(Cli::try_parse_from(args).is_err());
+    }
 }
