@@ -412,6 +412,8 @@ pub struct SignInArgs {
     )]
     pub client_secret: Option<String>,
     /// A scope to request (repeat the flag; default `openid offline_access`).
+    /// For `userinfo` and `logout-url`: the scopes of the stored sign-in to
+    /// use (default: the latest sign-in of this issuer and client).
     #[arg(long = "scope")]
     pub scopes: Vec<String>,
 }

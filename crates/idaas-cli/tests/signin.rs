@@ -133,6 +133,27 @@ fn login_then_userinfo_and_logout_url() {
     let info = json(&out);
     assert_eq!(info["sub"], "usr_alice");
     assert_eq!(info["email"], "alice@example.com");
+    // tokens are stored per scope set: the login's scopes find it (any
+    // order), others do not
+    let with_scopes = |scopes: &[&str]| {
+        let mut args = vec!["--json", "userinfo"];
+        args.extend_from_slice(&common);
+        for scope in scopes {
+            args.extend_from_slice(&["--scope", scope]);
+        }
+        idaas(&store, &args).output().unwrap()
+    };
+    let out = with_scopes(&["organizations", "openid", "email"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(json(&out)["sub"], "usr_alice");
+    let out = with_scopes(&["openid"]);
+    assert_eq!(out.status.code(), Some(4), "{out:?}");
+    assert!(
+        json(&out)["error"]
+            .as_str()
+            .unwrap()
+            .contains("with scopes")
+    );
 
     let out = idaas(
         &store,

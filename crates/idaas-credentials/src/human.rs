@@ -10,7 +10,7 @@ use idaas_core::config::{ClientConfig, Environment, ScopeSpec};
 use idaas_core::http::SharedHttpClient;
 use idaas_core::token::Credential;
 use idaas_oauth::device::DeviceAuthorization;
-use idaas_oauth::store::{StoredTokens, load_file, save_file};
+use idaas_oauth::store::{StoreKey, StoredTokens, load_file, save_file};
 use idaas_oauth::{ClientAuth, OAuthClient};
 
 use crate::error::Error;
@@ -114,8 +114,14 @@ impl HumanFlow {
         credential
     }
 
+    /// The cache's key for tokens of `scope`.
+    fn key(&self, scope: &ScopeSpec) -> StoreKey {
+        StoreKey::new(self.issuer.clone(), self.client_id.clone()).scopes([scope.as_str()])
+    }
+
     fn store(
         &self,
+        key: StoreKey,
         credential: &Credential,
         previous_refresh: Option<&idaas_core::SecretString>,
     ) -> Result<(), Error> {
@@ -125,8 +131,7 @@ impl HumanFlow {
             })?;
         }
         let tokens = StoredTokens {
-            issuer: self.issuer.clone(),
-            client_id: self.client_id.clone(),
+            key,
             access_token: credential.access_token.clone(),
             refresh_token: credential
                 .refresh_token
@@ -154,22 +159,28 @@ impl HumanFlow {
         )
         .with_clock(clock.clone());
         let now = clock.now_secs();
-        let stored =
-            load_file(&self.cache_path, &self.issuer, &self.client_id).unwrap_or_else(|e| {
+        let key = self.key(scope);
+        // the cache holds one sign-in: of this issuer and client (another's
+        // refresh token must never reach our token endpoint), its access
+        // token only for the scope it was asked for
+        let stored = load_file(&self.cache_path)
+            .unwrap_or_else(|e| {
                 tracing::warn!(%e, "ignoring the human credential cache");
                 None
-            });
+            })
+            .filter(|t| t.issuer() == self.issuer && t.client_id() == self.client_id);
         if let Some(stored) = &stored {
-            if stored
-                .expires_at
-                .is_some_and(|at| at > now + REFRESH_MARGIN)
+            if stored.key == key
+                && stored
+                    .expires_at
+                    .is_some_and(|at| at > now + REFRESH_MARGIN)
             {
                 return Ok(Self::to_credential(stored));
             }
             if let Some(refresh) = &stored.refresh_token {
                 match client.refresh(refresh, Some(scope.as_str())).await {
                     Ok(token) => {
-                        self.store(&token.credential, Some(refresh))?;
+                        self.store(key, &token.credential, Some(refresh))?;
                         return Ok(token.credential);
                     }
                     Err(e) => tracing::info!(%e, "refresh failed; signing in again"),
@@ -182,7 +193,7 @@ impl HumanFlow {
                 prompt.show(auth)
             })
             .await?;
-        self.store(&token.credential, None)?;
+        self.store(key, &token.credential, None)?;
         Ok(token.credential)
     }
 }

@@ -934,7 +934,7 @@ async fn human_identity_signs_in_once_then_reuses_and_refreshes_the_cached_crede
     assert_eq!(emulator.token_requests("iap_developer"), 2);
     // hours later, another process: the stored token expired, the refresh token renews it
     clock.advance(std::time::Duration::from_secs(7200));
-    let later = CredentialProviderFactory::from_config(config, options())
+    let later = CredentialProviderFactory::from_config(config.clone(), options())
         .await
         .unwrap();
     let renewed = later.provider().await.unwrap().credential().await.unwrap();
@@ -949,4 +949,15 @@ async fn human_identity_signs_in_once_then_reuses_and_refreshes_the_cached_crede
         3,
         "one refresh request"
     );
+    // a process configured for another scope: the cached access token is
+    // not handed out for it; the refresh token gets one for that scope
+    let mut narrower = config;
+    narrower.scope = "api.example.com|read:file".parse().unwrap();
+    let other = CredentialProviderFactory::from_config(narrower, options())
+        .await
+        .unwrap();
+    let scoped = other.provider().await.unwrap().credential().await.unwrap();
+    assert_ne!(scoped.access_token, renewed.access_token);
+    assert_eq!(prompts.load(Ordering::SeqCst), 1, "still no new sign-in");
+    assert_eq!(emulator.token_requests("iap_developer"), 4);
 }

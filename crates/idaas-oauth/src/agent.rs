@@ -139,9 +139,9 @@ impl Agent {
     /// client id, no organizations, no email.
     pub fn for_client(tokens: StoredTokens, clock: SharedClock) -> Self {
         Self {
-            id: tokens.client_id.clone(),
+            id: tokens.client_id().to_owned(),
             kind: AgentKind::Client,
-            principal_type: PrincipalType::of(&tokens.client_id),
+            principal_type: PrincipalType::of(tokens.client_id()),
             email: None,
             email_verified: None,
             organizations: Organizations::default(),

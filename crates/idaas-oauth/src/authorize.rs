@@ -80,6 +80,10 @@ pub struct PendingAuthorization {
     pub pkce: Pkce,
     /// The `redirect_uri` (sent again with the code exchange).
     pub redirect_uri: String,
+    /// The scopes asked for.
+    pub scopes: Vec<String>,
+    /// The `audience` and `resource` parameters sent.
+    pub audiences: Vec<String>,
 }
 
 /// An authorization request.
@@ -143,12 +147,20 @@ impl AuthorizationRequest {
                 q.append_pair(k, v);
             }
         }
+        let audiences = self
+            .extra
+            .iter()
+            .filter(|(k, _)| k == "audience" || k == "resource")
+            .map(|(_, v)| v.clone())
+            .collect();
         Ok(PendingAuthorization {
             url,
             state,
             nonce,
             pkce,
             redirect_uri: self.redirect_uri,
+            scopes: self.scopes,
+            audiences,
         })
     }
 }
@@ -198,6 +210,9 @@ mod tests {
         assert_eq!(pairs["nonce"], pending.nonce);
         assert_eq!(pairs["prompt"], "consent");
         assert_eq!(pairs["resource"], "https://api.example.com");
+        // what the tokens will be stored under
+        assert_eq!(pending.scopes, ["openid", "profile", "offline_access"]);
+        assert_eq!(pending.audiences, ["https://api.example.com"]);
         assert!(pending.state.len() >= 43 && pending.nonce != pending.state);
         assert!(state_matches(&pending.state, &pending.state.clone()));
         assert!(!state_matches(&pending.state, "other"));

@@ -19,7 +19,7 @@ use crate::error::Error;
 use crate::grants::ClientCredentials;
 use crate::login::LoginFlow;
 use crate::session::{Session, SessionOptions};
-use crate::store::{StoredTokens, TokenStore};
+use crate::store::{StoreKey, StoredTokens, TokenStore};
 use crate::user_client::{LogoutRequest, UserClient};
 use crate::userinfo::UserInfo;
 
@@ -140,12 +140,24 @@ impl BlockingUserClient {
     pub fn stored_session(
         &self,
         store: &TokenStore,
+        key: &StoreKey,
         options: SessionOptions,
     ) -> Result<Option<BlockingSession>, Error> {
         let session = self
             .blocker
-            .run(self.inner.stored_session(store, options))?;
+            .run(self.inner.stored_session(store, key, options))?;
         Ok(session.map(|s| self.session(s)))
+    }
+
+    /// See [`UserClient::resume`].
+    pub fn resume(&self, flow: &LoginFlow) -> Result<Option<BlockingSession>, Error> {
+        let session = self.blocker.run(self.inner.resume(flow))?;
+        Ok(session.map(|s| self.session(s)))
+    }
+
+    /// See [`UserClient::store_key`].
+    pub fn store_key<I: IntoIterator<Item = S>, S: Into<String>>(&self, scopes: I) -> StoreKey {
+        self.inner.store_key(scopes)
     }
 
     /// See [`UserClient::device_login`].

@@ -37,7 +37,8 @@
 //! - [`form`] — ordered, byte-exact form bodies;
 //! - [`authorize`] — authorization URLs with PKCE S256, `state`, `nonce`;
 //! - [`loopback`] — the RFC 8252 redirect listener on 127.0.0.1;
-//! - [`store`] — tokens on disk per issuer and client, 0600, atomic;
+//! - [`store`] — tokens on disk per issuer, client, scopes and audiences,
+//!   0600, atomic;
 //! - [`device`] — the device authorization grant (RFC 8628);
 //! - [`UserClient`] — user sign-in: code exchange with PKCE into an
 //!   [`Agent`] whose ID token is verified by [`IdTokenVerifier`] (JWKS

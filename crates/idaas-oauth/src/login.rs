@@ -12,6 +12,7 @@ use tracing::Instrument;
 use crate::error::Error;
 use crate::loopback::{DefaultPages, LoopbackListener, Outcome, PageHandler, open_browser};
 use crate::session::{Session, SessionOptions};
+use crate::store::StoreKey;
 use crate::user_client::UserClient;
 
 /// Receives the authorization URL (to print, to show as a QR code, or to
@@ -125,9 +126,36 @@ impl LoginFlow {
         self.session = options;
         self
     }
+
+    /// The key a sign-in with this flow is stored under: the client's
+    /// issuer and id, the flow's scopes and its `audience`/`resource`
+    /// parameters.
+    pub fn store_key(&self, client: &UserClient) -> StoreKey {
+        client.store_key(&self.scopes).audiences(
+            self.params
+                .iter()
+                .filter(|(k, _)| k == "audience" || k == "resource")
+                .map(|(_, v)| v.clone()),
+        )
+    }
 }
 
 impl UserClient {
+    /// The session a [`login`](Self::login) with `flow` stored, if its
+    /// store holds one for the flow's [key](LoginFlow::store_key): the ID
+    /// token is verified again and the tokens refreshed when near expiry.
+    /// A flow without a store ([`SessionOptions::store`]) is a
+    /// configuration error.
+    pub async fn resume(&self, flow: &LoginFlow) -> Result<Option<Session>, Error> {
+        let store = flow.session.stored_in().ok_or_else(|| {
+            Error::Misconfigured(
+                "resuming a sign-in needs a token store: set one with SessionOptions::store".into(),
+            )
+        })?;
+        self.stored_session(store, &flow.store_key(self), flow.session.clone())
+            .await
+    }
+
     /// Signs a user in through the browser: listens on 127.0.0.1, sends the
     /// browser to the provider, waits for the redirect with our `state`
     /// (foreign ones are turned away while we keep waiting), checks `iss`

@@ -11,7 +11,7 @@ use idaas_core::SecretString;
 
 use crate::agent::Agent;
 use crate::error::Error;
-use crate::store::{StoredTokens, TokenStore};
+use crate::store::{StoreKey, StoredTokens, TokenStore};
 use crate::user_client::UserClient;
 
 /// Called with the new tokens after each successful refresh.
@@ -92,6 +92,11 @@ impl SessionOptions {
     pub fn store(mut self, store: TokenStore) -> Self {
         self.store = Some(store);
         self
+    }
+
+    /// The store, if any.
+    pub fn stored_in(&self) -> Option<&TokenStore> {
+        self.store.as_ref()
     }
 }
 
@@ -257,10 +262,8 @@ impl Session {
             return client.refresh(agent).await;
         };
         let ours = agent.tokens();
-        let _lock = store
-            .lock(&ours.issuer, &ours.client_id, STORE_LOCK_TIMEOUT)
-            .await?;
-        if let Some(stored) = store.load(&ours.issuer, &ours.client_id)?
+        let _lock = store.lock(&ours.key, STORE_LOCK_TIMEOUT).await?;
+        if let Some(stored) = store.load(&ours.key)?
             && stored.access_token != ours.access_token
             && stored.expires_at >= ours.expires_at
         {
@@ -318,7 +321,7 @@ impl Session {
         let agent = self.agent();
         let revoked = self.inner.client.revoke(&agent).await;
         if let Some(store) = &self.inner.options.store {
-            store.clear(&agent.tokens().issuer, &agent.tokens().client_id)?;
+            store.clear(&agent.tokens().key)?;
         }
         revoked
     }
@@ -339,13 +342,25 @@ impl UserClient {
         Ok(session)
     }
 
-    /// The session stored for this issuer + client in `store`, if any.
+    /// The session stored under `key` in `store`, if any (`key` must be of
+    /// this issuer + client; see [`UserClient::store_key`], or
+    /// [`UserClient::resume`] for the session of a [`LoginFlow`](crate::LoginFlow)).
     pub async fn stored_session(
         &self,
         store: &TokenStore,
+        key: &StoreKey,
         options: SessionOptions,
     ) -> Result<Option<Session>, Error> {
-        match store.load(self.issuer(), self.client_id())? {
+        if key.issuer() != self.issuer() || key.client_id() != self.client_id() {
+            return Err(Error::Misconfigured(format!(
+                "store key of {} / {}, not of this client ({} / {})",
+                key.issuer(),
+                key.client_id(),
+                self.issuer(),
+                self.client_id()
+            )));
+        }
+        match store.load(key)? {
             Some(tokens) => Ok(Some(self.session(tokens, options).await?)),
             None => Ok(None),
         }

@@ -1,6 +1,7 @@
-//! A token store on disk for CLI and desktop use: one file per issuer and
-//! client id, mode 0600, replaced atomically, with an advisory lock per
-//! file for refreshes shared between processes.
+//! A token store on disk for CLI and desktop use: one file per
+//! [`StoreKey`] (issuer, client id, requested scopes and audiences), mode
+//! 0600, replaced atomically, with an advisory lock per file for refreshes
+//! shared between processes.
 
 use std::fs;
 use std::io::Write;
@@ -16,13 +17,97 @@ use crate::error::Error;
 /// The environment variable that moves the store.
 pub const TOKEN_STORE_DIR_ENV: &str = "IDAAS_TOKEN_STORE_DIR";
 
+/// What stored tokens were issued for: the issuer, the client, and the
+/// scopes and audiences (`resource`/`audience` parameters) that were asked
+/// for, both sorted and without repeats. Tokens of one issuer are never
+/// found under another's key (the seeds shared one row per client id
+/// between environments and sent one's refresh token to the other), nor
+/// tokens asked for one scope under another.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct StoreKey {
+    issuer: String,
+    client_id: String,
+    #[serde(default)]
+    scopes: Vec<String>,
+    #[serde(default)]
+    audiences: Vec<String>,
+}
+
+fn normalized<I: IntoIterator<Item = S>, S: Into<String>>(items: I) -> Vec<String> {
+    let mut v: Vec<String> = items
+        .into_iter()
+        .flat_map(|s| {
+            let s: String = s.into();
+            s.split_whitespace().map(str::to_owned).collect::<Vec<_>>()
+        })
+        .collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+impl StoreKey {
+    /// The key of `issuer` + `client_id`, with no scopes or audiences yet.
+    pub fn new(issuer: impl Into<String>, client_id: impl Into<String>) -> Self {
+        Self {
+            issuer: issuer.into(),
+            client_id: client_id.into(),
+            scopes: Vec::new(),
+            audiences: Vec::new(),
+        }
+    }
+
+    /// The requested scopes (space-separated strings are split; order and
+    /// repeats do not matter).
+    #[must_use]
+    pub fn scopes<I: IntoIterator<Item = S>, S: Into<String>>(mut self, scopes: I) -> Self {
+        self.scopes = normalized(scopes);
+        self
+    }
+
+    /// The requested audiences or resource indicators (order and repeats do
+    /// not matter).
+    #[must_use]
+    pub fn audiences<I: IntoIterator<Item = S>, S: Into<String>>(mut self, audiences: I) -> Self {
+        self.audiences = normalized(audiences);
+        self
+    }
+
+    /// The issuer.
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// The client id.
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
+    /// The requested scopes, sorted.
+    pub fn requested_scopes(&self) -> &[String] {
+        &self.scopes
+    }
+
+    /// The requested audiences, sorted.
+    pub fn requested_audiences(&self) -> &[String] {
+        &self.audiences
+    }
+
+    /// The file name of this key: a hash of its unambiguous JSON form.
+    fn file_stem(&self) -> String {
+        let json = serde_json::to_vec(self).expect("a key of strings serializes");
+        digest::digest(&digest::SHA256, &json).as_ref()[..16]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+}
+
 /// Tokens kept between runs.
 #[derive(Clone, PartialEq, Eq)]
 pub struct StoredTokens {
-    /// The issuer they came from.
-    pub issuer: String,
-    /// The client they were issued to.
-    pub client_id: String,
+    /// What they were issued for (where they are stored).
+    pub key: StoreKey,
     /// The access token.
     pub access_token: SecretString,
     /// The refresh token.
@@ -35,11 +120,22 @@ pub struct StoredTokens {
     pub scope: Option<String>,
 }
 
+impl StoredTokens {
+    /// The issuer they came from.
+    pub fn issuer(&self) -> &str {
+        self.key.issuer()
+    }
+
+    /// The client they were issued to.
+    pub fn client_id(&self) -> &str {
+        self.key.client_id()
+    }
+}
+
 impl std::fmt::Debug for StoredTokens {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("StoredTokens")
-            .field("issuer", &self.issuer)
-            .field("client_id", &self.client_id)
+            .field("key", &self.key)
             .field("expires_at", &self.expires_at)
             .field("scope", &self.scope)
             .finish_non_exhaustive()
@@ -48,8 +144,8 @@ impl std::fmt::Debug for StoredTokens {
 
 #[derive(Serialize, Deserialize)]
 struct OnDisk {
-    issuer: String,
-    client_id: String,
+    #[serde(flatten)]
+    key: StoreKey,
     access_token: String,
     refresh_token: Option<String>,
     id_token: Option<String>,
@@ -93,14 +189,9 @@ impl TokenStore {
         ))
     }
 
-    /// The file of one issuer + client id.
-    pub fn path_for(&self, issuer: &str, client_id: &str) -> PathBuf {
-        let key = digest::digest(&digest::SHA256, format!("{issuer}\n{client_id}").as_bytes());
-        let name: String = key.as_ref()[..16]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        self.dir.join(format!("{name}.json"))
+    /// The file of one key.
+    pub fn path_for(&self, key: &StoreKey) -> PathBuf {
+        self.dir.join(format!("{}.json", key.file_stem()))
     }
 
     /// Saves `tokens`, replacing the previous file atomically (write to a
@@ -108,17 +199,47 @@ impl TokenStore {
     pub fn save(&self, tokens: &StoredTokens) -> Result<(), Error> {
         fs::create_dir_all(&self.dir).map_err(|e| io(&self.dir, "create", e))?;
         restrict_dir(&self.dir);
-        save_file(&self.path_for(&tokens.issuer, &tokens.client_id), tokens)
+        save_file(&self.path_for(&tokens.key), tokens)
     }
 
-    /// The tokens of `issuer` + `client_id`, if stored.
-    pub fn load(&self, issuer: &str, client_id: &str) -> Result<Option<StoredTokens>, Error> {
-        load_file(&self.path_for(issuer, client_id), issuer, client_id)
+    /// The tokens stored under `key`, if any.
+    pub fn load(&self, key: &StoreKey) -> Result<Option<StoredTokens>, Error> {
+        Ok(load_file(&self.path_for(key))?.filter(|tokens| tokens.key == *key))
     }
 
-    /// Forgets one issuer + client id.
-    pub fn clear(&self, issuer: &str, client_id: &str) -> Result<(), Error> {
-        let path = self.path_for(issuer, client_id);
+    /// Every sign-in stored for `issuer` + `client_id`, whatever its scopes
+    /// and audiences, the most recently saved first. Unreadable files are
+    /// skipped (with a warning).
+    pub fn stored_for(&self, issuer: &str, client_id: &str) -> Result<Vec<StoredTokens>, Error> {
+        let entries = match fs::read_dir(&self.dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(io(&self.dir, "list", e)),
+        };
+        let mut found = Vec::new();
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.extension().is_none_or(|x| x != "json") {
+                continue;
+            }
+            match load_file(&path) {
+                Ok(Some(tokens))
+                    if tokens.issuer() == issuer && tokens.client_id() == client_id =>
+                {
+                    let saved = entry.metadata().and_then(|m| m.modified()).ok();
+                    found.push((saved, tokens));
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "token store: skipping an unreadable file"),
+            }
+        }
+        found.sort_by_key(|(saved, _)| std::cmp::Reverse(*saved));
+        Ok(found.into_iter().map(|(_, tokens)| tokens).collect())
+    }
+
+    /// Forgets the tokens of one key.
+    pub fn clear(&self, key: &StoreKey) -> Result<(), Error> {
+        let path = self.path_for(key);
         match fs::remove_file(&path) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io(&path, "remove", e)),
             _ => Ok(()),
@@ -142,7 +263,7 @@ impl TokenStore {
     }
 }
 
-/// An exclusive advisory lock on one issuer + client's tokens, held by a
+/// An exclusive advisory lock on one key's tokens, held by a
 /// refresh so that two processes sharing the store never spend the same
 /// (rotating) refresh token. Released on drop. Plain reads do not wait.
 #[derive(Debug)]
@@ -151,17 +272,12 @@ pub struct StoreLock {
 }
 
 impl TokenStore {
-    /// Takes the lock of `issuer` + `client_id`, waiting at most `timeout`
-    /// for another holder (another process, or another session of this one).
-    pub async fn lock(
-        &self,
-        issuer: &str,
-        client_id: &str,
-        timeout: Duration,
-    ) -> Result<StoreLock, Error> {
+    /// Takes the lock of `key`, waiting at most `timeout` for another
+    /// holder (another process, or another session of this one).
+    pub async fn lock(&self, key: &StoreKey, timeout: Duration) -> Result<StoreLock, Error> {
         fs::create_dir_all(&self.dir).map_err(|e| io(&self.dir, "create", e))?;
         restrict_dir(&self.dir);
-        let path = self.path_for(issuer, client_id).with_extension("lock");
+        let path = self.path_for(key).with_extension("lock");
         let file = open_private(&path).map_err(|e| io(&path, "open", e))?;
         let started = Instant::now();
         loop {
@@ -185,8 +301,7 @@ impl TokenStore {
 /// Writes `tokens` to `path` atomically with mode 0600 (the parent must exist).
 pub fn save_file(path: &Path, tokens: &StoredTokens) -> Result<(), Error> {
     let disk = OnDisk {
-        issuer: tokens.issuer.clone(),
-        client_id: tokens.client_id.clone(),
+        key: tokens.key.clone(),
         access_token: tokens.access_token.expose_secret().to_owned(),
         refresh_token: tokens
             .refresh_token
@@ -211,12 +326,8 @@ pub fn save_file(path: &Path, tokens: &StoredTokens) -> Result<(), Error> {
     })
 }
 
-/// Reads the tokens at `path` if they belong to `issuer` + `client_id`.
-pub fn load_file(
-    path: &Path,
-    issuer: &str,
-    client_id: &str,
-) -> Result<Option<StoredTokens>, Error> {
+/// Reads the tokens at `path`, whatever their key (the caller checks it).
+pub fn load_file(path: &Path) -> Result<Option<StoredTokens>, Error> {
     let bytes = match fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -228,12 +339,8 @@ pub fn load_file(
             path.display()
         ))
     })?;
-    if disk.issuer != issuer || disk.client_id != client_id {
-        return Ok(None);
-    }
     Ok(Some(StoredTokens {
-        issuer: disk.issuer,
-        client_id: disk.client_id,
+        key: disk.key,
         access_token: disk.access_token.into(),
         refresh_token: disk.refresh_token.map(Into::into),
         id_token: disk.id_token.map(Into::into),
@@ -293,10 +400,13 @@ fn restrict_dir(_: &Path) {}
 mod tests {
     use super::*;
 
-    fn tokens(issuer: &str, client: &str, at: &str) -> StoredTokens {
+    fn key(issuer: &str, client: &str) -> StoreKey {
+        StoreKey::new(issuer, client).scopes(["openid", "offline_access"])
+    }
+
+    fn tokens(key: StoreKey, at: &str) -> StoredTokens {
         StoredTokens {
-            issuer: issuer.into(),
-            client_id: client.into(),
+            key,
             access_token: at.into(),
             refresh_token: Some("rt".into()),
             id_token: None,
@@ -305,51 +415,112 @@ mod tests {
         }
     }
 
+    fn access_token(store: &TokenStore, key: &StoreKey) -> Option<String> {
+        store
+            .load(key)
+            .unwrap()
+            .map(|t| t.access_token.expose_secret().to_owned())
+    }
+
     #[test]
     fn save_load_replace_clear() {
         let dir = tempfile::tempdir().unwrap();
         let store = TokenStore::new(dir.path().join("tokens"));
-        assert_eq!(store.load("https://idp", "app").unwrap(), None);
-        store.save(&tokens("https://idp", "app", "at1")).unwrap();
-        store.save(&tokens("https://idp", "other", "at2")).unwrap();
-        store.save(&tokens("https://idp", "app", "at3")).unwrap();
-        assert_eq!(
-            store
-                .load("https://idp", "app")
-                .unwrap()
-                .unwrap()
-                .access_token
-                .expose_secret(),
-            "at3"
-        );
+        let app = key("https://idp", "app");
+        let other = key("https://idp", "other");
+        assert_eq!(store.load(&app).unwrap(), None);
+        store.save(&tokens(app.clone(), "at1")).unwrap();
+        store.save(&tokens(other.clone(), "at2")).unwrap();
+        store.save(&tokens(app.clone(), "at3")).unwrap();
+        assert_eq!(access_token(&store, &app).as_deref(), Some("at3"));
         let files: Vec<_> = fs::read_dir(dir.path().join("tokens")).unwrap().collect();
-        assert_eq!(
-            files.len(),
-            2,
-            "one file per issuer + client, no temporary left"
-        );
+        assert_eq!(files.len(), 2, "one file per key, no temporary left");
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = fs::metadata(store.path_for("https://idp", "app"))
+            let mode = fs::metadata(store.path_for(&app))
                 .unwrap()
                 .permissions()
                 .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
-        assert!(!format!("{:?}", store.load("https://idp", "app").unwrap()).contains("at3"));
-        store.clear("https://idp", "app").unwrap();
-        assert_eq!(store.load("https://idp", "app").unwrap(), None);
-        assert!(store.load("https://idp", "other").unwrap().is_some());
+        assert!(!format!("{:?}", store.load(&app).unwrap()).contains("at3"));
+        store.clear(&app).unwrap();
+        assert_eq!(store.load(&app).unwrap(), None);
+        assert!(store.load(&other).unwrap().is_some());
         store.clear_all().unwrap();
-        assert_eq!(store.load("https://idp", "other").unwrap(), None);
-        fs::write(store.path_for("https://idp", "x"), "not json").unwrap();
-        assert!(
-            store
-                .load("https://idp", "x")
-                .unwrap_err()
-                .to_string()
-                .contains("corrupt")
-        );
+        assert_eq!(store.load(&other).unwrap(), None);
+        let x = key("https://idp", "x");
+        fs::write(store.path_for(&x), "not json").unwrap();
+        assert!(store.load(&x).unwrap_err().to_string().contains("corrupt"));
+    }
+
+    // The seeds keyed tokens by client id alone: the same client against
+    // production and staging shared one row, and staging's refresh token
+    // went to production's token endpoint.
+    #[test]
+    fn issuer_scopes_and_audiences_are_part_of_the_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = TokenStore::new(dir.path());
+        let prod = StoreKey::new("https://idp", "app").scopes(["openid", "email"]);
+        let staging = StoreKey::new("https://idp-staging", "app").scopes(["openid", "email"]);
+        let narrow = StoreKey::new("https://idp", "app").scopes(["openid"]);
+        let api = prod.clone().audiences(["https://api"]);
+        for (k, at) in [(&prod, "p"), (&staging, "s"), (&narrow, "n"), (&api, "a")] {
+            store.save(&tokens(k.clone(), at)).unwrap();
+        }
+        assert_eq!(access_token(&store, &prod).as_deref(), Some("p"));
+        assert_eq!(access_token(&store, &staging).as_deref(), Some("s"));
+        assert_eq!(access_token(&store, &narrow).as_deref(), Some("n"));
+        assert_eq!(access_token(&store, &api).as_deref(), Some("a"));
+        // order, repeats and space-joined scopes name the same key
+        let same = StoreKey::new("https://idp", "app").scopes(["email openid", "openid"]);
+        assert_eq!(same, prod);
+        assert_eq!(store.path_for(&same), store.path_for(&prod));
+        assert_eq!(prod.requested_scopes(), ["email", "openid"]);
+    }
+
+    #[test]
+    fn every_sign_in_of_an_issuer_and_client_newest_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = TokenStore::new(dir.path());
+        assert!(store.stored_for("https://idp", "app").unwrap().is_empty());
+        let old = StoreKey::new("https://idp", "app").scopes(["openid"]);
+        let new = old.clone().audiences(["https://api"]);
+        store.save(&tokens(old.clone(), "old")).unwrap();
+        store
+            .save(&tokens(StoreKey::new("https://idp", "other"), "x"))
+            .unwrap();
+        store
+            .save(&tokens(StoreKey::new("https://idp2", "app"), "y"))
+            .unwrap();
+        store.save(&tokens(new.clone(), "new")).unwrap();
+        let file = fs::File::options()
+            .write(true)
+            .open(store.path_for(&old))
+            .unwrap();
+        file.set_modified(std::time::SystemTime::UNIX_EPOCH)
+            .unwrap();
+        fs::write(dir.path().join("junk.json"), "{").unwrap();
+        let keys: Vec<_> = store
+            .stored_for("https://idp", "app")
+            .unwrap()
+            .into_iter()
+            .map(|t| t.key)
+            .collect();
+        assert_eq!(keys, [new, old]);
+    }
+
+    #[test]
+    fn a_file_under_another_keys_name_is_not_loaded() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = TokenStore::new(dir.path());
+        let a = key("https://idp", "a");
+        let b = key("https://idp", "b");
+        store.save(&tokens(a.clone(), "at")).unwrap();
+        fs::rename(store.path_for(&a), store.path_for(&b)).unwrap();
+        assert_eq!(store.load(&b).unwrap(), None);
+        let raw = load_file(&store.path_for(&b)).unwrap().unwrap();
+        assert_eq!(raw.key, a, "load_file returns what is there");
     }
 }

@@ -21,7 +21,7 @@ use crate::error::Error;
 use crate::form::Form;
 use crate::grants::ClientCredentials;
 use crate::id_token::IdTokenVerifier;
-use crate::store::StoredTokens;
+use crate::store::{StoreKey, StoredTokens};
 use crate::userinfo::UserInfo;
 
 /// A client of one OpenID Provider for user sign-in. A plain struct: clone
@@ -37,15 +37,12 @@ use crate::userinfo::UserInfo;
 /// let http = Arc::new(HyperClient::new(Default::default())?);
 /// let client =
 ///     UserClient::discover(http, "https://idp.example.com", "my-app", ClientAuth::None).await?;
-/// let store = TokenStore::default_location()?;
-/// let session = match client.stored_session(&store, SessionOptions::default()).await? {
-///     Some(session) => session,
-///     None => {
-///         let flow = LoginFlow::new()
-///             .scopes(["openid", "email", "offline_access"])
-///             .session(SessionOptions::default().store(store.clone()));
-///         client.login(&flow).await?
-///     }
+/// let flow = LoginFlow::new()
+///     .scopes(["openid", "email", "offline_access"])
+///     .session(SessionOptions::default().store(TokenStore::default_location()?));
+/// let session = match client.resume(&flow).await? {
+///     Some(session) => session, // signed in before: the stored tokens
+///     None => client.login(&flow).await?,
 /// };
 /// let agent = session.agent_fresh().await?; // refreshed within 60 s of expiry
 /// if agent.has_access_in("acme", "read", "projects.tasks") {
@@ -190,8 +187,14 @@ impl UserClient {
             .push("redirect_uri", pending.redirect_uri.as_str())
             .push_secret("code_verifier", pending.pkce.verifier());
         let response = self.oauth.token("authorization_code", grant).await?;
-        self.user_agent(self.stored(response.credential, None), Some(&pending.nonce))
-            .await
+        let key = self
+            .store_key(&pending.scopes)
+            .audiences(pending.audiences.iter().cloned());
+        self.user_agent(
+            self.stored(key, response.credential, None),
+            Some(&pending.nonce),
+        )
+        .await
     }
 
     /// The device authorization grant (RFC 8628) for a user: starts it at
@@ -222,7 +225,8 @@ impl UserClient {
             .oauth
             .device_flow(endpoint, Some(&scopes.join(" ")), prompt)
             .await?;
-        self.user_agent(self.stored(response.credential, None), None)
+        let key = self.store_key(scopes.iter().copied());
+        self.user_agent(self.stored(key, response.credential, None), None)
             .await
     }
 
@@ -242,8 +246,15 @@ impl UserClient {
     /// Client credentials (RFC 6749 §4.4): the agent of the client itself.
     pub async fn client_credentials(&self, request: &ClientCredentials) -> Result<Agent, Error> {
         let response = self.oauth.client_credentials(request).await?;
+        let key = self.store_key(request.scope.iter().cloned()).audiences(
+            request
+                .resources
+                .iter()
+                .chain(request.audience.iter())
+                .cloned(),
+        );
         Ok(Agent::for_client(
-            self.stored(response.credential, None),
+            self.stored(key, response.credential, None),
             self.clock.clone(),
         ))
     }
@@ -252,11 +263,11 @@ impl UserClient {
     /// again (signature, `iss`, `aud`, `azp`, `sub`; not its `exp`); tokens
     /// without one give a client agent.
     pub async fn agent_from_tokens(&self, tokens: StoredTokens) -> Result<Agent, Error> {
-        if tokens.issuer != self.metadata.issuer || tokens.client_id != self.client_id() {
+        if tokens.issuer() != self.metadata.issuer || tokens.client_id() != self.client_id() {
             return Err(Error::Misconfigured(format!(
                 "the tokens belong to {} / {}, not to this client ({} / {})",
-                tokens.issuer,
-                tokens.client_id,
+                tokens.issuer(),
+                tokens.client_id(),
                 self.metadata.issuer,
                 self.client_id()
             )));
@@ -281,7 +292,7 @@ impl UserClient {
         let old = agent.tokens();
         let refresh_token = old.refresh_token.as_ref().ok_or(Error::TokenExpired)?;
         let response = self.oauth.refresh(refresh_token, None).await?;
-        let tokens = self.stored(response.credential, Some(old));
+        let tokens = self.stored(old.key.clone(), response.credential, Some(old));
         let fresh_id_token = response_has_new_id_token(old, &tokens);
         match (agent.kind(), fresh_id_token) {
             (_, true) => {
@@ -368,16 +379,26 @@ impl UserClient {
             .await
     }
 
-    /// A credential as stored tokens of this issuer + client, keeping the
-    /// previous refresh token, ID token and scope when the answer has none.
-    fn stored(&self, credential: Credential, previous: Option<&StoredTokens>) -> StoredTokens {
+    /// The store key of this issuer + client for tokens asked for `scopes`
+    /// (add audiences with [`StoreKey::audiences`]).
+    pub fn store_key<I: IntoIterator<Item = S>, S: Into<String>>(&self, scopes: I) -> StoreKey {
+        StoreKey::new(self.issuer(), self.client_id()).scopes(scopes)
+    }
+
+    /// A credential as stored tokens under `key`, keeping the previous
+    /// refresh token, ID token and scope when the answer has none.
+    fn stored(
+        &self,
+        key: StoreKey,
+        credential: Credential,
+        previous: Option<&StoredTokens>,
+    ) -> StoredTokens {
         let keep = |new: Option<SecretString>, old: Option<&SecretString>| {
             new.filter(|t| !t.expose_secret().is_empty())
                 .or_else(|| old.cloned())
         };
         StoredTokens {
-            issuer: self.metadata.issuer.clone(),
-            client_id: self.client_id().to_owned(),
+            key,
             access_token: credential.access_token,
             refresh_token: keep(
                 credential.refresh_token,

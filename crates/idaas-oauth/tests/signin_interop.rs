@@ -158,7 +158,7 @@ async fn refresh_stored_sessions_and_single_flight_auto_refresh() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let path = store.path_for(client.issuer(), client.client_id());
+        let path = store.path_for(&client.store_key(SCOPES));
         let mode = std::fs::metadata(path).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600, "token files are private");
     }
@@ -181,6 +181,7 @@ async fn refresh_stored_sessions_and_single_flight_auto_refresh() {
     let stored = client
         .stored_session(
             &store,
+            &client.store_key(SCOPES),
             SessionOptions::default()
                 .auto_refresh(false)
                 .refresh_buffer(Duration::from_secs(3600)),
@@ -188,6 +189,25 @@ async fn refresh_stored_sessions_and_single_flight_auto_refresh() {
         .await
         .unwrap()
         .expect("the session was stored");
+    // stored under its issuer, client and scopes: a sign-in asked for
+    // other scopes (or audiences) is another one
+    let narrower = client.store_key(["openid"]);
+    let options = SessionOptions::default().auto_refresh(false);
+    assert!(
+        client
+            .stored_session(&store, &narrower, options.clone())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let to_an_api = client.store_key(SCOPES).audiences(["https://api.example"]);
+    assert!(
+        client
+            .stored_session(&store, &to_an_api, options)
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert_eq!(stored.agent().id(), "usr_bob");
     assert_eq!(
         stored.agent().access_token().expose_secret(),
@@ -232,12 +252,13 @@ async fn sessions_sharing_a_store_never_spend_a_rotated_refresh_token_twice() {
     let store = TokenStore::new(dir.path().join("tokens"));
     let options = || SessionOptions::default().store(store.clone());
     let (a, _, _) = login(&client, "usr_bob", options()).await;
-    // "another process": a session of its own over the same store
+    // "another process": a session of its own over the same store,
+    // resumed with the same flow settings
     let b = client
-        .stored_session(&store, options())
+        .resume(&LoginFlow::new().scopes(SCOPES).session(options()))
         .await
         .unwrap()
-        .unwrap();
+        .expect("the login was stored under the flow's key");
     let original = a.agent();
 
     // a refreshes: the provider rotates the refresh token (public client)
@@ -274,7 +295,7 @@ async fn sessions_sharing_a_store_never_spend_a_rotated_refresh_token_twice() {
     {
         use std::os::unix::fs::PermissionsExt;
         let lock = store
-            .path_for(client.issuer(), client.client_id())
+            .path_for(&client.store_key(SCOPES))
             .with_extension("lock");
         let mode = std::fs::metadata(lock).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);

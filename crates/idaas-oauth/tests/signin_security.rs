@@ -18,7 +18,7 @@ use idaas_core::TransportError;
 use idaas_core::http::{Bytes, HttpClient, HttpRequest, HttpResponse, HyperClient};
 use idaas_oauth::authorize::AuthorizationRequest;
 use idaas_oauth::jose::{Algorithm, JwtError, JwtHeader, SigningKey, b64url, jwk_set, sign_jwt};
-use idaas_oauth::store::StoredTokens;
+use idaas_oauth::store::{StoreKey, StoredTokens};
 use idaas_oauth::*;
 use serde_json::{Value, json};
 
@@ -126,8 +126,7 @@ fn client(idp: Arc<ScriptedIdp>) -> UserClient {
 
 fn stored(id_token: Option<String>, refresh: bool, expires_in: i64) -> StoredTokens {
     StoredTokens {
-        issuer: ISS.into(),
-        client_id: CLIENT.into(),
+        key: StoreKey::new(ISS, CLIENT).scopes(["openid"]),
         access_token: "at-1".into(),
         refresh_token: refresh.then(|| "rt-1".into()),
         id_token: id_token.map(Into::into),
@@ -362,7 +361,7 @@ async fn an_expired_session_without_a_refresh_token_is_token_expired() {
     assert_eq!(idp.token_calls.load(Ordering::SeqCst), 0);
     // tokens of another client are refused
     let mut foreign = stored(None, false, 600);
-    foreign.client_id = "other".into();
+    foreign.key = StoreKey::new(ISS, "other");
     assert!(matches!(
         client.agent_from_tokens(foreign).await,
         Err(Error::Misconfigured(_))
@@ -445,7 +444,10 @@ async fn every_sign_in_future_is_send() {
     assert_send(&client.revoke(&agent));
     assert_send(&client.session(stored(None, false, 1), SessionOptions::default()));
     let store = store::TokenStore::new("/nonexistent");
-    assert_send(&client.stored_session(&store, SessionOptions::default()));
+    let key = client.store_key(["openid"]);
+    assert_send(&client.stored_session(&store, &key, SessionOptions::default()));
+    let flow = LoginFlow::new().session(SessionOptions::default().store(store.clone()));
+    assert_send(&client.resume(&flow));
     assert_send(&UserClient::discover(
         Arc::new(HyperClient::new(Default::default()).unwrap()),
         ISS,

@@ -2,7 +2,7 @@
 //! the session saved in the token store), `idaas userinfo` and
 //! `idaas logout-url` on the stored session.
 
-use idaas::oauth::store::TokenStore;
+use idaas::oauth::store::{StoredTokens, TokenStore};
 use idaas::oauth::{
     Agent, ClientAuth, Error, LoginFlow, LogoutRequest, OAuthErrorCode, Session, SessionOptions,
     UserClient,
@@ -43,22 +43,66 @@ async fn client(args: &SignInArgs, json: bool) -> Result<(UserClient, TokenStore
     Ok((client, store))
 }
 
-async fn stored(client: &UserClient, store: &TokenStore, json: bool) -> Result<Session, Failure> {
+/// The scopes of `--scope`, by default `openid offline_access`.
+fn scopes(args: &SignInArgs) -> Vec<String> {
+    if args.scopes.is_empty() {
+        vec!["openid".to_owned(), "offline_access".to_owned()]
+    } else {
+        args.scopes.clone()
+    }
+}
+
+fn flow(args: &SignInArgs, store: &TokenStore) -> LoginFlow {
+    LoginFlow::new()
+        .scopes(scopes(args))
+        .session(SessionOptions::default().store(store.clone()))
+}
+
+/// The stored sign-in `userinfo` and `logout-url` act on: the one of
+/// exactly these `--scope`s when given, else the latest of this issuer +
+/// client (tokens are stored per scope set).
+fn stored_tokens(
+    client: &UserClient,
+    args: &SignInArgs,
+    store: &TokenStore,
+    json: bool,
+) -> Result<Option<StoredTokens>, Failure> {
+    let found = if args.scopes.is_empty() {
+        store
+            .stored_for(client.issuer(), client.client_id())
+            .map(|all| all.into_iter().next())
+    } else {
+        store.load(&flow(args, store).store_key(client))
+    };
+    found.map_err(|e| failure(&e, json))
+}
+
+async fn stored(
+    client: &UserClient,
+    args: &SignInArgs,
+    store: &TokenStore,
+    json: bool,
+) -> Result<Session, Failure> {
+    let tokens = stored_tokens(client, args, store, json)?.ok_or_else(|| {
+        let scopes = if args.scopes.is_empty() {
+            String::new()
+        } else {
+            format!(" with scopes {:?}", args.scopes.join(" "))
+        };
+        Failure::new(
+            Code::Auth,
+            format!(
+                "not signed in to {} as {}{scopes}; run `idaas login` first",
+                client.issuer(),
+                client.client_id(),
+            ),
+            json,
+        )
+    })?;
     client
-        .stored_session(store, SessionOptions::default().store(store.clone()))
+        .session(tokens, SessionOptions::default().store(store.clone()))
         .await
-        .map_err(|e| failure(&e, json))?
-        .ok_or_else(|| {
-            Failure::new(
-                Code::Auth,
-                format!(
-                    "not signed in to {} as {}; run `idaas login` first",
-                    client.issuer(),
-                    client.client_id()
-                ),
-                json,
-            )
-        })
+        .map_err(|e| failure(&e, json))
 }
 
 fn describe(agent: &Agent) -> Value {
@@ -85,17 +129,10 @@ pub async fn login(
     json: bool,
 ) -> Result<Code, Failure> {
     let (client, store) = client(&args, json).await?;
-    let scopes = if args.scopes.is_empty() {
-        vec!["openid".to_owned(), "offline_access".to_owned()]
-    } else {
-        args.scopes.clone()
-    };
-    let flow = LoginFlow::new()
+    let flow = flow(&args, &store)
         .port(port)
-        .scopes(scopes)
         .open_browser(!no_browser)
-        .on_url(|url| eprintln!("To sign in, open this URL in a browser:\n\n  {url}\n"))
-        .session(SessionOptions::default().store(store.clone()));
+        .on_url(|url| eprintln!("To sign in, open this URL in a browser:\n\n  {url}\n"));
     let session = client.login(&flow).await.map_err(|e| failure(&e, json))?;
     let agent = session.agent();
     if json {
@@ -113,7 +150,7 @@ pub async fn login(
 /// `idaas userinfo`.
 pub async fn userinfo(args: SignInArgs, json: bool) -> Result<Code, Failure> {
     let (client, store) = client(&args, json).await?;
-    let session = stored(&client, &store, json).await?;
+    let session = stored(&client, &args, &store, json).await?;
     let agent = session.agent_fresh().await.map_err(|e| failure(&e, json))?;
     let info = client
         .userinfo(&agent)
@@ -137,9 +174,7 @@ pub async fn logout_url(
     json: bool,
 ) -> Result<Code, Failure> {
     let (client, store) = client(&args, json).await?;
-    let tokens = store
-        .load(client.issuer(), client.client_id())
-        .map_err(|e| failure(&e, json))?;
+    let tokens = stored_tokens(&client, &args, &store, json)?;
     let url = client
         .logout_url(&LogoutRequest {
             id_token_hint: tokens.as_ref().and_then(|t| t.id_token.as_ref()),
