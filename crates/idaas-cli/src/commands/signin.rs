@@ -13,16 +13,20 @@ use crate::cli::SignInArgs;
 use crate::exit::{Code, Failure};
 
 /// Exit codes: the user said no → 1, our setup → 2, the provider refused
-/// us or the tokens → 4, anything on the way → 3.
+/// us or the tokens → 4 (a refresh another task ran and lost counts as its
+/// cause would), anything on the way → 3.
 fn failure(error: &Error, json: bool) -> Failure {
     let code = match error {
-        Error::OAuth(e) if e.code == OAuthErrorCode::AccessDenied => Code::Denied,
+        _ if error.oauth_code() == Some(&OAuthErrorCode::AccessDenied) => Code::Denied,
         Error::OAuth(_)
         | Error::IdToken(_)
         | Error::Jwt(_)
         | Error::SubjectMismatch { .. }
         | Error::TokenExpired
-        | Error::Timeout(_) => Code::Auth,
+        | Error::Timeout(_)
+        | Error::RefreshFailed {
+            retryable: false, ..
+        } => Code::Auth,
         Error::Misconfigured(_) | Error::Key(_) => Code::Usage,
         _ => Code::Network,
     };
@@ -191,4 +195,36 @@ pub async fn logout_url(
         println!("{url}");
     }
     Ok(Code::Ok)
+}
+
+#[cfg(test)]
+mod tests {
+    use idaas::oauth::{Error, OAuthErrorCode};
+
+    use super::failure;
+    use crate::exit::Code;
+
+    fn code(error: Error) -> Code {
+        failure(&error, true).code
+    }
+
+    #[test]
+    fn shared_refresh_failures_exit_like_their_cause() {
+        let shared = |code, retryable| Error::RefreshFailed {
+            message: "m".into(),
+            code,
+            retryable,
+        };
+        assert_eq!(
+            code(shared(Some(OAuthErrorCode::InvalidGrant), false)),
+            Code::Auth
+        );
+        assert_eq!(
+            code(shared(Some(OAuthErrorCode::AccessDenied), false)),
+            Code::Denied
+        );
+        assert_eq!(code(shared(None, true)), Code::Network);
+        assert_eq!(code(Error::TokenExpired), Code::Auth);
+        assert_eq!(code(Error::Misconfigured("x".into())), Code::Usage);
+    }
 }
