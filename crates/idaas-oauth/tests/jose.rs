@@ -229,3 +229,54 @@ fn malformed_tokens_and_jwks_never_panic() {
         assert!(VerifyingKey::from_jwk(&jwk).is_err(), "{jwk}");
     }
 }
+
+/// A compact JWS with any header, signed by `key`.
+fn with_header(key: &SigningKey, header: &Value, claims: &Value) -> String {
+    let input = format!(
+        "{}.{}",
+        b64url(header.to_string().as_bytes()),
+        b64url(claims.to_string().as_bytes())
+    );
+    let sig = key.sign(input.as_bytes()).unwrap();
+    format!("{input}.{}", b64url(&sig))
+}
+
+#[test]
+fn critical_extensions_are_refused_and_only_the_signed_header_counts() {
+    let key =
+        SigningKey::hmac("a-secret-of-32-bytes-or-more-....".into(), Algorithm::HS256).unwrap();
+    let hmac = VerifyingKey::hmac("a-secret-of-32-bytes-or-more-....".into());
+    let keys = [hmac.clone()];
+    // RFC 7515 §4.1.11: an extension we do not understand is fatal
+    let crit = with_header(
+        &key,
+        &json!({"alg": "HS256", "crit": ["exp"], "exp": 1}),
+        &claims(),
+    );
+    assert!(matches!(
+        verify_jwt(&crit, &keys, &validation(), NOW).unwrap_err(),
+        JwtError::Malformed(m) if m.contains("crit")
+    ));
+    let plain = with_header(&key, &json!({"alg": "HS256"}), &claims());
+    verify_jwt(&plain, &keys, &validation(), NOW).unwrap();
+    // editing the decoded header changes nothing: the checks read the
+    // header the signature covers
+    let mut jws = decode_jws(&plain).unwrap();
+    jws.header.insert("alg".into(), json!("RS256"));
+    jws.header.insert("crit".into(), json!(["x"]));
+    jws.verify(&hmac).unwrap();
+    let mut jws = decode_jws(&crit).unwrap();
+    jws.header.remove("crit");
+    assert!(jws.verify(&hmac).is_err());
+    // an unknown or missing alg is not allowed, and says which
+    let unknown = with_header(&key, &json!({"alg": "HS257"}), &claims());
+    assert!(matches!(
+        decode_jws(&unknown).unwrap().verify(&hmac).unwrap_err(),
+        JwtError::AlgorithmNotAllowed { alg, key: "oct" } if alg == "HS257"
+    ));
+    let missing = with_header(&key, &json!({"typ": "JWT"}), &claims());
+    assert!(matches!(
+        decode_jws(&missing).unwrap().verify(&hmac).unwrap_err(),
+        JwtError::AlgorithmNotAllowed { alg, .. } if alg.is_empty()
+    ));
+}

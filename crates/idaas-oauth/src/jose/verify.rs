@@ -462,6 +462,12 @@ pub struct Jws<'a> {
     pub claims: Map<String, Value>,
     signing_input: &'a str,
     signature: Vec<u8>,
+    /// The signed header's `alg`, when it names one we implement: read once
+    /// at decoding, not once per candidate key (and unaffected by later
+    /// edits of `header`, which the signature does not cover).
+    algorithm: Option<Algorithm>,
+    /// Whether the signed header has `crit`.
+    critical: bool,
 }
 
 impl Jws<'_> {
@@ -479,25 +485,21 @@ impl Jws<'_> {
     /// header with `crit` members is refused (none is understood, RFC 7515
     /// §4.1.11).
     pub fn verify(&self, key: &VerifyingKey) -> Result<(), JwtError> {
-        if self.header.contains_key("crit") {
+        if self.critical {
             return Err(JwtError::Malformed(
                 "the header lists critical extensions (crit) this verifier does not understand"
                     .into(),
             ));
         }
-        let alg_text = self.alg().unwrap_or("");
-        let alg: Algorithm = alg_text
-            .parse()
-            .map_err(|_| JwtError::AlgorithmNotAllowed {
-                alg: alg_text.to_owned(),
-                key: key.key_type(),
-            })?;
-        if !key.allows(alg) {
-            return Err(JwtError::AlgorithmNotAllowed {
-                alg: alg_text.to_owned(),
-                key: key.key_type(),
-            });
-        }
+        let alg = match self.algorithm {
+            Some(alg) if key.allows(alg) => alg,
+            _ => {
+                return Err(JwtError::AlgorithmNotAllowed {
+                    alg: self.alg().unwrap_or("").to_owned(),
+                    key: key.key_type(),
+                });
+            }
+        };
         if key.verify(alg, self.signing_input.as_bytes(), &self.signature) {
             Ok(())
         } else {
@@ -532,11 +534,19 @@ pub fn decode_jws(token: &str) -> Result<Jws<'_>, JwtError> {
     };
     let signature =
         b64url_decode(s).ok_or_else(|| JwtError::Malformed("signature is not base64url".into()))?;
+    let header = json_object(h, "header")?;
+    let algorithm = header
+        .get("alg")
+        .and_then(Value::as_str)
+        .and_then(|alg| alg.parse().ok());
+    let critical = header.contains_key("crit");
     Ok(Jws {
-        header: json_object(h, "header")?,
+        header,
         claims: json_object(p, "payload")?,
         signing_input: &token[..h.len() + 1 + p.len()],
         signature,
+        algorithm,
+        critical,
     })
 }
 
