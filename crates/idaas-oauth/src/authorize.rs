@@ -150,7 +150,7 @@ impl AuthorizationRequest {
         let audiences = self
             .extra
             .iter()
-            .filter(|(k, _)| k == "audience" || k == "resource")
+            .filter(|(k, _)| names_an_audience(k))
             .map(|(_, v)| v.clone())
             .collect();
         Ok(PendingAuthorization {
@@ -163,6 +163,12 @@ impl AuthorizationRequest {
             audiences,
         })
     }
+}
+
+/// Whether an authorization parameter names an audience of the tokens
+/// (`audience`, or an RFC 8707 `resource`): part of their store key.
+pub(crate) fn names_an_audience(param: &str) -> bool {
+    param == "audience" || param == "resource"
 }
 
 /// Constant-time comparison of a returned `state` with the expected one.

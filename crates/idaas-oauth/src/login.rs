@@ -134,7 +134,7 @@ impl LoginFlow {
         client.store_key(&self.scopes).audiences(
             self.params
                 .iter()
-                .filter(|(k, _)| k == "audience" || k == "resource")
+                .filter(|(k, _)| crate::authorize::names_an_audience(k))
                 .map(|(_, v)| v.clone()),
         )
     }
