@@ -9,8 +9,13 @@
 //!   https required except for loopback hosts, a `tracing` span per request;
 //!   trusts the OS store (`SSL_CERT_FILE`/`SSL_CERT_DIR`), the bundled
 //!   Mozilla roots and any [`HttpOptions::ca_certificate_files`].
-//! - [`RetryPolicy`] — opt-in retries with exponential backoff, full jitter
-//!   and `Retry-After`, for connect errors, 429, 502, 503 and 504 only.
+//! - [`RetryPolicy`] — retries, on by default in [`HttpOptions::retry`]: 3
+//!   attempts, full-jitter exponential backoff (100 ms base, 2 s cap),
+//!   `Retry-After` up to 30 s, for connect errors, resets, 408, 425, 429,
+//!   500, 502, 503, 504 and `temporarily_unavailable`; never for 400, 401,
+//!   403 or `invalid_*`. A request whose pooled keep-alive connection fails
+//!   before any response byte is re-sent at once on a fresh connection,
+//!   which does not count as an attempt.
 
 use std::fmt::Debug;
 use std::sync::Arc;
@@ -79,6 +84,10 @@ pub struct HttpOptions {
     /// that cannot be read or parsed fails [`HyperClient::new`] with
     /// [`TransportError::CaFile`] naming it.
     pub ca_certificate_files: Vec<std::path::PathBuf>,
+    /// How failed requests are retried: on by default (see [`RetryPolicy`]);
+    /// [`RetryPolicy::none`] for one attempt. A request carrying a
+    /// `RetryPolicy` in its extensions uses that one instead.
+    pub retry: RetryPolicy,
 }
 
 /// The default response body cap: 1 MiB.
@@ -93,6 +102,7 @@ impl Default for HttpOptions {
             user_agent: crate::USER_AGENT.to_owned(),
             unsafe_ignore_ssl_cert: false,
             ca_certificate_files: Vec::new(),
+            retry: RetryPolicy::default(),
         }
     }
 }
