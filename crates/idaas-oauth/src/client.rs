@@ -211,6 +211,8 @@ impl OAuthClient {
         grant_name: &'static str,
         grant: Form,
     ) -> Result<TokenResponse, Error> {
+        // RFC 6749 §5.1: a response without `scope` granted the requested one
+        let requested_scope = grant.get("scope").map(str::to_owned);
         let mut form = Form::new();
         let mut headers = HeaderMap::new();
         let audience = self
@@ -228,7 +230,11 @@ impl OAuthClient {
         let response = self
             .post(&self.token_endpoint, grant_name, form, headers)
             .await?;
-        parse_token_response(&self.token_endpoint, &response, self.clock.now())
+        let mut token = parse_token_response(&self.token_endpoint, &response, self.clock.now())?;
+        if token.credential.scope.is_none() {
+            token.credential.scope = requested_scope;
+        }
+        Ok(token)
     }
 
     /// Token introspection (RFC 7662).

@@ -67,8 +67,35 @@ fn kind(v: &Value) -> &'static str {
     }
 }
 
+/// The longest lifetime a token response may claim: 10 years. A larger
+/// `expires_in` (or an `expires_at` further ahead) is a broken or hostile
+/// server, not a token to cache forever.
+pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
+
+/// The token types a response may carry, as the `token_type` to keep; the
+/// one place that decides it. `Bearer` (any case, RFC 6749 §5.1 says it is
+/// case-insensitive); `N_A` for an RFC 8693 exchange that issued something
+/// other than an access token. Anything else (`mac`, …) is refused: handing
+/// it out as a bearer token would be wrong. DPoP (RFC 9449) is to be added
+/// here, together with the proof it requires.
+fn accepted_token_type(token_type: &str, issued_token_type: Option<&str>) -> Option<&'static str> {
+    if token_type.eq_ignore_ascii_case("bearer") {
+        return Some("Bearer");
+    }
+    if token_type == "N_A"
+        && issued_token_type.is_some_and(|t| t != idaas_core::token::ACCESS_TOKEN_TYPE)
+    {
+        return Some("N_A");
+    }
+    None
+}
+
 /// Parses a token response (RFC 6749 §5.1): `access_token` and `token_type`
-/// are required strings; `expires_in`/`expires_at` numbers (or numeric strings).
+/// are required strings; `expires_in`/`expires_at` numbers (or numeric
+/// strings), at most [`MAX_TOKEN_LIFETIME`] ahead; `token_type` must be
+/// `Bearer` (see [`accepted_token_type`]). The `scope` is the server's
+/// granted scope; the caller fills in the requested one when it is absent
+/// (RFC 6749 §5.1).
 pub fn parse_token_response(
     endpoint: &str,
     response: &HttpResponse,
@@ -92,8 +119,42 @@ pub fn parse_token_response(
             None => return Err(invalid(format!("{required} is missing"))),
         }
     }
-    let credential: Credential = serde_json::from_value(Value::Object(map))
+    let mut credential: Credential = serde_json::from_value(Value::Object(map))
         .map_err(|e| invalid(format!("malformed member: {e}")))?;
+    credential.token_type = accepted_token_type(
+        &credential.token_type,
+        credential.issued_token_type.as_deref(),
+    )
+    .ok_or_else(|| {
+        invalid(format!(
+            "token_type {:?} is not supported; only Bearer tokens are accepted",
+            credential.token_type
+        ))
+    })?
+    .to_owned();
+    let ceiling = MAX_TOKEN_LIFETIME.as_secs();
+    if credential.expires_in > ceiling {
+        return Err(invalid(format!(
+            "expires_in {} s is more than 10 years; refusing a token that would never expire",
+            credential.expires_in
+        )));
+    }
+    if credential
+        .expires_at
+        .is_some_and(|at| at > now.as_secs().saturating_add(ceiling))
+    {
+        return Err(invalid(
+            "expires_at lies more than 10 years ahead; refusing a token that would never expire"
+                .into(),
+        ));
+    }
+    if credential
+        .scope
+        .as_deref()
+        .is_some_and(|s| s.trim().is_empty())
+    {
+        credential.scope = None;
+    }
     Ok(TokenResponse {
         credential: credential.with_expiry_from(now),
     })

@@ -13,7 +13,8 @@ use super::error::{ConfigError, FieldProblem};
 use super::keys::{self, Key};
 use super::model::*;
 use super::scope::ScopeSpec;
-use crate::http::is_loopback_host;
+use crate::error::TransportError;
+use crate::http::check_endpoint;
 
 /// Every field, optional; what the reader or builder collected.
 #[derive(Debug, Clone, Default)]
@@ -90,9 +91,13 @@ fn required_secret(
     }
 }
 
-/// Normalises an endpoint as the reference does (no scheme → `https://`,
-/// `http://` → `https://`), except that plain http to a loopback host is kept
-/// so local emulators and tests work. The result must parse as a URL with a host.
+/// Normalises an endpoint: no scheme → `https://` (as the reference does),
+/// the scheme lower-cased (schemes are case-insensitive). Plain `http://` is
+/// kept for loopback hosts (local emulators and tests) and **refused** for
+/// any other host, by the transport's one rule
+/// ([`check_endpoint`](crate::http::check_endpoint)); the reference
+/// silently upgraded it to https, which hid a wrong URL. The result must
+/// parse as a URL with a host.
 pub(crate) fn normalise_endpoint(path: &str, raw: &str) -> Result<String, ConfigError> {
     let raw = raw.trim();
     if raw.is_empty() {
@@ -102,33 +107,37 @@ pub(crate) fn normalise_endpoint(path: &str, raw: &str) -> Result<String, Config
             "is empty; set it to an https URL",
         ));
     }
-    let candidate = if raw.starts_with("https://") {
-        raw.to_owned()
-    } else if let Some(rest) = raw.strip_prefix("http://") {
-        let host_is_loopback = url::Url::parse(raw)
-            .ok()
-            .and_then(|u| u.host_str().map(is_loopback_host))
-            .unwrap_or(false);
-        if host_is_loopback {
-            raw.to_owned()
-        } else {
-            format!("https://{rest}")
+    let candidate = match raw.split_once("://") {
+        Some((scheme, rest))
+            if ["https", "http"]
+                .iter()
+                .any(|s| scheme.eq_ignore_ascii_case(s)) =>
+        {
+            format!("{}://{rest}", scheme.to_ascii_lowercase())
         }
-    } else if raw.contains("://") {
-        return Err(ConfigError::field(
-            path,
-            FieldProblem::InvalidUrl,
-            format!("{raw:?} has an unsupported scheme; use an https URL"),
-        ));
-    } else {
-        format!("https://{raw}")
+        Some(_) => {
+            return Err(ConfigError::field(
+                path,
+                FieldProblem::InvalidUrl,
+                format!("{raw:?} has an unsupported scheme; use an https URL"),
+            ));
+        }
+        None => format!("https://{raw}"),
     };
-    match url::Url::parse(&candidate) {
+    match check_endpoint(&candidate) {
         Ok(url) if url.host_str().is_some_and(|h| !h.is_empty()) => Ok(candidate),
         Ok(_) => Err(ConfigError::field(
             path,
             FieldProblem::InvalidUrl,
             format!("{raw:?} has no host; use an https URL"),
+        )),
+        Err(TransportError::InsecureScheme { host }) => Err(ConfigError::field(
+            path,
+            FieldProblem::InvalidUrl,
+            format!(
+                "{raw:?} uses plain http to {host}, which is not a loopback address; \
+                 only 127.0.0.0/8, ::1 and localhost (as written) may use http: write https://"
+            ),
         )),
         Err(e) => Err(ConfigError::field(
             path,

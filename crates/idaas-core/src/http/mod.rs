@@ -35,7 +35,7 @@ mod url_policy;
 pub use hyper_client::HyperClient;
 pub use retry::{RetryPolicy, RetryingClient};
 pub use trust::check_ca_file;
-pub use url_policy::{check_url, is_loopback_host, is_metadata_host};
+pub use url_policy::{check_endpoint, check_url, is_loopback_host, is_metadata_host};
 
 /// A request: method, URL, headers and a complete body.
 pub type HttpRequest = http::Request<Bytes>;
