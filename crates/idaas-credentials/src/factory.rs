@@ -18,7 +18,6 @@ use crate::error::Error;
 use crate::exchange::TokenExchangeProvider;
 use crate::machine::{IdaasCredentialProvider, Requester};
 use crate::plugin::PluginRegistry;
-use crate::provider::CredentialProvider;
 
 /// Builds and hands out the credential providers of one configuration.
 ///

@@ -6,7 +6,7 @@ use idaas::config::{ClientConfig, SecretSource};
 use idaas::oauth::jose::{SigningKey, verifying_key};
 use idaas::scope::ScopeSet;
 use idaas::token::ACCESS_TOKEN_TYPE;
-use idaas::{CredentialProvider, CredentialProviderFactory, FactoryOptions};
+use idaas::{CredentialProviderFactory, FactoryOptions};
 use idaas_emulator::{Client, Emulator};
 use serde_json::{Value, json};
 

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use idaas::config::ClientConfig;
-use idaas::{CredentialProvider, CredentialProviderFactory, FactoryOptions};
+use idaas::{CredentialProviderFactory, FactoryOptions};
 
 use super::credential_failure;
 use crate::exit::{Code, Failure};
