@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use idaas::config::{ClientConfig, PAM_SCOPE};
+use idaas::config::PAM_SCOPE;
 use idaas::pam::{
     AuthorizationFlow, Error, FetchOAuthToken, GenerateJwt, PamClient, PollOptions, SessionStatus,
     TokenFilter,
@@ -20,35 +20,26 @@ use idaas::pam::{
 use idaas::{CredentialProviderFactory, FactoryOptions};
 use serde_json::{Value, json};
 
-use super::credential_failure;
 use super::pam_json;
 use crate::cli::{OAuthTokenArgs, PamArgs, PamCommand};
 use crate::exit::{Code, Failure};
+use crate::output;
+use crate::secrets;
 
 fn usage(message: impl Into<String>, json: bool) -> Failure {
     Failure::new(Code::Usage, message, json)
 }
 
-/// Maps a PAM error to the documented exit codes.
 fn failure(error: &Error, json: bool) -> Failure {
-    let code = match error {
-        Error::InvalidArgument(_) => Code::Usage,
-        Error::Api { status, .. } => match status {
-            401 | 403 => Code::Auth,
-            400 | 404 => Code::Usage,
-            _ => Code::Network,
-        },
-        Error::Authorization { code, .. } if code == "authorization_flow_mismatch" => Code::Usage,
-        Error::Authorization { .. } => Code::Denied,
-        Error::Credential(e) => return credential_failure(e, json),
-        _ => Code::Network,
-    };
-    Failure::new(code, error.to_string(), json)
+    Failure::of(error, json)
+}
+
+fn credential_failure(error: &idaas::credentials::Error, json: bool) -> Failure {
+    Failure::of(error, json)
 }
 
 async fn client(args: PamArgs, json: bool) -> Result<PamClient, Failure> {
-    let config = ClientConfig::load(args.config.as_deref())
-        .map_err(|e| usage(format!("invalid configuration: {e}"), json))?;
+    let config = super::load_config(args.config.as_deref(), &args.net, json)?;
     let endpoint = args
         .endpoint
         .or_else(|| config.developer_api_endpoint.clone())
@@ -80,9 +71,9 @@ async fn client(args: PamArgs, json: bool) -> Result<PamClient, Failure> {
 /// Prints `value` in `--json` mode, `human` otherwise.
 fn emit(json: bool, value: Value, human: impl FnOnce() -> String) {
     if json {
-        println!("{value}");
+        output::out_json(&value);
     } else {
-        println!("{}", human());
+        output::out(human());
     }
 }
 
@@ -112,11 +103,13 @@ fn human_oauth(token: &idaas::pam::OAuthAuthenticationToken) -> String {
         &token.oauth_authorization_session,
     ) {
         // printing the token is this command's job
-        (Some(content), _) => content.access_token_value.expose_secret().to_owned(),
+        (Some(content), _) => {
+            output::verbatim(content.access_token_value.expose_secret()).into_owned()
+        }
         (None, Some(session)) => format!(
             "authorize at: {}\nsession: {}",
-            session.authorization_url.as_deref().unwrap_or("-"),
-            session.session_uri.as_deref().unwrap_or("-")
+            output::field(session.authorization_url.as_deref().unwrap_or("-")),
+            output::field(session.session_uri.as_deref().unwrap_or("-"))
         ),
         (None, None) => "no access token and no authorization session".into(),
     }
@@ -151,14 +144,17 @@ pub async fn run(target: PamArgs, command: PamCommand, json: bool) -> Result<Cod
                 .map_err(fail)?;
             let value = key.as_ref().map(|k| k.expose_secret().to_owned());
             if key.is_none() && !json {
-                eprintln!("idaas: credential {credential_identifier} has no API key");
+                output::err(format_args!(
+                    "idaas: credential {} has no API key",
+                    output::field(&credential_identifier)
+                ));
                 return Ok(Code::Denied);
             }
             // printing the key is this command's job
             emit(
                 json,
                 json!({"credential_identifier": credential_identifier, "api_key": value}),
-                || value.clone().unwrap_or_default(),
+                || output::verbatim(value.as_deref().unwrap_or_default()).into_owned(),
             );
             Ok(if key.is_some() {
                 Code::Ok
@@ -192,7 +188,7 @@ pub async fn run(target: PamArgs, command: PamCommand, json: bool) -> Result<Cod
                     ("description", &session.error_description),
                 ] {
                     if let Some(value) = value {
-                        text += &format!("\n{label}: {value}");
+                        text += &format!("\n{label}: {}", output::field(value));
                     }
                 }
                 text
@@ -218,7 +214,10 @@ pub async fn run(target: PamArgs, command: PamCommand, json: bool) -> Result<Cod
                 .poll_oauth_authentication_token(
                     &request,
                     |url| {
-                        eprintln!("Open this URL to authorize, then wait here: {url}");
+                        output::err(format_args!(
+                            "Open this URL to authorize, then wait here: {}",
+                            output::verbatim(url)
+                        ));
                         Ok(())
                     },
                     options,
@@ -263,7 +262,16 @@ pub async fn run(target: PamArgs, command: PamCommand, json: bool) -> Result<Cod
             emit(json, pam_json::jwt(&content), || human_jwt(&content));
             Ok(Code::Ok)
         }
-        PamCommand::ObtainJwtByShortToken { short_token } => {
+        PamCommand::ObtainJwtByShortToken {
+            short_token,
+            token_env,
+        } => {
+            let short_token = secrets::token_or_stdin(
+                short_token.as_ref(),
+                token_env.as_deref(),
+                "the short token",
+                json,
+            )?;
             let content = pam
                 .obtain_jwt_authentication_token_by_derived_short_token(&short_token.into())
                 .await
@@ -316,21 +324,29 @@ pub async fn run(target: PamArgs, command: PamCommand, json: bool) -> Result<Cod
                         .map(|t| {
                             format!(
                                 "{}  {}  {}",
-                                t.authentication_token_id,
-                                t.authentication_token_type.as_deref().unwrap_or("-"),
+                                output::field(&t.authentication_token_id),
+                                output::field(
+                                    t.authentication_token_type.as_deref().unwrap_or("-")
+                                ),
                                 if t.revoked { "revoked" } else { "not revoked" }
                             )
                         })
                         .collect();
                     if let Some(next) = &next {
-                        lines.push(format!("next page: --next-token {next}"));
+                        lines.push(format!("next page: --next-token {}", output::field(next)));
                     }
                     lines.join("\n")
                 },
             );
             Ok(Code::Ok)
         }
-        PamCommand::Validate { token, hint } => {
+        PamCommand::Validate {
+            token,
+            token_env,
+            hint,
+        } => {
+            let token =
+                secrets::token_or_stdin(token.as_ref(), token_env.as_deref(), "the token", json)?;
             let active = pam
                 .validate_authentication_token_with_hint(&token.into(), hint.as_deref())
                 .await
@@ -340,13 +356,25 @@ pub async fn run(target: PamArgs, command: PamCommand, json: bool) -> Result<Cod
             });
             Ok(if active { Code::Ok } else { Code::Denied })
         }
-        PamCommand::Revoke { token, hint } => {
+        PamCommand::Revoke {
+            token,
+            token_env,
+            hint,
+        } => {
+            let token =
+                secrets::token_or_stdin(token.as_ref(), token_env.as_deref(), "the token", json)?;
             pam.revoke_authentication_token_with_hint(&token.into(), hint.as_deref())
                 .await
                 .map_err(fail)?;
             done(json, "revoke")
         }
-        PamCommand::Reinstate { token, hint } => {
+        PamCommand::Reinstate {
+            token,
+            token_env,
+            hint,
+        } => {
+            let token =
+                secrets::token_or_stdin(token.as_ref(), token_env.as_deref(), "the token", json)?;
             pam.reinstate_authentication_token_with_hint(&token.into(), hint.as_deref())
                 .await
                 .map_err(fail)?;
@@ -377,7 +405,9 @@ pub async fn run(target: PamArgs, command: PamCommand, json: bool) -> Result<Cod
                     .map(|fields| {
                         fields
                             .iter()
-                            .map(|(k, v)| format!("{k}: {}", v.as_str().unwrap_or("-")))
+                            .map(|(k, v)| {
+                                format!("{k}: {}", output::verbatim(v.as_str().unwrap_or("-")))
+                            })
                             .collect::<Vec<_>>()
                             .join("\n")
                     })
@@ -390,9 +420,12 @@ pub async fn run(target: PamArgs, command: PamCommand, json: bool) -> Result<Cod
 
 fn human_jwt(content: &idaas::pam::JwtContent) -> String {
     // printing the JWT is these commands' job
-    let mut text = content.jwt_value.expose_secret().to_owned();
+    let mut text = output::verbatim(content.jwt_value.expose_secret()).into_owned();
     if let Some(short) = &content.derived_short_token {
-        text += &format!("\nderived short token: {}", short.expose_secret());
+        text += &format!(
+            "\nderived short token: {}",
+            output::verbatim(short.expose_secret())
+        );
     }
     text
 }
