@@ -41,6 +41,30 @@ pub struct OutputArgs {
     pub log_level: Option<String>,
 }
 
+/// The token a command acts on: an argument, an environment variable, or
+/// else standard input (off argv: `ps` shows arguments to every local user).
+#[derive(Debug, Args)]
+pub struct TokenArg {
+    /// The token: the value, `-` (stdin) or `@FILE` (default: read stdin).
+    #[arg(allow_hyphen_values = true, conflicts_with = "token_env")]
+    pub token: Option<SecretArg>,
+    /// The environment variable holding the token.
+    #[arg(long, value_name = "VAR")]
+    pub token_env: Option<String>,
+}
+
+impl TokenArg {
+    /// The token, from wherever it was given.
+    pub fn read(&self, json: bool) -> Result<String, crate::exit::Failure> {
+        crate::secrets::token_or_stdin(
+            self.token.as_ref(),
+            self.token_env.as_deref(),
+            "the token",
+            json,
+        )
+    }
+}
+
 /// Transport options of every command that goes to the network.
 #[derive(Debug, Args, Default)]
 pub struct NetArgs {
@@ -134,12 +158,9 @@ pub enum Command {
         /// The client.
         #[command(flatten)]
         oauth: OAuthArgs,
-        /// The token: the value, `-` or `@FILE` (default: read stdin).
-        #[arg(allow_hyphen_values = true, conflicts_with = "token_env")]
-        token: Option<SecretArg>,
-        /// The environment variable holding the token.
-        #[arg(long, value_name = "VAR")]
-        token_env: Option<String>,
+        /// The token.
+        #[command(flatten)]
+        token: TokenArg,
         /// `access_token` or `refresh_token`.
         #[arg(long)]
         hint: Option<String>,
@@ -149,12 +170,9 @@ pub enum Command {
         /// The client.
         #[command(flatten)]
         oauth: OAuthArgs,
-        /// The token: the value, `-` or `@FILE` (default: read stdin).
-        #[arg(allow_hyphen_values = true, conflicts_with = "token_env")]
-        token: Option<SecretArg>,
-        /// The environment variable holding the token.
-        #[arg(long, value_name = "VAR")]
-        token_env: Option<String>,
+        /// The token.
+        #[command(flatten)]
+        token: TokenArg,
         /// `access_token` or `refresh_token`.
         #[arg(long)]
         hint: Option<String>,
@@ -185,12 +203,9 @@ pub enum Command {
     /// Decode a JWT: header and claims, expiry in human time; the signature
     /// and claims are checked only with `--verify` (exit 1 if they fail).
     Decode {
-        /// The token: the value, `-` or `@FILE` (default: read stdin).
-        #[arg(allow_hyphen_values = true, conflicts_with = "token_env")]
-        token: Option<SecretArg>,
-        /// The environment variable holding the token.
-        #[arg(long, value_name = "VAR")]
-        token_env: Option<String>,
+        /// The token.
+        #[command(flatten)]
+        token: TokenArg,
         /// Verify the signature with the issuer's published keys and check
         /// `iss`, `exp`, `nbf`, `iat` (and `aud` with `--audience`).
         #[arg(long, requires = "issuer")]
@@ -378,12 +393,9 @@ pub enum PamCommand {
     },
     /// Print the JWT a derived short token stands for.
     ObtainJwtByShortToken {
-        /// The derived short token: the value, `-` or `@FILE` (default: read stdin).
-        #[arg(allow_hyphen_values = true, conflicts_with = "token_env")]
-        short_token: Option<SecretArg>,
-        /// The environment variable holding the short token.
-        #[arg(long, value_name = "VAR")]
-        token_env: Option<String>,
+        /// The derived short token.
+        #[command(flatten)]
+        short_token: TokenArg,
     },
     /// List the authentication tokens of a consumer and provider.
     ListTokens {
@@ -411,36 +423,27 @@ pub enum PamCommand {
     },
     /// Exit 0 if a JWT or derived short token is active, 1 if not.
     Validate {
-        /// The token: the value, `-` or `@FILE` (default: read stdin).
-        #[arg(allow_hyphen_values = true, conflicts_with = "token_env")]
-        token: Option<SecretArg>,
-        /// The environment variable holding the token.
-        #[arg(long, value_name = "VAR")]
-        token_env: Option<String>,
+        /// The token.
+        #[command(flatten)]
+        token: TokenArg,
         /// A `token_type_hint` (the API currently needs none).
         #[arg(long)]
         hint: Option<String>,
     },
     /// Revoke a JWT (or its derived short token).
     Revoke {
-        /// The token: the value, `-` or `@FILE` (default: read stdin).
-        #[arg(allow_hyphen_values = true, conflicts_with = "token_env")]
-        token: Option<SecretArg>,
-        /// The environment variable holding the token.
-        #[arg(long, value_name = "VAR")]
-        token_env: Option<String>,
+        /// The token.
+        #[command(flatten)]
+        token: TokenArg,
         /// A `token_type_hint` (the API currently needs none).
         #[arg(long)]
         hint: Option<String>,
     },
     /// Reinstate a revoked JWT (or its derived short token).
     Reinstate {
-        /// The token: the value, `-` or `@FILE` (default: read stdin).
-        #[arg(allow_hyphen_values = true, conflicts_with = "token_env")]
-        token: Option<SecretArg>,
-        /// The environment variable holding the token.
-        #[arg(long, value_name = "VAR")]
-        token_env: Option<String>,
+        /// The token.
+        #[command(flatten)]
+        token: TokenArg,
         /// A `token_type_hint` (the API currently needs none).
         #[arg(long)]
         hint: Option<String>,
@@ -620,7 +623,7 @@ mod tests {
                 Command::Introspect {
                     oauth, token, hint, ..
                 } => {
-                    assert_eq!(token, value("-tok_en"));
+                    assert_eq!(token.token, value("-tok_en"));
                     assert_eq!(oauth.client_secret, value("-s3cret"));
                     assert_eq!(hint.is_some(), before || after, "{args:?}");
                 }
@@ -638,7 +641,7 @@ mod tests {
             Command::Exchange { subject_token, .. } if subject_token == value("-st")
         ));
         assert!(
-            matches!(parse(&["decode", "-x.y.z"]), Command::Decode { token, .. } if token == value("-x.y.z"))
+            matches!(parse(&["decode", "-x.y.z"]), Command::Decode { token, .. } if token.token == value("-x.y.z"))
         );
         for op in ["validate", "revoke", "reinstate"] {
             let Command::Pam { command, .. } = parse(&["pam", op, "-jwt"]) else {
@@ -650,27 +653,25 @@ mod tests {
                 | PamCommand::Reinstate { token, .. } => token,
                 other => panic!("{other:?}"),
             };
-            assert_eq!(token, value("-jwt"));
+            assert_eq!(token.token, value("-jwt"));
         }
     }
 
     #[test]
     fn secrets_come_from_stdin_files_and_env_vars() {
-        assert!(matches!(
-            parse(&["decode", "-"]),
-            Command::Decode {
-                token: Some(SecretArg::Stdin),
+        let token = |args: &[&str]| match parse(args) {
+            Command::Decode { token, .. } => token,
+            Command::Pam {
+                command: PamCommand::Validate { token, .. },
                 ..
-            }
-        ));
-        assert!(matches!(
-            parse(&["decode"]),
-            Command::Decode {
-                token: None,
-                token_env: None,
-                ..
-            }
-        ));
+            } => token,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(token(&["decode", "-"]).token, Some(SecretArg::Stdin));
+        let omitted = token(&["decode"]);
+        assert!(omitted.token.is_none() && omitted.token_env.is_none());
+        let env = token(&["pam", "validate", "--token-env", "JWT"]);
+        assert_eq!(env.token_env.as_deref(), Some("JWT"));
         assert!(matches!(
             parse(&["exchange", "--subject-token", "@/run/t"]),
             Command::Exchange { subject_token: Some(SecretArg::File(p)), .. } if p == std::path::Path::new("/run/t")

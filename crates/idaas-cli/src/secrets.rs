@@ -141,6 +141,15 @@ pub fn optional(
     }
 }
 
+/// `--client-secret VALUE|-|@FILE` or `--client-secret-env VAR`, if given.
+pub fn client_secret(
+    arg: Option<&SecretArg>,
+    env: Option<&str>,
+    json: bool,
+) -> Result<Option<String>, Failure> {
+    optional(arg, env, "--client-secret", json)
+}
+
 /// Like [`optional`], but the secret is required.
 pub fn required(
     arg: Option<&SecretArg>,

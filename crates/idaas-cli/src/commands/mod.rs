@@ -25,14 +25,12 @@ pub fn run(cli: Cli) -> Result<Code, Failure> {
         Command::Scope(command) => scope::run(command, json),
         Command::Decode {
             token,
-            token_env,
             verify,
             issuer,
             audience,
             net,
         } => {
-            let token =
-                secrets::token_or_stdin(token.as_ref(), token_env.as_deref(), "the token", json)?;
+            let token = token.read(json)?;
             if verify {
                 runtime(json)?.block_on(decode::verify(
                     &token,
@@ -49,24 +47,12 @@ pub fn run(cli: Cli) -> Result<Code, Failure> {
         Command::ClientCredentials { oauth } => {
             runtime(json)?.block_on(oauth::client_credentials(oauth, json))
         }
-        Command::Introspect {
-            oauth,
-            token,
-            token_env,
-            hint,
-        } => {
-            let token =
-                secrets::token_or_stdin(token.as_ref(), token_env.as_deref(), "the token", json)?;
+        Command::Introspect { oauth, token, hint } => {
+            let token = token.read(json)?;
             runtime(json)?.block_on(oauth::introspect(oauth, token, hint, json))
         }
-        Command::Revoke {
-            oauth,
-            token,
-            token_env,
-            hint,
-        } => {
-            let token =
-                secrets::token_or_stdin(token.as_ref(), token_env.as_deref(), "the token", json)?;
+        Command::Revoke { oauth, token, hint } => {
+            let token = token.read(json)?;
             runtime(json)?.block_on(oauth::revoke(oauth, token, hint, json))
         }
         Command::Refresh {

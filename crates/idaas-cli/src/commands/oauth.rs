@@ -38,10 +38,9 @@ fn client_auth(args: &OAuthArgs, json: bool) -> Result<ClientAuth, Failure> {
         }
         None => None,
     };
-    let secret = secrets::optional(
+    let secret = secrets::client_secret(
         args.client_secret.as_ref(),
         args.client_secret_env.as_deref(),
-        "--client-secret",
         json,
     )?;
     let method = args.auth_method.clone().unwrap_or_else(|| {

@@ -24,7 +24,6 @@ use super::pam_json;
 use crate::cli::{OAuthTokenArgs, PamArgs, PamCommand};
 use crate::exit::{Code, Failure};
 use crate::output;
-use crate::secrets;
 
 fn usage(message: impl Into<String>, json: bool) -> Failure {
     Failure::new(Code::Usage, message, json)
@@ -262,16 +261,8 @@ pub async fn run(target: PamArgs, command: PamCommand, json: bool) -> Result<Cod
             emit(json, pam_json::jwt(&content), || human_jwt(&content));
             Ok(Code::Ok)
         }
-        PamCommand::ObtainJwtByShortToken {
-            short_token,
-            token_env,
-        } => {
-            let short_token = secrets::token_or_stdin(
-                short_token.as_ref(),
-                token_env.as_deref(),
-                "the short token",
-                json,
-            )?;
+        PamCommand::ObtainJwtByShortToken { short_token } => {
+            let short_token = short_token.read(json)?;
             let content = pam
                 .obtain_jwt_authentication_token_by_derived_short_token(&short_token.into())
                 .await
@@ -340,13 +331,8 @@ pub async fn run(target: PamArgs, command: PamCommand, json: bool) -> Result<Cod
             );
             Ok(Code::Ok)
         }
-        PamCommand::Validate {
-            token,
-            token_env,
-            hint,
-        } => {
-            let token =
-                secrets::token_or_stdin(token.as_ref(), token_env.as_deref(), "the token", json)?;
+        PamCommand::Validate { token, hint } => {
+            let token = token.read(json)?;
             let active = pam
                 .validate_authentication_token_with_hint(&token.into(), hint.as_deref())
                 .await
@@ -356,25 +342,15 @@ pub async fn run(target: PamArgs, command: PamCommand, json: bool) -> Result<Cod
             });
             Ok(if active { Code::Ok } else { Code::Denied })
         }
-        PamCommand::Revoke {
-            token,
-            token_env,
-            hint,
-        } => {
-            let token =
-                secrets::token_or_stdin(token.as_ref(), token_env.as_deref(), "the token", json)?;
+        PamCommand::Revoke { token, hint } => {
+            let token = token.read(json)?;
             pam.revoke_authentication_token_with_hint(&token.into(), hint.as_deref())
                 .await
                 .map_err(fail)?;
             done(json, "revoke")
         }
-        PamCommand::Reinstate {
-            token,
-            token_env,
-            hint,
-        } => {
-            let token =
-                secrets::token_or_stdin(token.as_ref(), token_env.as_deref(), "the token", json)?;
+        PamCommand::Reinstate { token, hint } => {
+            let token = token.read(json)?;
             pam.reinstate_authentication_token_with_hint(&token.into(), hint.as_deref())
                 .await
                 .map_err(fail)?;

@@ -19,10 +19,9 @@ fn failure(error: &Error, json: bool) -> Failure {
 
 async fn client(args: &SignInArgs, json: bool) -> Result<(UserClient, TokenStore), Failure> {
     let http = super::http_client(&args.net, json)?;
-    let secret = secrets::optional(
+    let secret = secrets::client_secret(
         args.client_secret.as_ref(),
         args.client_secret_env.as_deref(),
-        "--client-secret",
         json,
     )?;
     let auth = match secret {
