@@ -102,7 +102,8 @@ pub fn field(text: &str) -> String {
 /// A diagnostic line made of capped fields: escaped, redacted, capped at
 /// [`LINE_CAP`] as a last guard.
 pub fn line(text: &str) -> String {
-    escape(&redact_userinfo(text), Some(LINE_CAP)).into_owned()
+    // room for a prefix (`idaas: `) and the "… (N more bytes)" note
+    escape(&redact_userinfo(text), Some(LINE_CAP - 64)).into_owned()
 }
 
 /// A value the command exists to print (a token, a key): escaped, never
