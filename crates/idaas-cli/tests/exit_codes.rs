@@ -12,20 +12,7 @@ use support::{Reply, idaas, serve};
 
 fn client_credentials(token: Reply) -> (std::process::Output, String) {
     let server = serve(vec![("/token", token)]);
-    let out = idaas(
-        &[
-            "--json",
-            "client-credentials",
-            "--issuer",
-            &server.base,
-            "--client-id",
-            "c",
-            "--client-secret",
-            "s",
-        ],
-        None,
-        &[],
-    );
+    let out = support::client_credentials(&["--json"], &server.base, "s", &[]);
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     (out, stderr)
 }
@@ -143,19 +130,7 @@ fn a_closed_stdout_ends_quietly() {
 
     // and `idaas token | head -c0` through a real shell pipeline
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("config.json");
-    std::fs::write(
-        &config,
-        json!({
-            "idaasInstanceId": "idaas_p",
-            "clientId": "c",
-            "issuer": server.base,
-            "tokenEndpoint": format!("{}/token", server.base),
-            "authnConfiguration": {"authnMethod": "CLIENT_SECRET_POST", "clientSecretEnvVarName": "P_SECRET"}
-        })
-        .to_string(),
-    )
-    .unwrap();
+    let config = support::config_file(dir.path(), &server.base, "P_SECRET");
     let script = format!(
         "P_SECRET=s {} token --config {} | head -c0; echo ${{PIPESTATUS[0]}}",
         env!("CARGO_BIN_EXE_idaas"),

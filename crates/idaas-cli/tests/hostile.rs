@@ -56,16 +56,8 @@ fn oauth_errors_are_escaped_and_capped() {
         ("/introspect", oauth_error()),
     ]);
     for json in [false, true] {
-        let mut args: Vec<&str> = if json { vec!["--json"] } else { vec![] };
-        args.extend([
-            "client-credentials",
-            "--issuer",
-            &server.base,
-            "--client-id",
-            "c",
-        ]);
-        args.extend(["--client-secret", "s"]);
-        let out = idaas(&args, None, &[]);
+        let before: &[&str] = if json { &["--json"] } else { &[] };
+        let out = support::client_credentials(before, &server.base, "s", &[]);
         assert_eq!(out.status.code(), Some(4), "{out:?}");
         assert_clean("client-credentials", &out);
         if json {
@@ -154,20 +146,7 @@ fn pam_errors_are_escaped_and_capped() {
         ),
     ]);
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("config.json");
-    std::fs::write(
-        &config,
-        json!({
-            "idaasInstanceId": "idaas_h",
-            "clientId": "c",
-            "issuer": server.base,
-            "tokenEndpoint": format!("{}/token", server.base),
-            "developerApiEndpoint": server.base,
-            "authnConfiguration": {"authnMethod": "CLIENT_SECRET_POST", "clientSecretEnvVarName": "H_SECRET"}
-        })
-        .to_string(),
-    )
-    .unwrap();
+    let config = support::config_file(dir.path(), &server.base, "H_SECRET");
     let config = config.to_str().unwrap();
     for json in [false, true] {
         let mut args: Vec<&str> = if json { vec!["--json"] } else { vec![] };

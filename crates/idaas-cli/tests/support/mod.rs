@@ -43,7 +43,21 @@ impl Reply {
 pub struct Server {
     pub base: String,
     stop: Arc<std::sync::atomic::AtomicBool>,
-    pub requests: Arc<Mutex<Vec<String>>>,
+    /// Every request seen: its path and body.
+    pub requests: Arc<Mutex<Vec<(String, String)>>>,
+}
+
+impl Server {
+    /// The bodies of the requests to `path`.
+    pub fn bodies(&self, path: &str) -> Vec<String> {
+        self.requests
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(p, _)| p == path)
+            .map(|(_, b)| b.clone())
+            .collect()
+    }
 }
 
 impl Drop for Server {
@@ -53,7 +67,7 @@ impl Drop for Server {
     }
 }
 
-fn read_request(stream: &mut TcpStream) -> Option<String> {
+fn read_request(stream: &mut TcpStream) -> Option<(String, String)> {
     stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
     let mut reader = BufReader::new(stream);
     let mut line = String::new();
@@ -73,7 +87,7 @@ fn read_request(stream: &mut TcpStream) -> Option<String> {
     }
     let mut body = vec![0; length];
     reader.read_exact(&mut body).ok()?;
-    Some(path)
+    Some((path, String::from_utf8_lossy(&body).into_owned()))
 }
 
 /// Starts a server answering `routes` by path (without the query); a path
@@ -109,11 +123,11 @@ pub fn serve(routes: Vec<(&'static str, Reply)>) -> Server {
             let routes = routes.clone();
             let requests = requests2.clone();
             thread::spawn(move || {
-                let Some(path) = read_request(&mut stream) else {
+                let Some((path, body)) = read_request(&mut stream) else {
                     return;
                 };
                 let path = path.split('?').next().unwrap_or_default().to_owned();
-                requests.lock().unwrap().push(path.clone());
+                requests.lock().unwrap().push((path.clone(), body));
                 let reply = routes
                     .iter()
                     .find(|(p, _)| {
@@ -171,4 +185,34 @@ pub fn raw_control(text: &str) -> Option<char> {
             || ('\u{202a}'..='\u{202e}').contains(&c)
             || ('\u{2066}'..='\u{2069}').contains(&c)
     })
+}
+
+/// A client-config.json in `dir` for the server at `base` (client `c`,
+/// `client_secret_post` with the secret in `$secret_var`).
+pub fn config_file(dir: &std::path::Path, base: &str, secret_var: &str) -> std::path::PathBuf {
+    let file = dir.join("config.json");
+    let config = serde_json::json!({
+        "idaasInstanceId": "idaas_s",
+        "clientId": "c",
+        "issuer": base,
+        "tokenEndpoint": format!("{base}/token"),
+        "developerApiEndpoint": base,
+        "scope": "api.example.com|read:file",
+        "authnConfiguration": {"authnMethod": "CLIENT_SECRET_POST", "clientSecretEnvVarName": secret_var}
+    });
+    std::fs::write(&file, config.to_string()).unwrap();
+    file
+}
+
+/// `idaas [before…] client-credentials --issuer BASE --client-id c --client-secret SECRET`.
+pub fn client_credentials(
+    before: &[&str],
+    base: &str,
+    secret: &str,
+    env: &[(&str, &str)],
+) -> Output {
+    let mut args = before.to_vec();
+    args.extend(["client-credentials", "--issuer", base, "--client-id", "c"]);
+    args.extend(["--client-secret", secret]);
+    idaas(&args, None, env)
 }
