@@ -138,6 +138,7 @@ fn transport(e: &TransportError) -> Code {
     match e {
         TransportError::InvalidUrl { .. }
         | TransportError::InvalidOptions { .. }
+        | TransportError::CaFile { .. }
         | TransportError::InsecureScheme { .. } => Code::Usage,
         _ => Code::Network,
     }

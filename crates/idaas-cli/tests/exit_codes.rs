@@ -157,3 +157,46 @@ fn a_full_disk_exits_3_with_one_line() {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.contains("cannot write the output"), "{stderr}");
 }
+
+#[test]
+fn a_ca_file_that_does_not_parse_is_a_usage_error() {
+    let server = token_server();
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("not-a-ca.pem");
+    std::fs::write(&bad, "this is no certificate\n").unwrap();
+    let bad = bad.to_str().unwrap();
+    let cc = |extra: &[&str]| {
+        let mut args = vec![
+            "client-credentials",
+            "--issuer",
+            &server.base,
+            "--client-id",
+            "c",
+        ];
+        args.extend(extra);
+        support::idaas(&args, None, &[])
+    };
+    let out = cc(&["--ca-file", bad]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("not-a-ca.pem"), "names the file: {stderr}");
+    // the same for a command that reads a configuration
+    let config = support::config_file(dir.path(), &server.base, "C_SECRET");
+    let out = support::idaas(
+        &[
+            "token",
+            "--config",
+            config.to_str().unwrap(),
+            "--ca-file",
+            bad,
+        ],
+        None,
+        &[("C_SECRET", "s")],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    // --insecure warns loudly, once per client
+    let out = cc(&["--client-secret", "s", "--insecure"]);
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("WARNING: --insecure"), "{stderr}");
+}

@@ -147,32 +147,44 @@ pub fn run(cli: Cli) -> Result<Code, Failure> {
 /// The loud line `--insecure` prints every time a client is built with it.
 const INSECURE_WARNING: &str = "idaas: WARNING: --insecure: TLS certificates are NOT verified; anyone on the network path can read and change this traffic, tokens and secrets included. Trust a private CA with --ca-file PEM instead.";
 
-/// The HTTP options of `--ca-file` / `--insecure` on top of the SDK's
-/// defaults (timeouts, body cap, https except to loopback).
-pub(crate) fn http_options(
-    mut options: idaas::http::HttpOptions,
-    net: &NetArgs,
-) -> idaas::http::HttpOptions {
+/// The HTTP options of `--ca-file` / `--insecure` on top of `options`
+/// (the SDK's defaults or a configuration's: timeouts, body cap, https
+/// except to loopback).
+fn http_options(mut options: idaas::http::HttpOptions, net: &NetArgs) -> idaas::http::HttpOptions {
     if net.insecure {
         crate::output::err(INSECURE_WARNING);
         options.unsafe_ignore_ssl_cert = true;
     }
     options
+        .ca_certificate_files
+        .extend(net.ca_files.iter().cloned());
+    options
 }
 
-/// The configuration file, with `--insecure` / `--ca-file` applied.
+fn build(
+    options: idaas::http::HttpOptions,
+    json: bool,
+) -> Result<idaas::http::SharedHttpClient, Failure> {
+    idaas::http::HyperClient::new(options)
+        .map(|client| std::sync::Arc::new(client) as idaas::http::SharedHttpClient)
+        .map_err(|e| Failure::of(&e, json))
+}
+
+/// A configuration file and the factory options of its commands: the HTTP
+/// client of its `httpConfiguration` with `--insecure` / `--ca-file` applied.
 pub(crate) fn load_config(
     path: Option<&std::path::Path>,
     net: &NetArgs,
     json: bool,
-) -> Result<idaas::config::ClientConfig, Failure> {
-    let mut config = idaas::config::ClientConfig::load(path).map_err(|e| Failure::of(&e, json))?;
-    if net.insecure {
-        crate::output::err(INSECURE_WARNING);
-        config.http.unsafe_ignore_ssl_cert = true;
-    }
+) -> Result<(idaas::config::ClientConfig, idaas::FactoryOptions), Failure> {
+    let config = idaas::config::ClientConfig::load(path).map_err(|e| Failure::of(&e, json))?;
     // `unsafeIgnoreSslCert` in the file: the SDK's WARN event says so on stderr
-    Ok(config)
+    let http = build(http_options((&config.http).into(), net), json)?;
+    let options = idaas::FactoryOptions {
+        http: Some(http),
+        ..idaas::FactoryOptions::default()
+    };
+    Ok((config, options))
 }
 
 /// The HTTP client of the network commands.
@@ -180,10 +192,7 @@ pub(crate) fn http_client(
     net: &NetArgs,
     json: bool,
 ) -> Result<idaas::http::SharedHttpClient, Failure> {
-    let options = http_options(idaas::http::HttpOptions::default(), net);
-    idaas::http::HyperClient::new(options)
-        .map(|client| std::sync::Arc::new(client) as idaas::http::SharedHttpClient)
-        .map_err(|e| Failure::of(&e, json))
+    build(http_options(idaas::http::HttpOptions::default(), net), json)
 }
 
 fn runtime(json: bool) -> Result<tokio::runtime::Runtime, Failure> {

@@ -12,12 +12,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
+use idaas::CredentialProviderFactory;
 use idaas::config::PAM_SCOPE;
 use idaas::pam::{
     AuthorizationFlow, Error, FetchOAuthToken, GenerateJwt, PamClient, PollOptions, SessionStatus,
     TokenFilter,
 };
-use idaas::{CredentialProviderFactory, FactoryOptions};
 use serde_json::{Value, json};
 
 use super::pam_json;
@@ -38,7 +38,7 @@ fn credential_failure(error: &idaas::credentials::Error, json: bool) -> Failure 
 }
 
 async fn client(args: PamArgs, json: bool) -> Result<PamClient, Failure> {
-    let config = super::load_config(args.config.as_deref(), &args.net, json)?;
+    let (config, options) = super::load_config(args.config.as_deref(), &args.net, json)?;
     let endpoint = args
         .endpoint
         .or_else(|| config.developer_api_endpoint.clone())
@@ -51,7 +51,7 @@ async fn client(args: PamArgs, json: bool) -> Result<PamClient, Failure> {
     let instance = args
         .instance_id
         .unwrap_or_else(|| config.idaas_instance_id.clone());
-    let factory = CredentialProviderFactory::from_config(config, FactoryOptions::default())
+    let factory = CredentialProviderFactory::from_config(config, options)
         .await
         .map_err(|e| credential_failure(&e, json))?;
     let provider = factory

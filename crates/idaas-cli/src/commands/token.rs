@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use idaas::{CredentialProvider, CredentialProviderFactory, FactoryOptions};
+use idaas::{CredentialProvider, CredentialProviderFactory};
 use serde_json::json;
 
 use crate::cli::NetArgs;
@@ -14,8 +14,8 @@ async fn factory(
     net: &NetArgs,
     json: bool,
 ) -> Result<CredentialProviderFactory, Failure> {
-    let config = super::load_config(config.as_deref(), net, json)?;
-    CredentialProviderFactory::from_config(config, FactoryOptions::default())
+    let (config, options) = super::load_config(config.as_deref(), net, json)?;
+    CredentialProviderFactory::from_config(config, options)
         .await
         .map_err(|e| Failure::of(&e, json))
 }

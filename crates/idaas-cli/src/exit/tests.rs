@@ -36,6 +36,13 @@ fn transport_variants() -> Vec<(TransportError, Code)> {
         ),
         (TransportError::InsecureScheme { host: host() }, Code::Usage),
         (
+            TransportError::CaFile {
+                path: "ca.pem".into(),
+                reason: "no certificate".into(),
+            },
+            Code::Usage,
+        ),
+        (
             TransportError::ConnectTimeout {
                 host: host(),
                 after: Duration::from_secs(5),
