@@ -563,9 +563,14 @@ pub struct OAuthArgs {
 pub enum ScopeCommand {
     /// Exit 0 if the scopes grant ACTION on RESOURCE, 1 if not.
     Check {
-        /// A granted scope (repeat the flag for several).
-        #[arg(long = "scope", required = true)]
+        /// A granted scope (repeat the flag for several; none means denied).
+        /// The IDaaS `audience|value` form is understood with `--audience`.
+        #[arg(long = "scope")]
         scopes: Vec<String>,
+        /// The audience (API) being called: of the `audience|value` scopes,
+        /// only this audience's values count.
+        #[arg(long)]
+        audience: Option<String>,
         /// The action, e.g. `read`.
         action: String,
         /// The resource, e.g. `projects.tasks`.
