@@ -474,7 +474,24 @@ pub enum PamCommand {
         /// Validity, seconds (900..=43200).
         #[arg(long)]
         duration: Option<u32>,
+        /// `env` (shell `export` lines with the vendor's variable names),
+        /// `json` (the `--json` shape), or `aws-credential-process` (the
+        /// JSON an AWS `credential_process` prints; AWS roles only).
+        /// Default: env (with `--json`: json).
+        #[arg(long, value_enum)]
+        format: Option<CredentialFormat>,
     },
+}
+
+/// How `pam cloud-credential` prints the credentials.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CredentialFormat {
+    /// `export NAME='value'` lines.
+    Env,
+    /// The `--json` shape.
+    Json,
+    /// `{"Version": 1, "AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration"}`.
+    AwsCredentialProcess,
 }
 
 /// The provider and client of `login`, `userinfo`, `logout-url`; tokens are

@@ -21,7 +21,7 @@ use idaas::pam::{
 use serde_json::{Value, json};
 
 use super::pam_json;
-use crate::cli::{OAuthTokenArgs, PamArgs, PamCommand};
+use crate::cli::{CredentialFormat, OAuthTokenArgs, PamArgs, PamCommand};
 use crate::exit::{Code, Failure};
 use crate::output;
 
@@ -368,27 +368,43 @@ pub async fn run(target: PamArgs, command: PamCommand, json: bool) -> Result<Cod
                 .map_err(fail)?;
             done(json, "reinstate-by-consumer")
         }
-        PamCommand::CloudCredential { role, duration } => {
+        PamCommand::CloudCredential {
+            role,
+            duration,
+            format,
+        } => {
             let credential = pam
                 .obtain_cloud_account_role_access_credential(&role, duration)
                 .await
                 .map_err(fail)?;
             let value = pam_json::cloud_credential(&credential);
             // printing the credentials is this command's job
-            emit(json, value.clone(), || {
-                value["credential"]
-                    .as_object()
-                    .map(|fields| {
-                        fields
-                            .iter()
-                            .map(|(k, v)| {
-                                format!("{k}: {}", output::verbatim(v.as_str().unwrap_or("-")))
-                            })
-                            .collect::<Vec<_>>()
-                            .join("\n")
-                    })
-                    .unwrap_or_default()
+            let format = format.unwrap_or(if json {
+                CredentialFormat::Json
+            } else {
+                CredentialFormat::Env
             });
+            match format {
+                CredentialFormat::Json => output::out_json(&value),
+                CredentialFormat::Env => {
+                    for line in pam_json::env_lines(&value["credential"]) {
+                        output::out(line);
+                    }
+                }
+                CredentialFormat::AwsCredentialProcess => {
+                    let process = pam_json::aws_credential_process(&value["credential"])
+                        .ok_or_else(|| {
+                            usage(
+                                format!(
+                                    "--format aws-credential-process needs an AWS role; {role} is {}",
+                                    output::field(value["cloud_account_vendor_type"].as_str().unwrap_or("unknown"))
+                                ),
+                                json,
+                            )
+                        })?;
+                    output::out_json(&process);
+                }
+            }
             Ok(Code::Ok)
         }
     }
