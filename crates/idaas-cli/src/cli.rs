@@ -200,6 +200,9 @@ pub enum Command {
         #[arg(long)]
         keys: PathBuf,
     },
+    /// Verify an access token as a resource server would (RFC 9068 checks,
+    /// required scopes): exit 0 if accepted, 1 if refused.
+    Verify(crate::commands::verify::VerifyArgs),
     /// Decode a JWT: header and claims, expiry in human time; the signature
     /// and claims are checked only with `--verify` (exit 1 if they fail).
     Decode {

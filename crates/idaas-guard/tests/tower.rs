@@ -143,6 +143,7 @@ async fn bearer_auth_never_loops_on_a_server_that_always_refuses() {
     idp.stop().await;
 }
 
+#[cfg(feature = "axum")]
 #[tokio::test]
 async fn the_axum_extractor_takes_the_verified_principal_or_answers_500() {
     use axum_core::extract::FromRequestParts;

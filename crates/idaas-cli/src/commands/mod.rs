@@ -12,6 +12,7 @@ mod quickstart;
 mod scope;
 mod signin;
 mod token;
+pub(crate) mod verify;
 
 use crate::cli::{Cli, Command, NetArgs};
 use crate::exit::{Code, Failure};
@@ -44,6 +45,7 @@ pub fn run(cli: Cli) -> Result<Code, Failure> {
             }
         }
         Command::Jwks { keys } => jwks::run(&keys, json),
+        Command::Verify(args) => runtime(json)?.block_on(verify::run(args, json)),
         Command::ClientCredentials { oauth } => {
             runtime(json)?.block_on(oauth::client_credentials(oauth, json))
         }
