@@ -42,6 +42,7 @@ pub(crate) struct Draft {
     pub connect_timeout_ms: Option<u64>,
     pub read_timeout_ms: Option<u64>,
     pub unsafe_ignore_ssl_cert: Option<bool>,
+    pub token_cache_redis: Option<super::RedisCacheConfig>,
 }
 
 fn authn_path(key: Key) -> String {
@@ -330,6 +331,7 @@ impl Draft {
                 method,
             },
             http,
+            token_cache_redis: self.token_cache_redis,
         })
     }
 

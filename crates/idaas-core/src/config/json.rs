@@ -188,6 +188,7 @@ pub(crate) fn draft_from_value(value: &Value) -> Result<Draft, ConfigError> {
         draft.read_timeout_ms = f.millis(READ_TIMEOUT)?;
         draft.unsafe_ignore_ssl_cert = f.bool(UNSAFE_IGNORE_SSL_CERT)?;
     }
+    draft.token_cache_redis = super::RedisCacheConfig::read(root)?;
     Ok(draft)
 }
 
