@@ -29,6 +29,8 @@ pub(crate) struct Requester {
     pub http: SharedHttpClient,
     pub env: Arc<dyn Environment>,
     pub clock: SharedClock,
+    /// The fleet-shared tier between the cache and the endpoint (`tokenCache.redis`).
+    pub fleet: crate::fleet::FleetHook,
 }
 
 impl Requester {
@@ -108,7 +110,11 @@ impl IdaasCredentialProvider {
         let cache = CachedSupplier::new(options, clock, move || {
             let r = r.clone();
             async move {
-                let credential = r.fetch().await.map_err(SupplierError::new)?;
+                let credential = r
+                    .fleet
+                    .fetch(|| r.fetch())
+                    .await
+                    .map_err(SupplierError::new)?;
                 let timing = token_timing(r.clock.now(), &credential);
                 Ok(Refreshed {
                     value: Arc::new(credential),
@@ -123,12 +129,21 @@ impl IdaasCredentialProvider {
     pub fn scope(&self) -> &ScopeSpec {
         &self.requester.scope
     }
+
+    /// What the fleet-shared cache did (`tokenCache.redis`; `None` when
+    /// not configured): in-process hits, shared hits, IdP requests, waits
+    /// for another process, Redis errors.
+    #[cfg(feature = "redis")]
+    pub fn fleet_counters(&self) -> Option<idaas_cache_redis::CounterSnapshot> {
+        self.requester.fleet.counters()
+    }
 }
 
 #[async_trait]
 impl CredentialProvider for IdaasCredentialProvider {
     async fn credential(&self) -> Result<Arc<Credential>, Error> {
         if let Some(hit) = self.cache.try_hit() {
+            self.requester.fleet.l1_hit();
             return Ok((*hit).clone());
         }
         Ok((*self.cache.get().await?).clone())

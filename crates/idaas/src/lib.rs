@@ -99,6 +99,9 @@ pub use idaas_pam as pam;
 /// The token cache: refresh-ahead, single-flight, stale-if-error.
 #[cfg(feature = "cache")]
 pub use idaas_cache as cache;
+/// The fleet-shared (L2) token cache on Redis (feature `redis`).
+#[cfg(feature = "redis")]
+pub use idaas_cache_redis as cache_redis;
 /// OAuth 2.0 / OpenID Connect: client authentication, JOSE, grants, user flows.
 #[cfg(feature = "oauth")]
 pub use idaas_oauth as oauth;
