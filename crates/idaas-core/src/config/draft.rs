@@ -42,6 +42,7 @@ pub(crate) struct Draft {
     pub connect_timeout_ms: Option<u64>,
     pub read_timeout_ms: Option<u64>,
     pub unsafe_ignore_ssl_cert: Option<bool>,
+    pub ca_certificate_file: Option<String>,
     pub token_cache_redis: Option<super::RedisCacheConfig>,
 }
 
@@ -159,6 +160,21 @@ fn timeout(value: Option<u64>, default_ms: u64, key: Key) -> Result<Duration, Co
         ));
     }
     Ok(Duration::from_millis(ms))
+}
+
+/// `httpConfiguration.caCertificateFile`: a non-blank path, if given. Its
+/// contents are checked by [`ClientConfig::check_environment`] and when the
+/// HTTP client is built.
+fn ca_certificate_file(value: &Option<String>) -> Result<Option<PathBuf>, ConfigError> {
+    match value {
+        None => Ok(None),
+        Some(v) if v.trim().is_empty() => Err(ConfigError::field(
+            http_path(keys::CA_CERTIFICATE_FILE),
+            FieldProblem::Empty,
+            "is empty; set it to the path of a PEM file of CA certificates, or remove it",
+        )),
+        Some(v) => Ok(Some(PathBuf::from(v))),
+    }
 }
 
 /// Which `authnConfiguration` fields each method uses (besides the common
@@ -312,6 +328,7 @@ impl Draft {
             connect_timeout: timeout(self.connect_timeout_ms, 5_000, CONNECT_TIMEOUT)?,
             read_timeout: timeout(self.read_timeout_ms, 10_000, READ_TIMEOUT)?,
             unsafe_ignore_ssl_cert: self.unsafe_ignore_ssl_cert.unwrap_or(false),
+            ca_certificate_file: ca_certificate_file(&self.ca_certificate_file)?,
         };
         Ok(ClientConfig {
             idaas_instance_id,

@@ -28,6 +28,7 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 use tokio::time::Instant;
 use tracing::Instrument;
 
+use super::trust::{describe_tls_error, root_store};
 use super::url_policy::check_request_uri;
 use super::{HeaderValue, HttpClient, HttpOptions, HttpRequest, HttpResponse, header};
 use crate::error::TransportError;
@@ -80,7 +81,7 @@ impl HyperClient {
                 ),
             }
         })?;
-        let tls = tls_config(options.unsafe_ignore_ssl_cert)?;
+        let tls = tls_config(&options)?;
         let mut http = HttpConnector::new();
         http.enforce_http(false);
         http.set_nodelay(true);
@@ -200,7 +201,7 @@ impl HyperClient {
             if let Some(tls) = e.downcast_ref::<rustls::Error>() {
                 return TransportError::Tls {
                     host,
-                    reason: tls.to_string(),
+                    reason: describe_tls_error(tls),
                 };
             }
             if let Some(io) = e.downcast_ref::<std::io::Error>()
@@ -286,14 +287,14 @@ fn chain_text(error: &dyn std::error::Error) -> String {
 }
 
 /// A TLS client configuration on the ring provider.
-fn tls_config(unsafe_ignore_ssl_cert: bool) -> Result<rustls::ClientConfig, TransportError> {
+fn tls_config(options: &HttpOptions) -> Result<rustls::ClientConfig, TransportError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .map_err(|e| TransportError::InvalidOptions {
             reason: format!("no usable TLS protocol version: {e}"),
         })?;
-    let config = if unsafe_ignore_ssl_cert {
+    let config = if options.unsafe_ignore_ssl_cert {
         tracing::warn!(
             "TLS certificate verification is disabled (unsafeIgnoreSslCert); never do this in production"
         );
@@ -303,29 +304,10 @@ fn tls_config(unsafe_ignore_ssl_cert: bool) -> Result<rustls::ClientConfig, Tran
             .with_no_client_auth()
     } else {
         builder
-            .with_root_certificates(root_store())
+            .with_root_certificates(root_store(&options.ca_certificate_files)?)
             .with_no_client_auth()
     };
     Ok(config)
-}
-
-#[cfg(not(feature = "native-roots"))]
-fn root_store() -> rustls::RootCertStore {
-    rustls::RootCertStore {
-        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-    }
-}
-
-#[cfg(feature = "native-roots")]
-fn root_store() -> rustls::RootCertStore {
-    let mut store = rustls::RootCertStore::empty();
-    let loaded = rustls_native_certs::load_native_certs();
-    for error in &loaded.errors {
-        tracing::warn!(%error, "could not load a native root certificate");
-    }
-    let (added, ignored) = store.add_parsable_certificates(loaded.certs);
-    tracing::debug!(added, ignored, "loaded native root certificates");
-    store
 }
 
 tokio::task_local! {

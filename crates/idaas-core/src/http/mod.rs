@@ -6,7 +6,9 @@
 //!
 //! - [`HyperClient`] — pooled keep-alive connections, connect and read
 //!   timeouts, a response body cap, `User-Agent: idaas-rust/<version>`,
-//!   https required except for loopback hosts, a `tracing` span per request.
+//!   https required except for loopback hosts, a `tracing` span per request;
+//!   trusts the OS store (`SSL_CERT_FILE`/`SSL_CERT_DIR`), the bundled
+//!   Mozilla roots and any [`HttpOptions::ca_certificate_files`].
 //! - [`RetryPolicy`] — opt-in retries with exponential backoff, full jitter
 //!   and `Retry-After`, for connect errors, 429, 502, 503 and 504 only.
 
@@ -22,10 +24,12 @@ use crate::error::TransportError;
 
 mod hyper_client;
 mod retry;
+mod trust;
 mod url_policy;
 
 pub use hyper_client::HyperClient;
 pub use retry::{RetryPolicy, RetryingClient};
+pub use trust::check_ca_file;
 pub use url_policy::{check_url, is_loopback_host, is_metadata_host};
 
 /// A request: method, URL, headers and a complete body.
@@ -65,8 +69,16 @@ pub struct HttpOptions {
     pub max_body_bytes: usize,
     /// The `User-Agent` header value.
     pub user_agent: String,
-    /// Skip certificate verification. Dangerous: only for test servers.
+    /// Skip certificate verification. Dangerous: only for test servers; a
+    /// `tracing` WARN is logged each time a client is built with it.
     pub unsafe_ignore_ssl_cert: bool,
+    /// PEM files of extra CA certificates to trust (one or many certificates
+    /// each), for an IdP whose certificate comes from a private CA. They are
+    /// added to the default roots (the operating system store, which honours
+    /// `SSL_CERT_FILE`/`SSL_CERT_DIR`, and the bundled Mozilla roots); a file
+    /// that cannot be read or parsed fails [`HyperClient::new`] with
+    /// [`TransportError::CaFile`] naming it.
+    pub ca_certificate_files: Vec<std::path::PathBuf>,
 }
 
 /// The default response body cap: 1 MiB.
@@ -80,6 +92,7 @@ impl Default for HttpOptions {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             user_agent: crate::USER_AGENT.to_owned(),
             unsafe_ignore_ssl_cert: false,
+            ca_certificate_files: Vec::new(),
         }
     }
 }
@@ -90,6 +103,7 @@ impl From<&crate::config::HttpConfig> for HttpOptions {
             connect_timeout: config.connect_timeout,
             read_timeout: config.read_timeout,
             unsafe_ignore_ssl_cert: config.unsafe_ignore_ssl_cert,
+            ca_certificate_files: config.ca_certificate_file.iter().cloned().collect(),
             ..Self::default()
         }
     }
