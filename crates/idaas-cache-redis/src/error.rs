@@ -5,6 +5,9 @@
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
+    /// A setting is invalid (the error names it).
+    #[error(transparent)]
+    Config(#[from] idaas_core::config::ConfigError),
     /// The Redis URL is not one this crate connects to.
     #[error("{field}: {reason}")]
     InvalidUrl {

@@ -56,5 +56,5 @@ mod tier;
 pub use counters::{CounterSnapshot, FleetCounters};
 pub use error::Error;
 pub use key::{CacheKey, EntryId, KEY_ENV, KEY_PREFIX};
-pub use options::{DEFAULT_GET_TIMEOUT, DEFAULT_LEASE, FleetOptions, URL_ENV, redacted};
+pub use options::{DEFAULT_GET_TIMEOUT, DEFAULT_LEASE, FleetOptions, URL_ENV};
 pub use tier::{FleetCache, FleetTier};

@@ -7,14 +7,16 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig, PubSub};
-use redis::{Cmd, FromRedisValue, Script};
+use redis::{Cmd, FromRedisValue, Pipeline};
 
 use crate::counters::FleetCounters;
 use crate::error::Error;
-use crate::options::{FleetOptions, redacted};
+use idaas_core::config::redact_url as redacted;
+
+use crate::options::FleetOptions;
 
 /// Deletes the lock only if it still holds our fencing value.
-const COMPARE_AND_DELETE: &str = r#"
+pub(crate) const COMPARE_AND_DELETE: &str = r#"
 if redis.call("GET", KEYS[1]) == ARGV[1] then
   return redis.call("DEL", KEYS[1])
 end
@@ -26,7 +28,6 @@ pub(crate) struct Link {
     client: redis::Client,
     conn: ConnectionManager,
     options: FleetOptions,
-    compare_and_delete: Script,
     /// In an outage: callers skip Redis; the probe clears it.
     down: AtomicBool,
     pub counters: FleetCounters,
@@ -61,8 +62,8 @@ impl Link {
             redis::Client::open(options.url()).map_err(bad)?
         };
         let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(options.write_timeout))
-            .set_response_timeout(Some(options.write_timeout))
+            .set_connection_timeout(Some(options.connect_timeout))
+            .set_response_timeout(Some(options.connect_timeout))
             .set_number_of_retries(1)
             .set_max_delay(Duration::from_millis(200));
         let conn = ConnectionManager::new_lazy_with_config(client.clone(), config).map_err(bad)?;
@@ -70,7 +71,6 @@ impl Link {
             client,
             conn,
             options,
-            compare_and_delete: Script::new(COMPARE_AND_DELETE),
             down: AtomicBool::new(false),
             counters,
         })
@@ -97,14 +97,16 @@ impl Link {
         self.settle(what, limit, outcome)
     }
 
-    /// Deletes `lock` if it holds `fence`; whether it did.
-    pub async fn release(self: &Arc<Self>, lock: &str, fence: &str) -> Result<bool, Unavailable> {
+    /// Runs a pipeline (one round trip) within `limit`.
+    pub async fn pipeline<T: FromRedisValue>(
+        self: &Arc<Self>,
+        what: &'static str,
+        pipe: &Pipeline,
+        limit: Duration,
+    ) -> Result<T, Unavailable> {
         let mut conn = self.conn.clone();
-        let mut call = self.compare_and_delete.key(lock);
-        call.arg(fence);
-        let limit = self.options.write_timeout;
-        let outcome = tokio::time::timeout(limit, call.invoke_async::<i64>(&mut conn)).await;
-        self.settle("unlock", limit, outcome).map(|n| n == 1)
+        let outcome = tokio::time::timeout(limit, pipe.query_async::<T>(&mut conn)).await;
+        self.settle(what, limit, outcome)
     }
 
     /// A subscription to `channel` on its own connection.
@@ -161,7 +163,7 @@ impl Link {
             tokio::time::sleep(self.options.probe_interval).await;
             let mut conn = self.conn.clone();
             let ping = tokio::time::timeout(
-                self.options.write_timeout,
+                self.options.connect_timeout,
                 redis::cmd("PING").query_async::<String>(&mut conn),
             )
             .await;

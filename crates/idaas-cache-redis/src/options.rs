@@ -3,6 +3,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use idaas_core::config::{check_redis_url, redact_url as redacted};
+
 use crate::error::Error;
 
 /// The environment variable naming the Redis URL (overrides the file).
@@ -17,16 +19,17 @@ pub const DEFAULT_LEASE: Duration = Duration::from_secs(20);
 pub struct FleetOptions {
     url: String,
     field: String,
-    /// A read on the caller's path (`GET`, `SET NX`) gives up after this
-    /// (default 50 ms): the most a Redis outage adds to a call.
+    /// Each Redis round trip on the caller's path (`GET`, `SET NX`, the
+    /// share-unlock-publish pipeline) gives up after this (default 50 ms):
+    /// the most a Redis outage adds to a call.
     pub get_timeout: Duration,
     /// How long a refresh lock is held at most (default 20 s, ≈ 2 × the
     /// token request timeout): a holder that dies is replaced after it.
     /// Waiters wait at most this long, then ask the IdP themselves.
     pub lease: Duration,
-    /// Writes off the caller's path (the entry, the unlock, the publish)
-    /// give up after this (default 1 s).
-    pub write_timeout: Duration,
+    /// Connecting, and the background probe's `PING`, give up after this
+    /// (default 1 s). Off the caller's path.
+    pub connect_timeout: Duration,
     /// While waiting for another process's refresh, the shared entry is
     /// re-read at least this often, besides on its publish (default 100 ms).
     pub poll_interval: Duration,
@@ -54,52 +57,18 @@ impl fmt::Debug for FleetOptions {
     }
 }
 
-/// A URL with its password (if any) replaced, for logs and `Debug`.
-pub fn redacted(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut u) if u.password().is_some() => {
-            let _ = u.set_password(Some("REDACTED"));
-            u.to_string()
-        }
-        Ok(u) => u.to_string(),
-        Err(_) => "<unparsable>".into(),
-    }
-}
-
 impl FleetOptions {
     /// Options for `url` (`redis://[user:password@]host[:port][/db]` or
     /// `rediss://…` for TLS), checked; `field` names where the URL came from,
     /// for the error (e.g. `tokenCache.redis.url`).
     pub fn new(field: &str, url: &str) -> Result<Self, Error> {
-        let bad = |reason: String| Error::InvalidUrl {
-            field: field.to_owned(),
-            reason,
-        };
-        let parsed = url::Url::parse(url.trim())
-            .map_err(|e| bad(format!("{} is not a URL ({e})", redacted(url))))?;
-        match parsed.scheme() {
-            "redis" | "rediss" => {}
-            other => {
-                return Err(bad(format!(
-                    "scheme {other:?} is not supported; use redis:// or rediss:// (TLS) to a single server"
-                )));
-            }
-        }
-        if parsed.host_str().is_none_or(str::is_empty) {
-            return Err(bad(format!("{} has no host", redacted(url))));
-        }
-        let path = parsed.path().trim_start_matches('/');
-        if !path.is_empty() && path.parse::<u16>().is_err() {
-            return Err(bad(format!(
-                "the path {path:?} must be a database number (e.g. /0)"
-            )));
-        }
+        let url = check_redis_url(field, url)?;
         Ok(Self {
-            url: url.trim().to_owned(),
+            url,
             field: field.to_owned(),
             get_timeout: DEFAULT_GET_TIMEOUT,
             lease: DEFAULT_LEASE,
-            write_timeout: Duration::from_secs(1),
+            connect_timeout: Duration::from_secs(1),
             poll_interval: Duration::from_millis(100),
             probe_interval: Duration::from_secs(1),
             danger_accept_invalid_certs: false,
@@ -107,7 +76,7 @@ impl FleetOptions {
         })
     }
 
-    /// The URL (with its password: do not log it; see [`redacted`]).
+    /// The URL (with its password: do not log it; see `idaas_core::config::redact_url`).
     pub fn url(&self) -> &str {
         &self.url
     }
@@ -159,6 +128,7 @@ mod tests {
             assert!(e.to_string().starts_with("tokenCache.redis.url: "), "{e}");
         }
         let e = FleetOptions::new("u", "redis+sentinel://h").unwrap_err();
+        assert!(matches!(e, Error::Config(_)));
         assert!(e.to_string().contains("not supported"), "{e}");
     }
 

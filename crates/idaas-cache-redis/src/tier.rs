@@ -19,7 +19,7 @@ use crate::counters::FleetCounters;
 use crate::entry::Entry;
 use crate::error::Error;
 use crate::key::{CacheKey, EntryId};
-use crate::link::{Link, Unavailable, next_message};
+use crate::link::{COMPARE_AND_DELETE, Link, Unavailable, next_message};
 use crate::options::FleetOptions;
 
 /// One process's handle on the fleet cache: the Redis connection, the key,
@@ -213,57 +213,56 @@ impl FleetTier {
         .await
     }
 
-    /// Holding the lock: fetch, share, unlock, publish.
+    /// Holding the lock: fetch, then share, unlock and publish in one round
+    /// trip (within the GET timeout: an outage costs no more here either).
     async fn lead<F, Fut, E>(&self, idp: F, fence: String) -> Result<Credential, E>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<Credential, E>>,
     {
-        let link = self.shared.link.clone();
-        link.counters.idp_request();
-        let outcome = idp().await;
-        let entry = outcome
-            .as_ref()
-            .ok()
-            .map(|c| Entry::received(c.clone(), self.shared.clock.now()));
-        // sharing happens off the caller's path
-        let tier = self.clone();
-        let shared = entry.clone();
-        tokio::spawn(async move { tier.share(shared, fence).await });
-        outcome.map(|c| entry.map_or(c, |e| e.credential))
-    }
-
-    async fn share(&self, entry: Option<Entry>, fence: String) {
         let link = &self.shared.link;
-        let limit = link.options().write_timeout;
-        if let Some(entry) = entry {
-            let now = self.shared.clock.now();
-            if let Some(ttl) = entry.time_to_live(now) {
-                let sealed = self.shared.key.seal(&self.name, &entry.to_plain());
-                let ttl_ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
-                let mut set = redis::cmd("SET");
-                set.arg(&self.name).arg(sealed).arg("PX").arg(ttl_ms);
-                let span = tracing::debug_span!("l2.put", outcome = field::Empty);
-                let stored = link
-                    .query::<()>("put", &set, limit)
-                    .instrument(span.clone())
-                    .await;
-                span.record("outcome", if stored.is_ok() { "stored" } else { "failed" });
-            }
-        }
-        let released = link.release(&self.lock, &fence).await;
-        tracing::debug!(outcome = ?released.as_ref().ok(), "l2.unlock");
-        let mut publish = redis::cmd("PUBLISH");
-        publish.arg(&self.channel).arg(1);
+        link.counters.idp_request();
         let span = tracing::debug_span!("l2.publish", outcome = field::Empty);
+        let mut pipe = redis::pipe();
+        let outcome = match idp().await {
+            Ok(credential) => {
+                let now = self.shared.clock.now();
+                let entry = Entry::received(credential, now);
+                if let Some(ttl) = entry.time_to_live(now) {
+                    let sealed = self.shared.key.seal(&self.name, &entry.to_plain());
+                    let ttl_ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
+                    pipe.cmd("SET")
+                        .arg(&self.name)
+                        .arg(sealed)
+                        .arg("PX")
+                        .arg(ttl_ms)
+                        .ignore();
+                }
+                Ok(entry.credential)
+            }
+            Err(e) => Err(e),
+        };
+        // unlock only if still ours, then wake the waiters (on failure too:
+        // one of them takes the lock and tries)
+        pipe.cmd("EVAL")
+            .arg(COMPARE_AND_DELETE)
+            .arg(1)
+            .arg(&self.lock)
+            .arg(&fence)
+            .ignore()
+            .cmd("PUBLISH")
+            .arg(&self.channel)
+            .arg(1);
         let woke = link
-            .query::<i64>("publish", &publish, limit)
+            .pipeline::<(i64,)>("publish", &pipe, link.options().get_timeout)
             .instrument(span.clone())
             .await;
-        match woke {
-            Ok(n) => span.record("outcome", n),
-            Err(_) => span.record("outcome", "failed"),
+        match (&outcome, woke) {
+            (Ok(_), Ok((n,))) => span.record("outcome", format!("shared, {n} woken").as_str()),
+            (Err(_), Ok(_)) => span.record("outcome", "idp failed, unlocked"),
+            (_, Err(_)) => span.record("outcome", "error"),
         };
+        outcome
     }
 
     /// Without the fleet: this process asks the IdP (its own in-process

@@ -30,6 +30,7 @@ mod error;
 pub mod evidence;
 mod exchange;
 mod factory;
+mod fleet;
 mod human;
 mod machine;
 mod plugin;

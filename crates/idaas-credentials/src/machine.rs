@@ -30,6 +30,8 @@ pub(crate) struct Requester {
     pub http: SharedHttpClient,
     pub env: Arc<dyn Environment>,
     pub clock: SharedClock,
+    /// The fleet-shared tier between the cache and the endpoint (`tokenCache.redis`).
+    pub fleet: crate::fleet::FleetHook,
 }
 
 impl Requester {
@@ -126,7 +128,11 @@ impl IdaasCredentialProvider {
         let cache = CachedSupplier::new(options, clock, move || {
             let r = r.clone();
             async move {
-                let credential = r.fetch().await.map_err(SupplierError::new)?;
+                let credential = r
+                    .fleet
+                    .fetch(|| r.fetch())
+                    .await
+                    .map_err(SupplierError::new)?;
                 let timing = token_timing(&options, r.clock.now(), &credential);
                 Ok(Refreshed {
                     value: Arc::new(credential),
@@ -142,12 +148,23 @@ impl IdaasCredentialProvider {
         &self.requester.scope
     }
 
+    /// What the fleet-shared cache did (`tokenCache.redis`; `None` when
+    /// not configured): in-process hits, shared hits, IdP requests, waits
+    /// for another process, Redis errors.
+    #[cfg(feature = "redis")]
+    pub fn fleet_counters(&self) -> Option<idaas_cache_redis::CounterSnapshot> {
+        self.requester.fleet.counters()
+    }
+
     /// The access token: ready at once on a cache hit, else after the one
     /// shared refresh (see [`BearerToken`] for how long to hold it).
     #[inline]
     pub fn bearer_token(&self) -> TokenFuture<'static> {
         match self.cache.try_hit() {
-            Some(hit) => TokenFuture::ready(BearerToken::cached(hit)),
+            Some(hit) => {
+                self.requester.fleet.l1_hit();
+                TokenFuture::ready(BearerToken::cached(hit))
+            }
             None => {
                 let get = self.cache.get();
                 TokenFuture::pending(async move { Ok(BearerToken::cached(get.await?)) })
@@ -164,6 +181,7 @@ impl IdaasCredentialProvider {
     /// The current credential, shared.
     pub async fn credential(&self) -> Result<Arc<Credential>, Error> {
         if let Some(hit) = self.cache.try_hit() {
+            self.requester.fleet.l1_hit();
             return Ok((*hit).clone());
         }
         Ok((*self.cache.get().await?).clone())

@@ -114,6 +114,9 @@ pub use idaas_cache as cache;
 /// The resource-server side: token verification, scopes, tower layers.
 #[cfg(feature = "guard")]
 pub use idaas_guard as guard;
+/// The fleet-shared (L2) token cache on Redis (feature `redis`).
+#[cfg(feature = "redis")]
+pub use idaas_cache_redis as cache_redis;
 /// OAuth 2.0 / OpenID Connect: client authentication, JOSE, grants, user flows.
 #[cfg(feature = "oauth")]
 pub use idaas_oauth as oauth;

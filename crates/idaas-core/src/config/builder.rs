@@ -178,6 +178,12 @@ impl ClientConfigBuilder {
         self
     }
 
+    /// `tokenCache.redis`: share tokens across the fleet through this Redis.
+    pub fn token_cache_redis(mut self, redis: super::RedisCacheConfig) -> Self {
+        self.draft.token_cache_redis = Some(redis);
+        self
+    }
+
     /// Validates and builds.
     pub fn build(self) -> Result<ClientConfig, ConfigError> {
         self.draft.validate()

@@ -44,6 +44,7 @@ pub(crate) struct Draft {
     pub read_timeout_ms: Option<u64>,
     pub unsafe_ignore_ssl_cert: Option<bool>,
     pub ca_certificate_file: Option<String>,
+    pub token_cache_redis: Option<super::RedisCacheConfig>,
 }
 
 fn authn_path(key: Key) -> String {
@@ -356,6 +357,7 @@ impl Draft {
                 method,
             },
             http,
+            token_cache_redis: self.token_cache_redis,
         })
     }
 

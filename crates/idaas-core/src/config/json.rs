@@ -189,6 +189,7 @@ pub(crate) fn draft_from_value(value: &Value) -> Result<Draft, ConfigError> {
         draft.unsafe_ignore_ssl_cert = f.bool(UNSAFE_IGNORE_SSL_CERT)?;
         draft.ca_certificate_file = f.string(CA_CERTIFICATE_FILE)?;
     }
+    draft.token_cache_redis = super::RedisCacheConfig::read(root)?;
     Ok(draft)
 }
 

@@ -35,6 +35,8 @@ pub struct ClientConfig {
     pub authn: AuthnConfig,
     /// `httpConfiguration`.
     pub http: HttpConfig,
+    /// `tokenCache.redis`: the fleet-shared token cache, if configured.
+    pub token_cache_redis: Option<super::RedisCacheConfig>,
 }
 
 /// `authnConfiguration`: who the client is and how it authenticates.
