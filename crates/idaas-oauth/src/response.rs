@@ -98,3 +98,60 @@ pub fn parse_token_response(
         credential: credential.with_expiry_from(now),
     })
 }
+
+/// The `token_type` of a token response against the request: `DPoP` when
+/// (and only when) the request carried a DPoP proof (RFC 9449 §5), written
+/// `DPoP` whatever its case; a `Bearer` answer to a DPoP request is refused
+/// rather than silently used as a bearer token.
+pub(crate) fn check_token_type(
+    endpoint: &str,
+    mut response: TokenResponse,
+    dpop_bound: bool,
+) -> Result<TokenResponse, Error> {
+    let is_dpop = response
+        .credential
+        .token_type
+        .eq_ignore_ascii_case(crate::dpop::DPOP_TOKEN_TYPE);
+    let invalid = |reason: String| Error::InvalidResponse {
+        endpoint: endpoint.to_owned(),
+        reason,
+    };
+    match (dpop_bound, is_dpop) {
+        (true, true) => {
+            response.credential.token_type = crate::dpop::DPOP_TOKEN_TYPE.to_owned();
+            Ok(response)
+        }
+        (true, false) => Err(invalid(format!(
+            "token_type is {:?} although the request carried a DPoP proof: the server did not bind the token (does it support DPoP for this client?)",
+            response.credential.token_type
+        ))),
+        (false, true) => Err(invalid(
+            "token_type is DPoP but the request carried no DPoP proof".into(),
+        )),
+        (false, false) => Ok(response),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use idaas_core::token::Credential;
+
+    fn answer(token_type: &str) -> TokenResponse {
+        let mut credential = Credential::bearer("t", None);
+        credential.token_type = token_type.into();
+        TokenResponse { credential }
+    }
+
+    #[test]
+    fn dpop_token_type_only_for_dpop_requests() {
+        let ok = check_token_type("e", answer("dpop"), true).unwrap();
+        assert_eq!(ok.credential.token_type, "DPoP", "spelled as RFC 9449 does");
+        assert!(
+            check_token_type("e", answer("Bearer"), true).is_err(),
+            "no downgrade"
+        );
+        assert!(check_token_type("e", answer("DPoP"), false).is_err());
+        assert!(check_token_type("e", answer("Bearer"), false).is_ok());
+    }
+}
