@@ -74,20 +74,36 @@ pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(10 * 365 * 24 * 360
 
 /// The token types a response may carry, as the `token_type` to keep; the
 /// one place that decides it. `Bearer` (any case, RFC 6749 §5.1 says it is
-/// case-insensitive); `N_A` for an RFC 8693 exchange that issued something
-/// other than an access token. Anything else (`mac`, …) is refused: handing
-/// it out as a bearer token would be wrong. DPoP (RFC 9449) is to be added
-/// here, together with the proof it requires.
-fn accepted_token_type(token_type: &str, issued_token_type: Option<&str>) -> Option<&'static str> {
-    if token_type.eq_ignore_ascii_case("bearer") {
-        return Some("Bearer");
+/// case-insensitive) for a request without a DPoP proof; `DPoP` (RFC 9449
+/// §5, written `DPoP` whatever its case) when and only when the request
+/// carried one — a `Bearer` answer to a DPoP request is refused rather than
+/// silently used as a bearer token; `N_A` for an RFC 8693 exchange that
+/// issued something other than an access token. Anything else (`mac`, …)
+/// is refused: handing it out as a bearer token would be wrong.
+fn accepted_token_type(
+    token_type: &str,
+    issued_token_type: Option<&str>,
+    dpop_bound: bool,
+) -> Result<&'static str, String> {
+    let is_bearer = token_type.eq_ignore_ascii_case("bearer");
+    let is_dpop = token_type.eq_ignore_ascii_case(crate::dpop::DPOP_TOKEN_TYPE);
+    match (dpop_bound, is_bearer, is_dpop) {
+        (false, true, _) => Ok("Bearer"),
+        (true, _, true) => Ok(crate::dpop::DPOP_TOKEN_TYPE),
+        (true, true, _) => Err(format!(
+            "token_type is {token_type:?} although the request carried a DPoP proof: the server did not bind the token (does it support DPoP for this client?)"
+        )),
+        (false, _, true) => Err("token_type is DPoP but the request carried no DPoP proof".into()),
+        _ if token_type == "N_A"
+            && issued_token_type.is_some_and(|t| t != idaas_core::token::ACCESS_TOKEN_TYPE) =>
+        {
+            Ok("N_A")
+        }
+        _ => Err(format!(
+            "token_type {token_type:?} is not supported; only {} tokens are accepted",
+            if dpop_bound { "DPoP" } else { "Bearer" }
+        )),
     }
-    if token_type == "N_A"
-        && issued_token_type.is_some_and(|t| t != idaas_core::token::ACCESS_TOKEN_TYPE)
-    {
-        return Some("N_A");
-    }
-    None
 }
 
 /// Parses a token response (RFC 6749 §5.1): `access_token` and `token_type`
@@ -100,6 +116,17 @@ pub fn parse_token_response(
     endpoint: &str,
     response: &HttpResponse,
     now: Duration,
+) -> Result<TokenResponse, Error> {
+    parse_token_response_for(endpoint, response, now, false)
+}
+
+/// [`parse_token_response`] for a request that carried a DPoP proof
+/// (`dpop_bound`) or not: see [`accepted_token_type`].
+pub(crate) fn parse_token_response_for(
+    endpoint: &str,
+    response: &HttpResponse,
+    now: Duration,
+    dpop_bound: bool,
 ) -> Result<TokenResponse, Error> {
     let map = json_object(endpoint, response)?;
     let invalid = |reason: String| Error::InvalidResponse {
@@ -124,13 +151,9 @@ pub fn parse_token_response(
     credential.token_type = accepted_token_type(
         &credential.token_type,
         credential.issued_token_type.as_deref(),
+        dpop_bound,
     )
-    .ok_or_else(|| {
-        invalid(format!(
-            "token_type {:?} is not supported; only Bearer tokens are accepted",
-            credential.token_type
-        ))
-    })?
+    .map_err(invalid)?
     .to_owned();
     let ceiling = MAX_TOKEN_LIFETIME.as_secs();
     if credential.expires_in > ceiling {
@@ -158,4 +181,31 @@ pub fn parse_token_response(
     Ok(TokenResponse {
         credential: credential.with_expiry_from(now),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dpop_token_type_only_for_dpop_requests() {
+        assert_eq!(
+            accepted_token_type("dpop", None, true),
+            Ok("DPoP"),
+            "spelled as RFC 9449 does"
+        );
+        assert!(
+            accepted_token_type("Bearer", None, true).is_err(),
+            "no downgrade"
+        );
+        assert!(accepted_token_type("DPoP", None, false).is_err());
+        assert_eq!(accepted_token_type("bEaReR", None, false), Ok("Bearer"));
+        assert!(accepted_token_type("mac", None, false).is_err());
+        assert!(accepted_token_type("mac", None, true).is_err());
+        let id_token = Some("urn:ietf:params:oauth:token-type:id_token");
+        assert_eq!(accepted_token_type("N_A", id_token, false), Ok("N_A"));
+        assert!(
+            accepted_token_type("N_A", Some(idaas_core::token::ACCESS_TOKEN_TYPE), false).is_err()
+        );
+    }
 }
