@@ -108,10 +108,11 @@ fn accepted_token_type(
 
 /// Parses a token response (RFC 6749 §5.1): `access_token` and `token_type`
 /// are required strings; `expires_in`/`expires_at` numbers (or numeric
-/// strings), at most [`MAX_TOKEN_LIFETIME`] ahead; `token_type` must be
-/// `Bearer` (see [`accepted_token_type`]). The `scope` is the server's
-/// granted scope; the caller fills in the requested one when it is absent
-/// (RFC 6749 §5.1).
+/// strings), at most 10 years ahead; `token_type` must be `Bearer` (any
+/// case; `DPoP` only for a request that carried a DPoP proof, which
+/// [`OAuthClient`](crate::OAuthClient) decides). The `scope` is the
+/// server's granted scope; the caller fills in the requested one when it
+/// is absent (RFC 6749 §5.1).
 pub fn parse_token_response(
     endpoint: &str,
     response: &HttpResponse,

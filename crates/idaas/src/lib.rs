@@ -62,10 +62,12 @@
 //! - [`scope`] — `resource:action` scopes and organization roles (feature
 //!   `scope`);
 //! - [`cache`] — the refresh-ahead token cache (feature `cache`);
-//! - [`guard`] — the resource-server side: verify incoming access tokens
+//! - `guard` — the resource-server side: verify incoming access tokens
 //!   (RFC 9068 JWTs, RFC 7662 introspection), authorize with scopes, the
 //!   `RequireToken` and `BearerAuth` tower layers (feature `guard`; the
 //!   axum extractor with feature `axum`);
+//! - `cache_redis` — the fleet-shared token cache on Redis behind
+//!   `tokenCache.redis` (feature `redis`);
 //! - [`prelude`] — the names most programs need.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -111,12 +113,12 @@ pub use idaas_pam as pam;
 /// The token cache: refresh-ahead, single-flight, stale-if-error.
 #[cfg(feature = "cache")]
 pub use idaas_cache as cache;
-/// The resource-server side: token verification, scopes, tower layers.
-#[cfg(feature = "guard")]
-pub use idaas_guard as guard;
 /// The fleet-shared (L2) token cache on Redis (feature `redis`).
 #[cfg(feature = "redis")]
 pub use idaas_cache_redis as cache_redis;
+/// The resource-server side: token verification, scopes, tower layers.
+#[cfg(feature = "guard")]
+pub use idaas_guard as guard;
 /// OAuth 2.0 / OpenID Connect: client authentication, JOSE, grants, user flows.
 #[cfg(feature = "oauth")]
 pub use idaas_oauth as oauth;
