@@ -345,3 +345,33 @@ async fn after_an_outage_callers_without_a_token_get_one_within_a_second() {
     .await
     .expect("bounded");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_files_token_cache_keys_reach_the_provider() {
+    let idp = Idp::start(3600).await;
+    let url = &idp.url;
+    let issuer = url.trim_end_matches("/token");
+    let config = ClientConfig::from_json_str(&format!(
+        r#"{{"idaasInstanceId":"idaas_test","clientId":"app","issuer":"{issuer}","tokenEndpoint":"{url}",
+            "scope":"api.example.com|read",
+            "authnConfiguration":{{"authnMethod":"CLIENT_SECRET_POST","clientSecretEnvVarName":"S"}},
+            "tokenCache":{{"behavior":"REFERENCE","stale":"ALLOW","probeInterval":200}}}}"#
+    ))
+    .unwrap();
+    let factory = CredentialProviderFactory::from_config(
+        config,
+        FactoryOptions {
+            env: Arc::new(MapEnv::new().with("S", "s")),
+            ..FactoryOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    let provider = factory.provider().await.unwrap();
+    let expected = idaas_cache::CacheOptions {
+        stale: idaas_cache::StaleBehavior::Allow,
+        probe_interval: Duration::from_millis(200),
+        ..idaas_cache::CacheOptions::reference()
+    };
+    assert_eq!(*provider.cache_options(), expected);
+}

@@ -45,6 +45,7 @@ pub(crate) struct Draft {
     pub unsafe_ignore_ssl_cert: Option<bool>,
     pub ca_certificate_file: Option<String>,
     pub token_cache_redis: Option<super::RedisCacheConfig>,
+    pub token_cache: super::TokenCacheConfig,
 }
 
 fn authn_path(key: Key) -> String {
@@ -358,6 +359,7 @@ impl Draft {
             },
             http,
             token_cache_redis: self.token_cache_redis,
+            token_cache: self.token_cache,
         })
     }
 

@@ -37,6 +37,9 @@ pub struct ClientConfig {
     pub http: HttpConfig,
     /// `tokenCache.redis`: the fleet-shared token cache, if configured.
     pub token_cache_redis: Option<super::RedisCacheConfig>,
+    /// `tokenCache`'s behaviour keys (refresh mode, stale choice, windows,
+    /// waits); empty when the file sets none.
+    pub token_cache: super::TokenCacheConfig,
 }
 
 /// `authnConfiguration`: who the client is and how it authenticates.
