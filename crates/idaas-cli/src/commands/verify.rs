@@ -42,7 +42,8 @@ fn principal_json(p: &Principal) -> serde_json::Value {
 
 /// Verifies the token and checks the required scopes.
 pub async fn run(args: VerifyArgs, json: bool) -> Result<Code, Failure> {
-    let mut builder = TokenVerifier::builder(args.issuer).http(super::http_client(json)?);
+    let mut builder = TokenVerifier::builder(args.issuer)
+        .http(super::http_client(&crate::cli::NetArgs::default(), json)?);
     for audience in args.audience {
         builder = builder.audience(audience);
     }
