@@ -6,6 +6,9 @@
 // - loopback-only admin routes (POST, JSON):
 //     /admin/rotate  new provider signing keys; the old ones stay published
 //     /admin/trust   {"issuer", "jwks"}: trust a jwt-bearer assertion issuer
+//     /admin/sign    {"alg", "header", "claims"}: a JWS signed by the newest
+//                    provider key of that alg (tokens a test needs to be
+//                    wrong in one way only: typ, exp, iss…)
 //
 // - DPoP (issue 17): DPoP-bound clients (one that must send the OP's nonce),
 //   the custom grants bind their tokens to a DPoP proof too
@@ -26,7 +29,7 @@ import Provider, { errors } from 'oidc-provider';
 // DPoP for the custom grants below, as the built-in grants do it
 import validateDpop from 'oidc-provider/lib/helpers/validate_dpop.js';
 import { applyDpopBinding } from 'oidc-provider/lib/helpers/grant_common.js';
-import { calculateJwkThumbprint, createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
+import { CompactSign, calculateJwkThumbprint, createLocalJWKSet, decodeProtectedHeader, importJWK, jwtVerify } from 'jose';
 
 // stdout carries only the announcement line; every log goes to stderr
 console.log = console.error;
@@ -41,6 +44,8 @@ const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
 const JWT_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:jwt';
 const RESOURCE = 'urn:idaas:interop:api';
+// the same API with RS256-signed JWT access tokens
+const RESOURCE_RS = 'urn:idaas:interop:api-rs';
 const DEVICE_CODE = 'urn:ietf:params:oauth:grant-type:device_code';
 
 // ---------------------------------------------------------------- keys
@@ -423,13 +428,13 @@ async function buildProvider(issuer) {
         defaultResource: () => undefined,
         useGrantedResource: () => false,
         getResourceServerInfo: (_ctx, resource) => {
-          if (resource !== RESOURCE) throw new errors.InvalidTarget('unknown resource');
+          if (resource !== RESOURCE && resource !== RESOURCE_RS) throw new errors.InvalidTarget('unknown resource');
           return {
             scope: 'api:read api:write',
-            audience: RESOURCE,
+            audience: resource,
             accessTokenTTL: 300,
             accessTokenFormat: 'jwt',
-            jwt: { sign: { alg: 'ES256' } },
+            jwt: { sign: { alg: resource === RESOURCE ? 'ES256' : 'RS256' } },
           };
         },
       },
@@ -472,6 +477,14 @@ const server = createServer(async (req, res) => {
       handler = current.callback();
       return reply(res, 200, { kids: providerKeys.map((k) => k.kid) });
     }
+    if (req.method === 'POST' && req.url === '/admin/sign') {
+      const { alg, header, claims } = await readJson(req);
+      const jwk = providerKeys.find((k) => k.alg === alg);
+      const jws = await new CompactSign(Buffer.from(JSON.stringify(claims)))
+        .setProtectedHeader({ alg, kid: jwk.kid, ...header })
+        .sign(await importJWK(jwk, alg));
+      return reply(res, 200, { token: jws });
+    }
     if (req.method === 'POST' && req.url === '/admin/trust') {
       const { issuer, jwks } = await readJson(req);
       trustedIssuers.set(issuer, jwks);
@@ -495,6 +508,7 @@ server.listen(0, '127.0.0.1', async () => {
     issuer,
     port,
     resource: RESOURCE,
+    resource_rs: RESOURCE_RS,
     clients: {
       basic: { id: BASIC_ID, secret: BASIC_SECRET },
       post: { id: 'cc-post', secret: POST_SECRET },

@@ -44,6 +44,7 @@ const BENCHES: &[(&str, &str, &str)] = &[
     ("scope", "idaas-scope", "scope"),
     ("cache", "idaas-cache", "cache"),
     ("oauth", "idaas-oauth", "jose"),
+    ("guard", "idaas-guard", "guard"),
 ];
 
 fn main() -> ExitCode {
@@ -143,6 +144,11 @@ fn test() -> Result {
     for example in EXAMPLES {
         run(cargo().args(["run", "--quiet", "-p", "idaas", "--example", example]))?;
     }
+    // the guard's axum parts and their example need feature `axum`
+    run(cargo().args(["test", "-p", "idaas-guard", "--all-features", "--tests"]))?;
+    run(cargo()
+        .args(["run", "--quiet", "-p", "idaas", "--features", "axum"])
+        .args(["--example", "protected_service"]))?;
     Ok(())
 }
 
@@ -181,7 +187,17 @@ fn crates_alone() -> Result {
 }
 
 /// The facade's optional layers, one feature each: every one must build alone.
-const FACADE_FEATURES: &[&str] = &["", "scope", "cache", "oauth", "credentials", "pam"];
+const FACADE_FEATURES: &[&str] = &[
+    "",
+    "scope",
+    "cache",
+    "oauth",
+    "credentials",
+    "pam",
+    "guard",
+    "axum",
+    "redis",
+];
 
 fn facade_features() -> Result {
     for feature in FACADE_FEATURES {

@@ -45,6 +45,16 @@ pub enum TransportError {
         /// What is wrong and how to fix it.
         reason: String,
     },
+    /// A CA certificate file (`HttpOptions::ca_certificate_files`,
+    /// `httpConfiguration.caCertificateFile`) cannot be read or does not
+    /// parse. A configuration problem: nothing was sent.
+    #[error("the CA certificate file {path:?} {reason}")]
+    CaFile {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// Plain `http://` to a host that is not a loopback address.
     #[error(
         "refusing plain http to {host}: only https is allowed except for loopback addresses (use https://)"

@@ -18,7 +18,7 @@ use crate::error::Error;
 use crate::form::Form;
 use crate::grants::{ClientCredentials, TokenExchange};
 use crate::key_directory::KeyDirectory;
-use crate::response::{TokenResponse, check_token_type, json_object, parse_token_response};
+use crate::response::{TokenResponse, json_object, parse_token_response_for};
 use crate::user_grant::UserAssertion;
 
 /// A client of one authorization server. Clone it freely; store it in a
@@ -229,6 +229,8 @@ impl OAuthClient {
         grant: Form,
     ) -> Result<TokenResponse, Error> {
         let endpoint = &self.token_endpoint;
+        // RFC 6749 §5.1: a response without `scope` granted the requested one
+        let requested_scope = grant.get("scope").map(str::to_owned);
         let mut nonce_retried = false;
         loop {
             // a fresh client assertion per attempt: its jti is single-use
@@ -246,8 +248,16 @@ impl OAuthClient {
             {
                 continue;
             }
-            let parsed = parse_token_response(endpoint, &response, self.clock.now())?;
-            return check_token_type(endpoint, parsed, self.dpop.is_some());
+            let mut token = parse_token_response_for(
+                endpoint,
+                &response,
+                self.clock.now(),
+                self.dpop.is_some(),
+            )?;
+            if token.credential.scope.is_none() {
+                token.credential.scope = requested_scope;
+            }
+            return Ok(token);
         }
     }
 

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use arc_swap::ArcSwapOption;
 use idaas_core::clock::{self, SharedClock};
 use idaas_core::http::SharedHttpClient;
 use serde_json::{Map, Value};
@@ -14,15 +15,56 @@ use tokio::sync::Mutex;
 
 use crate::discovery::ProviderMetadata;
 use crate::error::Error;
-use crate::fetch::get_json;
+use crate::fetch::get;
 use crate::jose::{JwkSet, JwtError, Validation, decode_jws, verify_decoded};
+use crate::response::json_object;
 
 #[derive(Debug, Default)]
 struct State {
-    keys: Option<Arc<JwkSet>>,
-    fetched_at: Duration,
     /// When the last fetch was attempted (success or not).
     attempted_at: Option<Duration>,
+}
+
+/// A fetched set: read without a lock on the hot path.
+#[derive(Debug)]
+struct Snapshot {
+    keys: Arc<JwkSet>,
+    fetched_at: Duration,
+    /// How long this set is used: the response's `Cache-Control: max-age`
+    /// within [`min_refetch_interval`, `max_age`], else `max_age`.
+    max_age: Duration,
+}
+
+impl Snapshot {
+    fn knows(&self, kid: Option<&str>) -> bool {
+        kid.is_none_or(|k| {
+            self.keys.contains_kid(k) || self.keys.keys().iter().any(|key| key.kid().is_none())
+        })
+    }
+
+    fn fresh(&self, now: Duration) -> bool {
+        now.saturating_sub(self.fetched_at) < self.max_age
+    }
+}
+
+/// The `max-age` of a `Cache-Control` header (`no-store` and `no-cache`
+/// count as 0).
+fn cache_max_age(headers: &idaas_core::http::HeaderMap) -> Option<Duration> {
+    let value = headers
+        .get(idaas_core::http::header::CACHE_CONTROL)?
+        .to_str()
+        .ok()?;
+    let mut max_age = None;
+    for directive in value.split(',').map(str::trim) {
+        let lower = directive.to_ascii_lowercase();
+        if lower == "no-store" || lower == "no-cache" {
+            return Some(Duration::ZERO);
+        }
+        if let Some(secs) = lower.strip_prefix("max-age=") {
+            max_age = secs.trim_matches('"').parse().ok().map(Duration::from_secs);
+        }
+    }
+    max_age
 }
 
 #[derive(Debug)]
@@ -32,6 +74,9 @@ struct Inner {
     clock: SharedClock,
     max_age: Duration,
     min_refetch_interval: Duration,
+    /// The current set, read lock-free.
+    current: ArcSwapOption<Snapshot>,
+    /// Held by the one fetch in flight (single flight).
     state: Mutex<State>,
     fetches: AtomicU64,
 }
@@ -39,8 +84,13 @@ struct Inner {
 /// The JWK set at a `jwks_uri`, cached. Cheap to clone (clones share the
 /// cache); concurrent callers share one fetch.
 ///
-/// - The set is fetched on first use and again once older than `max_age`
-///   (1 hour by default).
+/// - The set is fetched on first use and again once older than its
+///   response's `Cache-Control: max-age`, bounded by `max_age` (1 hour by
+///   default) above and the refetch interval below.
+/// - A token whose `kid` is in the current set is served without a lock;
+///   while a refresh is in flight, callers whose `kid` the old set knows get
+///   the old set instead of waiting; when a fetch fails the old set is kept
+///   (stale while the server is down).
 /// - A token whose `kid` is not in the set triggers a refetch (key
 ///   rotation), but only when the last fetch attempt is at least
 ///   `min_refetch_interval` old (30 s by default); otherwise the token is
@@ -76,6 +126,7 @@ impl RemoteJwks {
                 clock,
                 max_age,
                 min_refetch_interval,
+                current: ArcSwapOption::empty(),
                 state: Mutex::new(State::default()),
                 fetches: AtomicU64::new(0),
             }),
@@ -132,48 +183,73 @@ impl RemoteJwks {
     /// that key, else a refetched one when the rate limit allows.
     pub async fn keys_for(&self, kid: Option<&str>) -> Result<Arc<JwkSet>, Error> {
         let inner = &self.inner;
-        let mut state = inner.state.lock().await;
+        let current = inner.current.load_full();
+        if let Some(snap) = &current
+            && snap.knows(kid)
+            && snap.fresh(inner.clock.now())
+        {
+            return Ok(snap.keys.clone());
+        }
+        let mut state = match inner.state.try_lock() {
+            Ok(state) => state,
+            // a fetch is in flight: the old set serves the kids it knows
+            Err(_) => match &current {
+                Some(snap) if snap.knows(kid) => return Ok(snap.keys.clone()),
+                _ => inner.state.lock().await,
+            },
+        };
         let now = inner.clock.now();
-        if let Some(keys) = &state.keys {
-            let fresh = now.saturating_sub(state.fetched_at) < inner.max_age;
-            let known = kid.is_none_or(|k| {
-                keys.contains_kid(k) || keys.keys().iter().any(|key| key.kid().is_none())
-            });
+        // the fetch we may have waited for could have brought the key
+        let current = inner.current.load_full();
+        if let Some(snap) = &current {
             let throttled = state
                 .attempted_at
                 .is_some_and(|at| now.saturating_sub(at) < inner.min_refetch_interval);
-            if fresh && (known || throttled) {
-                return Ok(keys.clone());
+            let fresh = snap.fresh(now);
+            if fresh && snap.knows(kid) {
+                return Ok(snap.keys.clone());
             }
-            if !fresh && throttled {
-                // expired, but a fetch was just attempted (and failed)
-                return Ok(keys.clone());
+            if throttled {
+                // unknown kid within the interval, or expired and a fetch
+                // was just attempted (and failed): no request
+                return Ok(snap.keys.clone());
             }
         }
         state.attempted_at = Some(now);
         inner.fetches.fetch_add(1, Ordering::Relaxed);
-        match get_json(&inner.http, &inner.uri, "jwks")
+        let fetched = get(&inner.http, &inner.uri, "jwks")
             .await
-            .and_then(|raw| {
-                JwkSet::from_value(&Value::Object(raw)).map_err(|e| Error::InvalidResponse {
-                    endpoint: inner.uri.clone(),
-                    reason: e.to_string(),
-                })
-            }) {
-            Ok(set) => {
+            .and_then(|response| {
+                let raw = json_object(&inner.uri, &response)?;
+                let set = JwkSet::from_value(&Value::Object(raw)).map_err(|e| {
+                    Error::InvalidResponse {
+                        endpoint: inner.uri.clone(),
+                        reason: e.to_string(),
+                    }
+                })?;
+                Ok((set, cache_max_age(response.headers())))
+            });
+        match fetched {
+            Ok((set, header_age)) => {
                 for reason in set.skipped() {
                     tracing::debug!(jwks_uri = %inner.uri, reason, "JWK left out");
                 }
                 let set = Arc::new(set);
-                state.keys = Some(set.clone());
-                state.fetched_at = now;
+                let max_age = header_age
+                    .map(|age| age.clamp(inner.min_refetch_interval, inner.max_age))
+                    .unwrap_or(inner.max_age);
+                inner.current.store(Some(Arc::new(Snapshot {
+                    keys: set.clone(),
+                    fetched_at: now,
+                    max_age,
+                })));
                 Ok(set)
             }
-            Err(e) => match &state.keys {
+            Err(e) => match &current {
                 // keep serving the old set; the caller's kid stays unknown
-                Some(keys) => {
+                Some(snap) => {
                     tracing::warn!(jwks_uri = %inner.uri, error = %e, "JWKS refetch failed; keeping the cached set");
-                    Ok(keys.clone())
+                    Ok(snap.keys.clone())
                 }
                 None => Err(e),
             },
@@ -250,5 +326,28 @@ impl JwtValidator {
 impl From<JwtError> for Error {
     fn from(e: JwtError) -> Self {
         Error::Jwt(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use idaas_core::http::{HeaderMap, HeaderValue, header};
+
+    fn age(value: &str) -> Option<Duration> {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_str(value).unwrap());
+        cache_max_age(&headers)
+    }
+
+    #[test]
+    fn cache_control_max_age() {
+        assert_eq!(age("public, max-age=600"), Some(Duration::from_secs(600)));
+        assert_eq!(age("Max-Age=\"60\""), Some(Duration::from_secs(60)));
+        assert_eq!(age("no-store"), Some(Duration::ZERO));
+        assert_eq!(age("max-age=600, no-cache"), Some(Duration::ZERO));
+        assert_eq!(age("public"), None);
+        assert_eq!(age("max-age=soon"), None);
+        assert_eq!(cache_max_age(&HeaderMap::new()), None);
     }
 }

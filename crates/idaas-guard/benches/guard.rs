@@ -1,0 +1,2 @@
+//! placeholder, replaced by the guard benchmark
+fn main() {}

@@ -1,0 +1,126 @@
+//! [`RequireToken`]: a tower layer that lets through only requests with a
+//! valid bearer token meeting its requirements, with the [`Principal`] in
+//! the request's extensions.
+
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use futures_util::future::BoxFuture;
+use http::{Request, Response};
+use tower_layer::Layer;
+use tower_service::Service;
+
+use crate::bearer::{bearer_token, refusal};
+use crate::error::Error;
+use crate::principal::{Principal, Requirement};
+use crate::verifier::TokenVerifier;
+
+/// Requires a valid bearer token (and scopes) on every request.
+///
+/// - no token: 401 with `WWW-Authenticate: Bearer realm="…"`;
+/// - a malformed `Authorization` header: 400 `invalid_request`;
+/// - a refused token: 401 `invalid_token`;
+/// - a valid token lacking a requirement: 403 `insufficient_scope` with the
+///   `scope` needed;
+/// - the issuer unreachable with nothing cached: 503.
+///
+/// Otherwise the request goes on with its [`Principal`] in the extensions.
+#[derive(Debug, Clone)]
+pub struct RequireToken {
+    verifier: TokenVerifier,
+    requirements: Arc<[Requirement]>,
+    realm: Option<Arc<str>>,
+}
+
+impl RequireToken {
+    /// Requires a token `verifier` accepts.
+    pub fn new(verifier: TokenVerifier) -> Self {
+        Self {
+            verifier,
+            requirements: Arc::new([]),
+            realm: None,
+        }
+    }
+
+    /// Also requires a scope (`projects:write` hierarchically, see
+    /// [`Requirement::Scope`]).
+    pub fn scope(self, scope: impl Into<String>) -> Self {
+        self.require(Requirement::scope(scope))
+    }
+
+    /// Also requires `requirement`.
+    pub fn require(mut self, requirement: Requirement) -> Self {
+        let mut list = self.requirements.to_vec();
+        list.push(requirement);
+        self.requirements = list.into();
+        self
+    }
+
+    /// The `realm` of the challenges.
+    pub fn realm(mut self, realm: impl Into<String>) -> Self {
+        self.realm = Some(realm.into().into());
+        self
+    }
+
+    /// The principal of a request's headers, or why it is refused.
+    pub async fn check(&self, headers: &http::HeaderMap) -> Result<Principal, Error> {
+        let token = bearer_token(headers)?;
+        let principal = self.verifier.verify(token).await?;
+        principal.require_all(self.requirements.iter())?;
+        Ok(principal)
+    }
+}
+
+impl<S> Layer<S> for RequireToken {
+    type Service = RequireTokenService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        RequireTokenService {
+            inner,
+            layer: self.clone(),
+        }
+    }
+}
+
+/// The service of [`RequireToken`].
+#[derive(Debug, Clone)]
+pub struct RequireTokenService<S> {
+    inner: S,
+    layer: RequireToken,
+}
+
+impl<S, B, RB> Service<Request<B>> for RequireTokenService<S>
+where
+    S: Service<Request<B>, Response = Response<RB>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    B: Send + 'static,
+    RB: From<Bytes> + 'static,
+{
+    type Response = Response<RB>;
+    type Error = S::Error;
+    type Future = BoxFuture<'static, Result<Response<RB>, S::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: Request<B>) -> Self::Future {
+        // the ready service goes with this request; a clone stays
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let layer = self.layer.clone();
+        Box::pin(async move {
+            match layer.check(request.headers()).await {
+                Ok(principal) => {
+                    request.extensions_mut().insert(principal);
+                    inner.call(request).await
+                }
+                Err(error) => {
+                    tracing::debug!(status = error.status(), reason = %error, "request refused");
+                    Ok(refusal(&error, layer.realm.as_deref()))
+                }
+            }
+        })
+    }
+}
