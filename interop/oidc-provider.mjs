@@ -117,6 +117,8 @@ const DPOP_ID = 'dpop-client';
 const DPOP_NONCE_ID = 'dpop-nonce-client';
 const DPOP_SECRET = 'dpop-secret';
 const DPOP_NATIVE_ID = 'dpop-native-app';
+// the credential providers' scope form (`audience|value`), accepted for client credentials
+const IDAAS_SCOPE = 'idaas.interop|api:read';
 
 function dpopClients() {
   const confidential = {
@@ -409,7 +411,11 @@ async function buildProvider(issuer) {
       ],
       dPoPSigningAlgValues: ['ES256', 'EdDSA', 'Ed25519', 'RS256'],
     },
-    scopes: ['openid', 'offline_access', 'profile', 'email', 'organizations', 'api:read', 'api:write'],
+    scopes: [
+      'openid', 'offline_access', 'profile', 'email', 'organizations', 'api:read', 'api:write',
+      // an IDaaS `audience|value` scope, for the credential providers (issue 17)
+      IDAAS_SCOPE,
+    ],
     features: {
       devInteractions: { enabled: false },
       dPoP: {
@@ -509,6 +515,7 @@ server.listen(0, '127.0.0.1', async () => {
     port,
     resource: RESOURCE,
     resource_rs: RESOURCE_RS,
+    idaas_scope: IDAAS_SCOPE,
     clients: {
       basic: { id: BASIC_ID, secret: BASIC_SECRET },
       post: { id: 'cc-post', secret: POST_SECRET },
