@@ -106,6 +106,35 @@ async function clients() {
       post_logout_redirect_uris: ['http://127.0.0.1/logged-out'],
     },
     ...dpopClients(),
+    ...signInClients(keys[1]),
+  ];
+}
+
+// PAR, JAR and JARM (RFC 9126, 9101, JARM; issue 17): native clients that
+// must push their authorization requests (with DPoP-bound tokens), and that
+// must sign them with the P-256 fixture key (request objects), answered in
+// signed responses (response_mode=jwt) on request.
+const PAR_NATIVE_ID = 'par-native-app';
+const JAR_NATIVE_ID = 'jar-native-app';
+
+function signInClients(p256) {
+  const native = {
+    application_type: 'native',
+    token_endpoint_auth_method: 'none',
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    redirect_uris: ['http://127.0.0.1/callback'],
+    authorization_signed_response_alg: 'ES256',
+  };
+  return [
+    { ...native, client_id: PAR_NATIVE_ID, require_pushed_authorization_requests: true, dpop_bound_access_tokens: true },
+    {
+      ...native,
+      client_id: JAR_NATIVE_ID,
+      jwks: { keys: [p256] },
+      require_signed_request_object: true,
+      request_object_signing_alg: 'ES256',
+    },
   ];
 }
 
@@ -424,6 +453,10 @@ async function buildProvider(issuer) {
         requireNonce: (ctx) => ctx.oidc?.client?.clientId === DPOP_NONCE_ID,
       },
       clientCredentials: { enabled: true },
+      // issue 17: PAR is on by default; request objects and JARM too
+      pushedAuthorizationRequests: { enabled: true },
+      requestObjects: { enabled: true },
+      jwtResponseModes: { enabled: true },
       introspection: { enabled: true },
       revocation: { enabled: true },
       userinfo: { enabled: true },
@@ -526,6 +559,8 @@ server.listen(0, '127.0.0.1', async () => {
       dpop: { id: DPOP_ID, secret: DPOP_SECRET },
       dpop_nonce: { id: DPOP_NONCE_ID, secret: DPOP_SECRET },
       dpop_native: { id: DPOP_NATIVE_ID },
+      par_native: { id: PAR_NATIVE_ID },
+      jar_native: { id: JAR_NATIVE_ID },
     },
     accounts: Object.fromEntries(Object.entries(ACCOUNTS).map(([login, a]) => [a.sub, { login, password: a.password }])),
   })}\n`);

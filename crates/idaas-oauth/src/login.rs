@@ -1,6 +1,7 @@
 //! [`LoginFlow`]: the interactive sign-in of a native app (RFC 8252) — a
-//! loopback listener, the authorization URL (PKCE S256, `state`, `nonce`)
-//! opened in the browser or handed to the caller, the code exchange, and
+//! loopback listener, the authorization URL (PKCE S256, `state`, `nonce`;
+//! pushed first when the provider has a PAR endpoint, RFC 9126) opened in
+//! the browser or handed to the caller, the code exchange, and
 //! the page the user sees only once the session is established.
 
 use std::fmt;
@@ -11,6 +12,7 @@ use tracing::Instrument;
 
 use crate::error::Error;
 use crate::loopback::{DefaultPages, LoopbackListener, Outcome, PageHandler, open_browser};
+use crate::par::Par;
 use crate::session::{Session, SessionOptions};
 use crate::store::StoreKey;
 use crate::user_client::UserClient;
@@ -31,6 +33,7 @@ pub struct LoginFlow {
     on_url: Option<OnUrl>,
     pages: Arc<dyn PageHandler>,
     session: SessionOptions,
+    par: Par,
 }
 
 impl fmt::Debug for LoginFlow {
@@ -41,6 +44,7 @@ impl fmt::Debug for LoginFlow {
             .field("scopes", &self.scopes)
             .field("timeout", &self.timeout)
             .field("open_browser", &self.open_browser)
+            .field("par", &self.par)
             .finish_non_exhaustive()
     }
 }
@@ -60,6 +64,7 @@ impl Default for LoginFlow {
             on_url: None,
             pages: Arc::new(DefaultPages),
             session: SessionOptions::default(),
+            par: Par::Auto,
         }
     }
 }
@@ -127,6 +132,13 @@ impl LoginFlow {
         self
     }
 
+    /// Whether to push the authorization request (RFC 9126): by default
+    /// when the provider advertises a PAR endpoint.
+    pub fn par(mut self, par: Par) -> Self {
+        self.par = par;
+        self
+    }
+
     /// The key a sign-in with this flow is stored under: the client's
     /// issuer and id, the flow's scopes and its `audience`/`resource`
     /// parameters.
@@ -189,7 +201,7 @@ impl UserClient {
         for (name, value) in &flow.params {
             request = request.param(name.clone(), value.clone());
         }
-        let pending = request.build()?;
+        let pending = self.push_authorization(request.build()?, flow.par).await?;
         tracing::Span::current().record("redirect_uri", listener.redirect_uri());
         let url = pending.url.to_string();
         match &flow.on_url {
