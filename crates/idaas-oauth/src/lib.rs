@@ -33,6 +33,8 @@
 //! - [`dpop`] — DPoP (RFC 9449): [`dpop::DpopKey`], proofs with `htu`,
 //!   `ath` and the server's nonces; [`OAuthClient::with_dpop`] binds every
 //!   grant's tokens to the key;
+//! - [`jar`] — signed request objects (RFC 9101) for the sign-in
+//!   ([`LoginFlow::request_object`]);
 //! - [`par`] — pushed authorization requests (RFC 9126) for the sign-in
 //!   ([`LoginFlow::par`]: by default when the provider has a PAR endpoint);
 //! - [`discovery`] — OpenID Connect / RFC 8414 metadata, cached;
@@ -73,6 +75,7 @@ mod fetch;
 pub mod form;
 mod grants;
 mod id_token;
+pub mod jar;
 pub mod jose;
 mod jwks;
 mod key_directory;

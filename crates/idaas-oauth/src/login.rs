@@ -11,6 +11,7 @@ use std::time::Duration;
 use tracing::Instrument;
 
 use crate::error::Error;
+use crate::jose::SigningKey;
 use crate::loopback::{DefaultPages, LoopbackListener, Outcome, PageHandler, open_browser};
 use crate::par::Par;
 use crate::session::{Session, SessionOptions};
@@ -34,6 +35,7 @@ pub struct LoginFlow {
     pages: Arc<dyn PageHandler>,
     session: SessionOptions,
     par: Par,
+    request_object: Option<Arc<SigningKey>>,
 }
 
 impl fmt::Debug for LoginFlow {
@@ -45,6 +47,7 @@ impl fmt::Debug for LoginFlow {
             .field("timeout", &self.timeout)
             .field("open_browser", &self.open_browser)
             .field("par", &self.par)
+            .field("request_object", &self.request_object.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -65,6 +68,7 @@ impl Default for LoginFlow {
             pages: Arc::new(DefaultPages),
             session: SessionOptions::default(),
             par: Par::Auto,
+            request_object: None,
         }
     }
 }
@@ -139,6 +143,14 @@ impl LoginFlow {
         self
     }
 
+    /// Sends the authorization parameters as a request object signed by
+    /// `key` (JAR, RFC 9101; pushed too when PAR is on): the key the client
+    /// registered with the provider (its `jwks`).
+    pub fn request_object(mut self, key: Arc<SigningKey>) -> Self {
+        self.request_object = Some(key);
+        self
+    }
+
     /// The key a sign-in with this flow is stored under: the client's
     /// issuer and id, the flow's scopes and its `audience`/`resource`
     /// parameters.
@@ -201,7 +213,11 @@ impl UserClient {
         for (name, value) in &flow.params {
             request = request.param(name.clone(), value.clone());
         }
-        let pending = self.push_authorization(request.build()?, flow.par).await?;
+        let mut pending = request.build()?;
+        if let Some(key) = &flow.request_object {
+            pending = self.sign_authorization(pending, key)?;
+        }
+        let pending = self.push_authorization(pending, flow.par).await?;
         tracing::Span::current().record("redirect_uri", listener.redirect_uri());
         let url = pending.url.to_string();
         match &flow.on_url {

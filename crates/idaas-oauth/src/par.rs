@@ -3,8 +3,6 @@
 //! browser carries only `client_id` and the `request_uri` the provider
 //! answered — nothing to read or alter in the URL.
 
-use url::Url;
-
 use crate::authorize::PendingAuthorization;
 use crate::discovery::ProviderMetadata;
 use crate::error::Error;
@@ -45,7 +43,7 @@ impl UserClient {
     /// Not pushed, `pending` is returned unchanged.
     pub async fn push_authorization(
         &self,
-        mut pending: PendingAuthorization,
+        pending: PendingAuthorization,
         par: Par,
     ) -> Result<PendingAuthorization, Error> {
         let metadata = self.metadata();
@@ -101,27 +99,13 @@ impl UserClient {
             expires_in,
             "authorization request pushed"
         );
-        let authorization_endpoint =
-            metadata.authorization_endpoint.as_deref().ok_or_else(|| {
-                Error::Misconfigured(format!(
-                    "{} publishes no authorization_endpoint",
-                    metadata.issuer
-                ))
-            })?;
-        let mut url = Url::parse(authorization_endpoint).map_err(|e| {
-            Error::Misconfigured(format!(
-                "authorization endpoint {authorization_endpoint:?}: {e}"
-            ))
-        })?;
-        url.query_pairs_mut()
-            .append_pair("client_id", self.client_id())
-            .append_pair("request_uri", &request_uri);
-        pending.url = url;
-        pending.params = vec![
-            ("client_id".into(), self.client_id().to_owned()),
-            ("request_uri".into(), request_uri),
-        ];
-        Ok(pending)
+        self.with_front_channel(
+            pending,
+            vec![
+                ("client_id".to_owned(), self.client_id().to_owned()),
+                ("request_uri".to_owned(), request_uri),
+            ],
+        )
     }
 }
 

@@ -15,8 +15,8 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use idaas_core::http::HyperClient;
 use idaas_oauth::dpop::{Dpop, DpopKey};
+use idaas_oauth::jose::SigningKey;
 use idaas_oauth::*;
 use serde_json::Value;
 use tokio::sync::oneshot;
@@ -37,18 +37,6 @@ fn chromium(test: &str) -> Option<PathBuf> {
     );
     eprintln!("SKIPPED {test}: no Chromium at /usr/bin/chromium (set IDAAS_CHROMIUM)");
     None
-}
-
-async fn client(which: &str) -> UserClient {
-    let p = support::provider();
-    UserClient::discover(
-        Arc::new(HyperClient::new(Default::default()).unwrap()),
-        &p.issuer(),
-        p.client(which, "id"),
-        ClientAuth::None,
-    )
-    .await
-    .unwrap()
 }
 
 /// What a Chromium sign-in of alice through `flow` gave: the session, the
@@ -122,7 +110,7 @@ async fn headless_chromium_signs_in_through_the_loopback_listener() {
     else {
         return;
     };
-    let client = client("native").await;
+    let client = support::user_client("native").await;
     let flow = LoginFlow::new()
         .scopes(["openid", "email", "organizations"])
         .par(Par::Never);
@@ -147,7 +135,9 @@ async fn code_pkce_par_and_dpop_end_to_end_in_chromium() {
     };
     let key = DpopKey::generate();
     // the client must push its requests and gets DPoP-bound tokens only
-    let client = client("par_native").await.with_dpop(Dpop::new(key.clone()));
+    let client = support::user_client("par_native")
+        .await
+        .with_dpop(Dpop::new(key.clone()));
     assert!(
         client.metadata().raw["pushed_authorization_request_endpoint"].is_string(),
         "the provider advertises PAR"
@@ -174,7 +164,7 @@ async fn code_pkce_par_and_dpop_end_to_end_in_chromium() {
     assert_eq!(info.sub(), "usr_alice");
     assert_eq!(info.get_str("email"), Some("alice@example.com"));
     // and only with them: the same client without the key is refused
-    let thief = self::client("par_native").await;
+    let thief = support::user_client("par_native").await;
     assert!(
         thief.userinfo(agent).await.is_err(),
         "a DPoP-bound token is no bearer token"
@@ -193,4 +183,32 @@ async fn code_pkce_par_and_dpop_end_to_end_in_chromium() {
         thief.refresh(agent).await.is_err(),
         "the refresh token is bound too"
     );
+}
+
+#[tokio::test]
+async fn a_signed_request_object_front_channel_and_pushed_in_chromium() {
+    let Some(chromium) = chromium("a_signed_request_object_front_channel_and_pushed_in_chromium")
+    else {
+        return;
+    };
+    // the client must sign its requests with the key it registered
+    let client = support::user_client("jar_native").await;
+    let key = Arc::new(
+        SigningKey::from_pem(&std::fs::read_to_string(support::fixture("p256-pkcs8.pem")).unwrap())
+            .unwrap(),
+    );
+    for par in [Par::Never, Par::Always] {
+        let flow = LoginFlow::new()
+            .scopes(["openid", "email"])
+            .request_object(key.clone())
+            .par(par);
+        let SignIn { session, url, .. } = sign_in(&client, flow, chromium.clone()).await;
+        let names: Vec<String> = query(&url).into_iter().map(|(k, _)| k).collect();
+        let expected = match par {
+            Par::Never => ["client_id", "request"],
+            _ => ["client_id", "request_uri"],
+        };
+        assert_eq!(names, expected, "{par:?}: {url}");
+        assert_eq!(session.agent().id(), "usr_alice", "{par:?}");
+    }
 }
