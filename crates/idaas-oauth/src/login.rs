@@ -36,6 +36,7 @@ pub struct LoginFlow {
     session: SessionOptions,
     par: Par,
     request_object: Option<Arc<SigningKey>>,
+    jarm: bool,
 }
 
 impl fmt::Debug for LoginFlow {
@@ -48,6 +49,7 @@ impl fmt::Debug for LoginFlow {
             .field("open_browser", &self.open_browser)
             .field("par", &self.par)
             .field("request_object", &self.request_object.is_some())
+            .field("jarm", &self.jarm)
             .finish_non_exhaustive()
     }
 }
@@ -69,6 +71,7 @@ impl Default for LoginFlow {
             session: SessionOptions::default(),
             par: Par::Auto,
             request_object: None,
+            jarm: false,
         }
     }
 }
@@ -151,6 +154,13 @@ impl LoginFlow {
         self
     }
 
+    /// Asks for a signed authorization response (JARM, `response_mode=jwt`)
+    /// and accepts only one that verifies with the provider's keys.
+    pub fn jarm(mut self, jarm: bool) -> Self {
+        self.jarm = jarm;
+        self
+    }
+
     /// The key a sign-in with this flow is stored under: the client's
     /// issuer and id, the flow's scopes and its `audience`/`resource`
     /// parameters.
@@ -207,9 +217,13 @@ impl UserClient {
     }
 
     async fn login_steps(&self, flow: &LoginFlow) -> Result<Session, Error> {
-        let listener = LoopbackListener::bind(flow.port, &flow.path).await?;
+        let mut listener = LoopbackListener::bind(flow.port, &flow.path).await?;
         let mut request =
             self.authorization_request(listener.redirect_uri(), flow.scopes.clone())?;
+        if flow.jarm {
+            listener = listener.with_jarm(self.jarm_validator()?);
+            request = request.param("response_mode", "jwt");
+        }
         for (name, value) in &flow.params {
             request = request.param(name.clone(), value.clone());
         }

@@ -23,6 +23,7 @@ use crate::fetch::Authorization;
 use crate::form::Form;
 use crate::grants::ClientCredentials;
 use crate::id_token::IdTokenVerifier;
+use crate::jwks::JwtValidator;
 use crate::store::{StoreKey, StoredTokens};
 use crate::userinfo::UserInfo;
 
@@ -206,6 +207,15 @@ impl UserClient {
         pending.url = url;
         pending.params = params;
         Ok(pending)
+    }
+
+    /// The validator of the provider's signed authorization responses
+    /// (JARM): its JWKS, its issuer, this client as audience, `exp`.
+    pub fn jarm_validator(&self) -> Result<JwtValidator, Error> {
+        Ok(
+            JwtValidator::for_issuer(self.http.clone(), &self.metadata, self.client_id())?
+                .with_clock(self.clock.clone()),
+        )
     }
 
     /// The clock for expiry, ID-token and request-object times.

@@ -186,9 +186,10 @@ async fn code_pkce_par_and_dpop_end_to_end_in_chromium() {
 }
 
 #[tokio::test]
-async fn a_signed_request_object_front_channel_and_pushed_in_chromium() {
-    let Some(chromium) = chromium("a_signed_request_object_front_channel_and_pushed_in_chromium")
-    else {
+async fn a_signed_request_object_front_channel_and_pushed_with_a_signed_response_in_chromium() {
+    let Some(chromium) = chromium(
+        "a_signed_request_object_front_channel_and_pushed_with_a_signed_response_in_chromium",
+    ) else {
         return;
     };
     // the client must sign its requests with the key it registered
@@ -201,8 +202,14 @@ async fn a_signed_request_object_front_channel_and_pushed_in_chromium() {
         let flow = LoginFlow::new()
             .scopes(["openid", "email"])
             .request_object(key.clone())
+            // pushed, the answer is signed too (JARM)
+            .jarm(par == Par::Always)
             .par(par);
-        let SignIn { session, url, .. } = sign_in(&client, flow, chromium.clone()).await;
+        let SignIn {
+            session,
+            url,
+            landing,
+        } = sign_in(&client, flow, chromium.clone()).await;
         let names: Vec<String> = query(&url).into_iter().map(|(k, _)| k).collect();
         let expected = match par {
             Par::Never => ["client_id", "request"],
@@ -210,5 +217,12 @@ async fn a_signed_request_object_front_channel_and_pushed_in_chromium() {
         };
         assert_eq!(names, expected, "{par:?}: {url}");
         assert_eq!(session.agent().id(), "usr_alice", "{par:?}");
+        let landing = Url::parse(landing["url"].as_str().unwrap()).unwrap();
+        let names: Vec<String> = landing.query_pairs().map(|(k, _)| k.into_owned()).collect();
+        let expected: &[&str] = match par {
+            Par::Never => &["code", "state", "iss"],
+            _ => &["response"],
+        };
+        assert_eq!(names, expected, "{par:?}: the callback {landing}");
     }
 }
