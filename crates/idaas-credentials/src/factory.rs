@@ -57,7 +57,8 @@ pub struct FactoryOptions {
     pub clock: SharedClock,
     /// Registered `PLUGIN` providers.
     pub plugins: PluginRegistry,
-    /// Cache settings (default: the reference's — STRICT, one caller refreshes, 5 s wait).
+    /// Cache settings (default: availability first, [`CacheOptions::default`]);
+    /// the configuration file's `tokenCache` keys are applied on top.
     pub cache: CacheOptions,
     /// Base URL of the cloud metadata service for `PKCS7` (default: the
     /// real one of the configured environment); for tests.
@@ -97,7 +98,8 @@ impl CredentialProviderFactory {
     /// returned and leaves nothing half-initialised.
     pub async fn from_config(config: ClientConfig, options: FactoryOptions) -> Result<Self, Error> {
         config.check_environment(options.env.as_ref())?;
-        let mut cache_options = options.cache;
+        // the file's `tokenCache` keys refine what the code chose
+        let mut cache_options = options.cache.configured(&config.token_cache);
         if config.authn.identity_type == IdentityType::Human {
             // a person needs minutes, not the 5 s a machine refresh may take
             cache_options.blocking_wait = cache_options

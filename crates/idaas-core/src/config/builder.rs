@@ -192,6 +192,12 @@ impl ClientConfigBuilder {
         self
     }
 
+    /// `tokenCache`'s behaviour keys (see [`super::TokenCacheConfig`]).
+    pub fn token_cache(mut self, cache: super::TokenCacheConfig) -> Self {
+        self.draft.token_cache = cache;
+        self
+    }
+
     /// Validates and builds.
     pub fn build(self) -> Result<ClientConfig, ConfigError> {
         self.draft.validate()

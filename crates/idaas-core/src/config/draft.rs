@@ -46,6 +46,7 @@ pub(crate) struct Draft {
     pub ca_certificate_file: Option<String>,
     pub token_cache_redis: Option<super::RedisCacheConfig>,
     pub dpop: Option<super::DpopConfig>,
+    pub token_cache: super::TokenCacheConfig,
 }
 
 fn authn_path(key: Key) -> String {
@@ -376,6 +377,7 @@ impl Draft {
             http,
             token_cache_redis: self.token_cache_redis,
             dpop: self.dpop,
+            token_cache: self.token_cache,
         })
     }
 

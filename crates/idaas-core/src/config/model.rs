@@ -39,6 +39,9 @@ pub struct ClientConfig {
     pub token_cache_redis: Option<super::RedisCacheConfig>,
     /// `dpop`: bind the providers' tokens to a DPoP key (RFC 9449), if set.
     pub dpop: Option<super::DpopConfig>,
+    /// `tokenCache`'s behaviour keys (refresh mode, stale choice, windows,
+    /// waits); empty when the file sets none.
+    pub token_cache: super::TokenCacheConfig,
 }
 
 /// `authnConfiguration`: who the client is and how it authenticates.
