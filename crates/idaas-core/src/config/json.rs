@@ -190,6 +190,7 @@ pub(crate) fn draft_from_value(value: &Value) -> Result<Draft, ConfigError> {
         draft.ca_certificate_file = f.string(CA_CERTIFICATE_FILE)?;
     }
     draft.token_cache_redis = super::RedisCacheConfig::read(root)?;
+    draft.dpop = super::DpopConfig::read(root)?;
     draft.token_cache = super::TokenCacheConfig::read(root)?;
     Ok(draft)
 }

@@ -13,6 +13,7 @@
 //! every error.
 
 mod builder;
+mod dpop;
 mod draft;
 mod env;
 mod error;
@@ -27,6 +28,7 @@ mod token_cache_redis;
 use std::path::Path;
 
 pub use builder::ClientConfigBuilder;
+pub use dpop::{DPOP_KEY_FILE_PATH, DPOP_PATH, DpopConfig};
 pub use env::{Environment, MapEnv, ProcessEnv};
 pub use error::{ConfigError, ConfigOrigin, FieldProblem};
 pub use load::{CONFIG_PATH_ENV, DEFAULT_RELATIVE_PATH, MAX_CONFIG_BYTES, resolve_path};
