@@ -227,17 +227,7 @@ pub enum Command {
     #[command(subcommand)]
     Scope(ScopeCommand),
     /// Run the IDaaS emulator on 127.0.0.1 until interrupted.
-    Emulator {
-        /// The port (default: an ephemeral one, printed at start).
-        #[arg(long, default_value_t = 0)]
-        port: u16,
-        /// A client to register.
-        #[arg(long, default_value = "demo-client")]
-        client_id: String,
-        /// Its secret.
-        #[arg(long, default_value = "demo-secret", allow_hyphen_values = true)]
-        client_secret: String,
-    },
+    Emulator(crate::commands::emulator::EmulatorArgs),
     /// Inspect IDaaS client configuration files.
     #[command(subcommand)]
     Config(ConfigCommand),

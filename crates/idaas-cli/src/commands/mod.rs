@@ -3,7 +3,7 @@
 mod config;
 mod decode;
 mod device;
-mod emulator;
+pub(crate) mod emulator;
 mod jwks;
 mod oauth;
 mod pam;
@@ -100,11 +100,7 @@ pub fn run(cli: Cli) -> Result<Code, Failure> {
                 json,
             ))
         }
-        Command::Emulator {
-            port,
-            client_id,
-            client_secret,
-        } => runtime(json)?.block_on(emulator::run(port, client_id, client_secret, json)),
+        Command::Emulator(args) => runtime(json)?.block_on(emulator::run(args, json)),
         Command::Pam { target, command } => {
             runtime(json)?.block_on(pam::run(target, command, json))
         }
