@@ -410,6 +410,10 @@ async function buildProvider(issuer) {
       dPoPSigningAlgValues: ['ES256', 'EdDSA', 'Ed25519', 'RS256'],
     },
     scopes: ['openid', 'offline_access', 'profile', 'email', 'organizations', 'api:read', 'api:write'],
+    // keep the claims a grant handler set (token exchange's exchanged_sub and
+    // act, jwt-bearer's purpose): the opaque format would otherwise drop them,
+    // and introspection shows them
+    extraTokenClaims: (_ctx, token) => token.extra,
     features: {
       devInteractions: { enabled: false },
       dPoP: {

@@ -4,6 +4,7 @@ mod config;
 mod decode;
 mod device;
 pub(crate) mod emulator;
+pub(crate) mod grants;
 mod jwks;
 mod oauth;
 mod pam;
@@ -100,6 +101,8 @@ pub fn run(cli: Cli) -> Result<Code, Failure> {
                 json,
             ))
         }
+        Command::JwtBearer(args) => runtime(json)?.block_on(grants::jwt_bearer(args, json)),
+        Command::TokenExchange(args) => runtime(json)?.block_on(grants::token_exchange(args, json)),
         Command::Emulator(args) => runtime(json)?.block_on(emulator::run(args, json)),
         Command::Pam { target, command } => {
             runtime(json)?.block_on(pam::run(target, command, json))
