@@ -102,9 +102,10 @@ fn login_then_userinfo_and_logout_url() {
         .recv_timeout(Duration::from_secs(30))
         .expect("idaas login printed the authorization URL");
     let redirect = format!("http://127.0.0.1:{port}/callback");
-    assert!(url.contains(&format!(
-        "redirect_uri=http%3A%2F%2F127.0.0.1%3A{port}%2Fcallback"
-    )));
+    // the provider has a PAR endpoint: the parameters (redirect URI
+    // included) were pushed, the browser gets only client_id + request_uri
+    assert!(url.contains("request_uri="), "{url}");
+    assert!(!url.contains("redirect_uri="), "{url}");
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let landing = runtime.block_on(async {
         Browser::new(
