@@ -10,6 +10,8 @@
 //                    provider key of that alg (tokens a test needs to be
 //                    wrong in one way only: typ, exp, iss…)
 //
+// - DPoP (issue 17): DPoP-bound clients (one that must send the OP's nonce),
+//   the custom grants bind their tokens to a DPoP proof too
 // - user sign-in (issue 4): a native loopback client, test accounts with an
 //   organizations claim, login + consent interactions at /interaction/:uid,
 //   the device flow pages, userinfo, RP-initiated logout, revocation
@@ -18,12 +20,15 @@
 // accounts, interaction pages, provider configuration, server.
 
 import { createServer } from 'node:http';
-import { generateKeyPairSync, createPublicKey, randomUUID } from 'node:crypto';
+import { generateKeyPairSync, createPublicKey, randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import Provider, { errors } from 'oidc-provider';
+// DPoP for the custom grants below, as the built-in grants do it
+import validateDpop from 'oidc-provider/lib/helpers/validate_dpop.js';
+import { applyDpopBinding } from 'oidc-provider/lib/helpers/grant_common.js';
 import { CompactSign, calculateJwkThumbprint, createLocalJWKSet, decodeProtectedHeader, importJWK, jwtVerify } from 'jose';
 
 // stdout carries only the announcement line; every log goes to stderr
@@ -100,10 +105,39 @@ async function clients() {
       redirect_uris: ['http://127.0.0.1/callback'],
       post_logout_redirect_uris: ['http://127.0.0.1/logged-out'],
     },
+    ...dpopClients(),
   ];
 }
 
 const NATIVE_ID = 'native-app';
+
+// DPoP (RFC 9449, issue 17): clients whose access tokens must be DPoP-bound;
+// the OP demands a nonce (DPoP-Nonce) from DPOP_NONCE_ID only.
+const DPOP_ID = 'dpop-client';
+const DPOP_NONCE_ID = 'dpop-nonce-client';
+const DPOP_SECRET = 'dpop-secret';
+const DPOP_NATIVE_ID = 'dpop-native-app';
+
+function dpopClients() {
+  const confidential = {
+    grant_types: grantTypes, response_types: [], redirect_uris: [],
+    client_secret: DPOP_SECRET, token_endpoint_auth_method: 'client_secret_basic',
+    dpop_bound_access_tokens: true,
+  };
+  return [
+    { ...confidential, client_id: DPOP_ID },
+    { ...confidential, client_id: DPOP_NONCE_ID },
+    {
+      client_id: DPOP_NATIVE_ID,
+      application_type: 'native',
+      token_endpoint_auth_method: 'none',
+      grant_types: ['authorization_code', 'refresh_token', DEVICE_CODE],
+      response_types: ['code'],
+      redirect_uris: ['http://127.0.0.1/callback'],
+      dpop_bound_access_tokens: true,
+    },
+  ];
+}
 
 // ---------------------------------------------------------------- grant handlers
 
@@ -153,16 +187,18 @@ async function tokenExchange(ctx) {
     throw new errors.InvalidTarget('unknown audience');
   }
   const scope = grantedScope(params.scope || subject.scope, ['api:read', 'api:write']);
+  const dPoP = await validateDpop(provider, ctx);
   const token = new provider.ClientCredentials({
     client,
     scope,
     extra: { exchanged_sub: subject.sub, ...(actor ? { act: { sub: actor.sub } } : {}) },
   });
+  await applyDpopBinding(provider, ctx, dPoP, token);
   const value = await token.save();
   ctx.body = {
     access_token: value,
     issued_token_type: ACCESS_TOKEN_TYPE,
-    token_type: 'Bearer',
+    token_type: token.tokenType,
     expires_in: token.expiration,
     ...(scope ? { scope } : {}),
   };
@@ -193,10 +229,12 @@ async function jwtBearer(ctx) {
   grant.addOIDCScope(scope || 'openid');
   const grantId = await grant.save();
   const common = { accountId: payload.sub, client, grantId, scope: scope || 'openid', gty: 'jwt_bearer' };
+  const dPoP = await validateDpop(provider, ctx);
   const at = new provider.AccessToken({ ...common, extra: { purpose: payload.purpose } });
+  await applyDpopBinding(provider, ctx, dPoP, at);
   const body = {
     access_token: await at.save(),
-    token_type: 'Bearer',
+    token_type: at.tokenType,
     expires_in: at.expiration,
     scope: at.scope,
   };
@@ -346,6 +384,9 @@ const rpInitiatedLogout = {
 
 // ---------------------------------------------------------------- provider
 
+// one per process: nonces stay valid across /admin/rotate
+const DPOP_NONCE_SECRET = randomBytes(32);
+
 function publicKeys() {
   return providerKeys.map(({ d, p, q, dp, dq, qi, ...pub }) => pub);
 }
@@ -366,10 +407,16 @@ async function buildProvider(issuer) {
         'HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512',
         'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519',
       ],
+      dPoPSigningAlgValues: ['ES256', 'EdDSA', 'Ed25519', 'RS256'],
     },
     scopes: ['openid', 'offline_access', 'profile', 'email', 'organizations', 'api:read', 'api:write'],
     features: {
       devInteractions: { enabled: false },
+      dPoP: {
+        enabled: true,
+        nonceSecret: DPOP_NONCE_SECRET,
+        requireNonce: (ctx) => ctx.oidc?.client?.clientId === DPOP_NONCE_ID,
+      },
       clientCredentials: { enabled: true },
       introspection: { enabled: true },
       revocation: { enabled: true },
@@ -469,6 +516,9 @@ server.listen(0, '127.0.0.1', async () => {
       private_key_jwt: { id: 'cc-pkjwt' },
       public: { id: 'public-app' },
       native: { id: NATIVE_ID },
+      dpop: { id: DPOP_ID, secret: DPOP_SECRET },
+      dpop_nonce: { id: DPOP_NONCE_ID, secret: DPOP_SECRET },
+      dpop_native: { id: DPOP_NATIVE_ID },
     },
     accounts: Object.fromEntries(Object.entries(ACCOUNTS).map(([login, a]) => [a.sub, { login, password: a.password }])),
   })}\n`);

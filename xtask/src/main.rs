@@ -196,6 +196,7 @@ const FACADE_FEATURES: &[&str] = &[
     "pam",
     "guard",
     "axum",
+    "redis",
 ];
 
 fn facade_features() -> Result {

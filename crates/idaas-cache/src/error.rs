@@ -16,7 +16,9 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 #[non_exhaustive]
 pub enum CacheError {
     /// The supplier failed (every waiter of that refresh gets this same error).
-    #[error("refreshing the cached value failed: {0}; it is retried after a backoff, no sooner")]
+    #[error(
+        "refreshing the cached value failed: {0}; it is retried after a backoff (while no valid value is cached, within a second)"
+    )]
     Refresh(#[source] Arc<dyn std::error::Error + Send + Sync + 'static>),
     /// The supplier panicked: a bug in the supplier. Not backed off: the next
     /// call retries.

@@ -26,8 +26,9 @@ use tracing::Instrument;
 use crate::cached::{Entry, Slot};
 use crate::error::{CacheError, SupplierError};
 use crate::hit_clock::{HitClock, nanos};
-use crate::options::CacheOptions;
+use crate::options::{CacheOptions, StaleBehavior};
 use crate::supplier::Refreshed;
+use crate::timing::Window;
 
 pub(crate) type SupplyFn<T> =
     dyn Fn() -> BoxFuture<'static, Result<Refreshed<T>, SupplierError>> + Send + Sync + 'static;
@@ -65,9 +66,11 @@ struct State<T> {
     flights_started: u64,
 }
 
-/// The last failure: answered at once until `retry_at`.
+/// The last failure: answered at once until `retry_at` while a value is
+/// served, until `failed_at + probe_interval` while none is.
 struct Failure {
     error: CacheError,
+    failed_at: Duration,
     retry_at: Duration,
     consecutive: u32,
 }
@@ -150,8 +153,24 @@ impl<T: Send + Sync + 'static> Inner<T> {
         if changed {
             return Join::Fresh(current);
         }
-        if let Some(failure) = state.failure.as_ref().filter(|f| now < f.retry_at) {
-            return Join::Failed(failure.error.clone());
+        if let Some(failure) = &state.failure {
+            // the long backoff only while callers are served a value; without
+            // one, a caller probes the provider once per probe interval
+            let serving = current
+                .as_ref()
+                .is_some_and(|entry| self.serves(&entry.timing, now));
+            let retry_at = if serving {
+                failure.retry_at
+            } else {
+                failure.retry_at.min(
+                    failure
+                        .failed_at
+                        .saturating_add(self.options.probe_interval),
+                )
+            };
+            if now < retry_at {
+                return Join::Failed(failure.error.clone());
+            }
         }
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return Join::Failed(CacheError::NoRuntime);
@@ -168,6 +187,15 @@ impl<T: Send + Sync + 'static> Inner<T> {
         state.flight = Some((id, flight.clone()));
         self.refreshing.store(true, Ordering::Release);
         Join::Wait(flight)
+    }
+
+    /// Whether a value with `timing` is handed to callers at `now`.
+    fn serves(&self, timing: &crate::timing::Timing, now: Duration) -> bool {
+        match timing.window(now) {
+            Window::Fresh | Window::Prefetch => true,
+            Window::Stale => self.options.stale != StaleBehavior::Strict,
+            Window::Expired => false,
+        }
     }
 
     /// Spawns the refresh task; its outcome is shared by every waiter.
@@ -289,6 +317,7 @@ impl<T: Send + Sync + 'static> Landing<T> {
                 let wait = inner.backoff(consecutive, retry_after);
                 state.failure = Some(Failure {
                     error,
+                    failed_at: now,
                     retry_at: now + wait,
                     consecutive,
                 });
@@ -368,7 +397,7 @@ mod tests {
             .boxed()
         });
         Arc::new(Inner::new(
-            CacheOptions::default(),
+            CacheOptions::reference(),
             Arc::new(clock.clone()),
             supply,
         ))

@@ -193,7 +193,7 @@ mod tests {
     fn supplier(clock: &ManualClock, lifetime: Option<u64>) -> CachedSupplier<u32> {
         let c = clock.clone();
         CachedSupplier::new(
-            CacheOptions::default(),
+            CacheOptions::reference(),
             Arc::new(clock.clone()),
             move || {
                 let now = c.now();

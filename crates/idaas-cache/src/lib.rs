@@ -18,7 +18,8 @@
 //! let clock = ManualClock::at_secs(1_000);
 //! let calls = Arc::new(AtomicU32::new(0));
 //! let (c, n) = (clock.clone(), calls.clone());
-//! let cache = CachedSupplier::new(CacheOptions::default(), Arc::new(clock.clone()), move || {
+//! // the reference SDK's behaviour: past the stale time callers wait
+//! let cache = CachedSupplier::new(CacheOptions::reference(), Arc::new(clock.clone()), move || {
 //!     // the supplier: fetch a token, say when to refresh it
 //!     let (now, i) = (c.now(), n.fetch_add(1, Ordering::SeqCst));
 //!     async move {
@@ -44,8 +45,10 @@
 //!   future of a call.
 //! - [`KeyedCache`] — one supplier per key (scope, audience), bounded, each
 //!   entry living as long as its token, on `moka`.
-//! - [`Timing::for_token`] — the reference SDK's windows, with jitter that
-//!   only ever moves a refresh earlier.
+//! - [`Timing::lifetime_aware`] — the default windows (half the lifetime
+//!   ahead for short tokens, no token served in its last second);
+//!   [`Timing::for_token`] — the reference SDK's; both with jitter that only
+//!   ever moves a refresh earlier. [`CacheOptions::token_timing`] picks one.
 //! - [`CacheError`] — the shared outcome of a failed refresh;
 //!   [`SupplierError`] — what a supplier reports, with a `Retry-After` hint.
 //! - [`coarse`] — the cheap real-time clock the hit path reads.
@@ -67,6 +70,6 @@ pub use cached::Cached;
 pub use error::{BoxError, CacheError, SupplierError};
 pub use get::Get;
 pub use keyed::KeyedCache;
-pub use options::{CacheOptions, PrefetchStrategy, StaleBehavior};
+pub use options::{CacheOptions, PrefetchStrategy, RefreshWindows, StaleBehavior};
 pub use supplier::{CachedSupplier, Refreshed};
-pub use timing::{JITTER_SHARE, MAX_JITTER, Timing, Window};
+pub use timing::{EXPIRY_MARGIN, JITTER_SHARE, MAX_JITTER, SHORT_TOKEN_LEAD, Timing, Window};

@@ -39,16 +39,22 @@ pub struct Refreshed<T> {
 ///   it while everyone else gets the cached value at once; with
 ///   [`PrefetchStrategy::NonBlocking`] it runs in the background and every
 ///   caller returns at once. A failure here never reaches a caller.
-/// - **Stale** (until `expires_at`): callers wait (at most
-///   [`CacheOptions::blocking_wait`]) for the single refresh in flight and all
-///   get its outcome. If it fails, [`StaleBehavior::Strict`] returns the
-///   error, [`StaleBehavior::Allow`] the old value — and, while the outage
-///   lasts, answers with the old value at once and retries in the background.
-/// - **Expired**: as Stale, but the old value is never served.
+/// - **Stale** (until `expires_at − margin`): with
+///   [`StaleBehavior::UntilExpiry`] (the default) as Prefetch, in the
+///   background: every caller gets the value at once. Otherwise callers wait
+///   (at most [`CacheOptions::blocking_wait`]) for the single refresh in
+///   flight and all get its outcome. If it fails, [`StaleBehavior::Strict`]
+///   returns the error, [`StaleBehavior::Allow`] the old value — and, while
+///   the outage lasts, answers with the old value at once and retries in the
+///   background.
+/// - **Expired**: callers wait for the refresh; the old value is never served.
 ///
 /// After a failed refresh no new one starts until a jittered, doubling
-/// backoff (or the supplier's `retry_after`) has passed; meanwhile callers get
-/// the still-usable value, or the remembered error at once.
+/// backoff (or the supplier's `retry_after`) has passed while a valid value
+/// is being served; meanwhile callers get it at once. Callers with no value
+/// to be served get the remembered error at once, and one of them retries
+/// every [`CacheOptions::probe_interval`]: recovery follows the provider,
+/// not the backoff.
 ///
 /// Refreshes run in their own tokio task: a caller that gives up (its future
 /// dropped, or the wait limit reached) cancels nothing, and a panicking
@@ -121,8 +127,9 @@ impl<T: Send + Sync + 'static> CachedSupplier<T> {
     }
 
     /// Drops the cached value (e.g. after a 401 from a resource server): the
-    /// next callers share one refresh. A backoff after a recent failure still
-    /// holds: dropping the value does not hammer a provider that is down.
+    /// next callers share one refresh. After a recent failure, a provider
+    /// that is down is still not hammered: one probe per
+    /// [`CacheOptions::probe_interval`].
     pub fn invalidate(&self) {
         self.inner.current.store(None);
     }
@@ -167,9 +174,13 @@ async fn get_slow<T: Send + Sync + 'static>(inner: Arc<Inner<T>>) -> Result<Cach
         // land here, and are still hits
         Window::Fresh => Ok(Cached::new(slot)),
         Window::Prefetch => prefetch(&inner, slot, seen, now).await,
-        Window::Stale if inner.options.stale == StaleBehavior::Allow && inner.in_outage() => {
-            // an outage: keep serving the still-valid value at once and retry
-            // in the background when the backoff allows
+        Window::Stale
+            if inner.options.stale == StaleBehavior::UntilExpiry
+                || (inner.options.stale == StaleBehavior::Allow && inner.in_outage()) =>
+        {
+            // serve the still-valid value at once and refresh in the
+            // background when no refresh runs and no backoff holds
+            // (UntilExpiry always; Allow once an outage has begun)
             if !inner.busy_or_backing_off(now) {
                 let _background = inner.start_if_idle(seen);
             }
@@ -242,7 +253,7 @@ fn fallback<T: Send + Sync + 'static>(
         .as_ref()
         .is_some_and(|entry| match entry.timing.window(now) {
             Window::Fresh | Window::Prefetch => true,
-            Window::Stale => inner.options.stale == StaleBehavior::Allow,
+            Window::Stale => inner.options.stale != StaleBehavior::Strict,
             Window::Expired => false,
         });
     if usable {

@@ -8,20 +8,23 @@ use rand::Rng;
 /// The moments in a cached value's life, as durations since the Unix epoch.
 ///
 /// ```text
-///  received     prefetch_at          stale_at            expires_at
-///    |---- Fresh ----|---- Prefetch ------|------ Stale ------|---- Expired
+///  received     prefetch_at          stale_at      expires_at − margin  expires_at
+///    |---- Fresh ----|---- Prefetch ------|------ Stale ------|---- Expired ---|
 /// ```
 ///
-/// Always `prefetch_at ≤ stale_at ≤ expires_at` when built by
-/// [`Timing::new`] or [`Timing::for_token`].
+/// Always `prefetch_at ≤ stale_at ≤ expires_at − margin` when built by
+/// [`Timing::new`], [`Timing::for_token`] or [`Timing::lifetime_aware`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Timing {
     /// From here a refresh is started, while the value is still served.
     pub prefetch_at: Duration,
     /// From here callers wait for a fresh value.
     pub stale_at: Duration,
-    /// The value is unusable from here (`None`: never expires).
+    /// The value's real expiry (`None`: never expires).
     pub expires_at: Option<Duration>,
+    /// The value is not served in this last stretch before `expires_at`
+    /// (a token must still be valid when it reaches the resource server).
+    pub margin: Duration,
 }
 
 /// Where a moment falls in a value's life.
@@ -41,6 +44,12 @@ pub enum Window {
 pub const JITTER_SHARE: u32 = 10;
 /// …and by at most this (the reference SDK's random window is 5 minutes).
 pub const MAX_JITTER: Duration = Duration::from_secs(300);
+/// [`Timing::lifetime_aware`] serves no token in its last second (at most a
+/// twentieth of its lifetime).
+pub const EXPIRY_MARGIN: Duration = Duration::from_secs(1);
+/// [`Timing::lifetime_aware`] prefetches a token at least half its lifetime
+/// before expiry, up to this lead (a third of the lifetime beyond).
+pub const SHORT_TOKEN_LEAD: Duration = Duration::from_secs(30);
 
 impl Timing {
     /// The given times, put in order: `stale_at` no later than `expires_at`,
@@ -51,7 +60,24 @@ impl Timing {
             prefetch_at: prefetch_at.min(stale_at),
             stale_at,
             expires_at,
+            margin: Duration::ZERO,
         }
+    }
+
+    /// These times with `margin`: the value is not served in the last
+    /// `margin` before its expiry (the stale and prefetch times are moved
+    /// no later than that).
+    pub fn with_margin(self, margin: Duration) -> Self {
+        let served = self.expires_at.map(|at| at.saturating_sub(margin));
+        let mut t = Self::new(self.prefetch_at, self.stale_at, served);
+        t.expires_at = self.expires_at;
+        t.margin = margin;
+        t
+    }
+
+    /// The last moment the value is served: `expires_at − margin`.
+    pub fn served_until(&self) -> Option<Duration> {
+        self.expires_at.map(|at| at.saturating_sub(self.margin))
     }
 
     /// A value that never needs refreshing.
@@ -60,6 +86,7 @@ impl Timing {
             prefetch_at: Duration::MAX,
             stale_at: Duration::MAX,
             expires_at: None,
+            margin: Duration::ZERO,
         }
     }
 
@@ -113,6 +140,53 @@ impl Timing {
         Self::new(prefetch.max(now), stale.max(now), Some(expires_at))
     }
 
+    /// The default token timings, lifetime-aware (modelled on the AWS SDKs,
+    /// whose refresh point is a share of a short credential's lifetime, not
+    /// a fixed lead): with `L` the lifetime and `j` the jitter of
+    /// [`Timing::for_token`],
+    ///
+    /// - prefetch at `expires_at − max(L/3, min(L/2, 30 s)) − j` — half the
+    ///   lifetime ahead for tokens up to a minute, so a 2 s-slow identity
+    ///   provider still lands a 5-second token in time; the reference's
+    ///   third for long ones;
+    /// - stale at `expires_at − L/5 − j`, as the reference;
+    /// - served until `expires_at − min(1 s, L/20)` ([`EXPIRY_MARGIN`]).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use idaas_cache::Timing;
+    ///
+    /// let s = Duration::from_secs;
+    /// let t = Timing::lifetime_aware_with_jitter(s(0), s(5), s(5), Duration::ZERO);
+    /// assert_eq!(t.prefetch_at, Duration::from_millis(2500));
+    /// assert_eq!(t.served_until(), Some(Duration::from_millis(4750)));
+    /// let t = Timing::lifetime_aware_with_jitter(s(0), s(3600), s(3600), Duration::ZERO);
+    /// assert_eq!((t.prefetch_at, t.stale_at), (s(2400), s(2880)));
+    /// assert_eq!(t.served_until(), Some(s(3599)));
+    /// ```
+    pub fn lifetime_aware(now: Duration, expires_at: Duration, expires_in: Duration) -> Self {
+        let lifetime = Self::lifetime(now, expires_at, expires_in);
+        let jitter = Self::jitter_for(lifetime, &mut rand::rng());
+        Self::lifetime_aware_with_jitter(now, expires_at, expires_in, jitter)
+    }
+
+    /// [`Timing::lifetime_aware`] with a given jitter (deterministic, for tests).
+    pub fn lifetime_aware_with_jitter(
+        now: Duration,
+        expires_at: Duration,
+        expires_in: Duration,
+        jitter: Duration,
+    ) -> Self {
+        let lifetime = Self::lifetime(now, expires_at, expires_in);
+        let lead = (lifetime / 3).max((lifetime / 2).min(SHORT_TOKEN_LEAD));
+        let prefetch = expires_at.saturating_sub(lead).saturating_sub(jitter);
+        let stale = expires_at
+            .saturating_sub(lifetime / 5)
+            .saturating_sub(jitter);
+        let margin = EXPIRY_MARGIN.min(lifetime / 20);
+        Self::new(prefetch.max(now), stale.max(now), Some(expires_at)).with_margin(margin)
+    }
+
     fn lifetime(now: Duration, expires_at: Duration, expires_in: Duration) -> Duration {
         if expires_in.is_zero() {
             expires_at.saturating_sub(now)
@@ -121,9 +195,10 @@ impl Timing {
         }
     }
 
-    /// Whether the value may still be served at `now`.
+    /// Whether the value may no longer be served at `now` (at or past
+    /// `expires_at − margin`).
     pub fn is_expired(&self, now: Duration) -> bool {
-        self.expires_at.is_some_and(|at| now >= at)
+        self.served_until().is_some_and(|at| now >= at)
     }
 
     /// Where `now` falls in the value's life.
@@ -142,7 +217,7 @@ impl Timing {
     /// The end of the `Fresh` window, whatever order the fields are in.
     pub(crate) fn fresh_until(&self) -> Duration {
         let until = self.prefetch_at.min(self.stale_at);
-        self.expires_at.map_or(until, |at| until.min(at))
+        self.served_until().map_or(until, |at| until.min(at))
     }
 }
 
@@ -232,7 +307,35 @@ mod tests {
             prefetch_at: S(100),
             stale_at: S(80),
             expires_at: Some(S(60)),
+            margin: S(5),
         };
-        assert_eq!(t.fresh_until(), S(60));
+        assert_eq!(t.fresh_until(), S(55));
+    }
+
+    #[test]
+    fn lifetime_aware_windows_land_a_short_token_from_a_slow_idp_in_time() {
+        let mut rng = rand::rng();
+        // a refresh taking 2 s, started at the latest prefetch time, lands
+        // before the token stops being served — for every jitter
+        for lifetime in [5u64, 10, 30, 60] {
+            for _ in 0..200 {
+                let (now, l) = (S(1000), S(lifetime));
+                let jitter = Timing::jitter_for(l, &mut rng);
+                let t = Timing::lifetime_aware_with_jitter(now, now + l, l, jitter);
+                assert!(t.prefetch_at + S(2) < t.served_until().unwrap(), "{t:?}");
+                assert!(t.prefetch_at <= t.stale_at && t.stale_at <= t.served_until().unwrap());
+                assert!(t.margin <= l / 20 && t.margin <= EXPIRY_MARGIN);
+                assert_eq!(t.window(now + l - t.margin), Window::Expired);
+            }
+        }
+        // long tokens keep the reference's points, but not its last second
+        let t = Timing::lifetime_aware_with_jitter(S(0), S(3600), S(3600), S(0));
+        let r = Timing::for_token_with_jitter(S(0), S(3600), S(3600), S(0));
+        assert_eq!((t.prefetch_at, t.stale_at), (r.prefetch_at, r.stale_at));
+        assert_eq!(t.window(S(3599)), Window::Expired);
+        assert_eq!(r.window(S(3599)), Window::Stale);
+        // the reference would start a 5-second token's refresh 1.67 s ahead
+        let r = Timing::for_token_with_jitter(S(0), S(5), S(5), S(0));
+        assert!(r.prefetch_at + S(2) > S(5));
     }
 }

@@ -45,7 +45,7 @@ async fn callers_racing_a_landing_refresh_do_not_start_another() {
     for round in 0..20 {
         let clock = ManualClock::at_secs(0);
         let script = Script::new(&clock);
-        let cache = script.cache(CacheOptions::default());
+        let cache = script.cache(CacheOptions::reference());
         value(&cache).await.unwrap();
         clock.set(S(EXPIRED));
         let tasks: Vec<_> = (0..500)
@@ -65,7 +65,7 @@ async fn callers_racing_a_landing_refresh_do_not_start_another() {
 async fn a_dropped_caller_does_not_cancel_the_refresh() {
     let clock = ManualClock::at_secs(0);
     let (script, gate) = Script::new(&clock).gated();
-    let cache = script.cache(CacheOptions::default());
+    let cache = script.cache(CacheOptions::reference());
     let mut first = Box::pin(cache.get());
     assert!((&mut first).now_or_never().is_none(), "waiting at the gate");
     let second = tokio::spawn({
@@ -89,7 +89,7 @@ async fn a_dropped_prefetch_leader_does_not_cancel_the_refresh() {
     let clock = ManualClock::at_secs(0);
     let (script, gate) = Script::new(&clock).gated();
     gate.add_permits(1);
-    let cache = script.cache(CacheOptions::default());
+    let cache = script.cache(CacheOptions::reference());
     value(&cache).await.unwrap();
     clock.set(S(IN_PREFETCH));
     let mut leader = Box::pin(cache.get());
@@ -112,7 +112,7 @@ async fn a_dropped_prefetch_leader_does_not_cancel_the_refresh() {
 async fn a_panicking_supplier_is_an_error_for_its_waiters_and_the_next_call_retries() {
     let clock = ManualClock::at_secs(0);
     let (script, gate) = Script::new(&clock).gated();
-    let cache = script.cache(CacheOptions::default());
+    let cache = script.cache(CacheOptions::reference());
     script.set(PANIC);
     let waiters: Vec<_> = (0..100)
         .map(|_| {
@@ -143,7 +143,7 @@ async fn a_panicking_supplier_is_an_error_for_its_waiters_and_the_next_call_retr
 fn a_runtime_shut_down_mid_refresh_does_not_wedge_the_cache() {
     let clock = ManualClock::at_secs(0);
     let (script, gate) = Script::new(&clock).gated();
-    let cache = script.cache(CacheOptions::default());
+    let cache = script.cache(CacheOptions::reference());
     let first = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -169,7 +169,7 @@ fn a_runtime_shut_down_mid_refresh_does_not_wedge_the_cache() {
 async fn invalidate_refreshes_once() {
     let clock = ManualClock::at_secs(0);
     let script = Script::new(&clock);
-    let cache = script.cache(CacheOptions::default());
+    let cache = script.cache(CacheOptions::reference());
     value(&cache).await.unwrap();
     cache.invalidate();
     assert!(cache.try_hit().is_none());
@@ -189,7 +189,7 @@ async fn invalidate_refreshes_once() {
 async fn many_reports_of_the_same_rejected_token_cause_one_refresh() {
     let clock = ManualClock::at_secs(0);
     let script = Script::new(&clock);
-    let cache = script.cache(CacheOptions::default());
+    let cache = script.cache(CacheOptions::reference());
     let rejected = value(&cache).await.unwrap();
     let dropped = Arc::new(AtomicU32::new(0));
     let tasks: Vec<_> = (0..100)
@@ -219,7 +219,7 @@ async fn many_reports_of_the_same_rejected_token_cause_one_refresh() {
 async fn invalidating_during_an_outage_keeps_the_backoff() {
     let clock = ManualClock::at_secs(0);
     let script = Script::new(&clock);
-    let cache = script.cache(CacheOptions::default());
+    let cache = script.cache(CacheOptions::reference());
     value(&cache).await.unwrap();
     script.set(FAIL);
     cache.invalidate();
@@ -235,7 +235,7 @@ async fn invalidating_during_an_outage_keeps_the_backoff() {
 fn a_refresh_asked_of_a_closed_runtime_is_an_error_not_a_deadlock() {
     let clock = ManualClock::at_secs(0);
     let script = Script::new(&clock);
-    let cache = script.cache(CacheOptions::default());
+    let cache = script.cache(CacheOptions::reference());
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let handle = runtime.handle().clone();
     drop(runtime); // closed: a task spawned now is dropped inside `spawn`

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use common::*;
 use idaas_cache::*;
-use idaas_core::clock::ManualClock;
+use idaas_core::clock::{Clock, ManualClock};
 
 #[tokio::test]
 async fn a_failure_before_the_stale_time_keeps_the_value_and_is_retried_later() {
@@ -128,7 +128,7 @@ async fn during_an_outage_a_valid_token_is_served_with_zero_errors() {
             // ALLOW: until the token really expires; STRICT: until its stale
             // time, after which STRICT means the error by definition
             let end = match stale {
-                StaleBehavior::Allow => EXPIRED,
+                StaleBehavior::Allow | StaleBehavior::UntilExpiry => EXPIRED,
                 StaleBehavior::Strict => 2880,
             };
             let mut errors = 0;
@@ -157,7 +157,8 @@ async fn the_backoff_doubles_with_jitter_up_to_its_ceiling() {
     let clock = ManualClock::at_secs(0);
     let script = Script::new(&clock);
     script.set(FAIL);
-    let cache = script.cache(CacheOptions::default());
+    // the backoff as it holds while a value is served: no probes here
+    let cache = script.cache(no_probe());
     let mut at = Duration::ZERO;
     for (n, ceiling) in [1u64, 2, 4, 8, 16, 30, 30].into_iter().enumerate() {
         let calls = script.calls();
@@ -187,7 +188,7 @@ async fn retry_after_is_honoured_and_capped() {
     let mut script = Script::new(&clock);
     script.retry_after = Some(S(30));
     script.set(FAIL);
-    let cache = script.cache(CacheOptions::default());
+    let cache = script.cache(no_probe());
     assert!(value(&cache).await.is_err());
     clock.set(S(29));
     assert!(value(&cache).await.is_err());
@@ -202,7 +203,7 @@ async fn retry_after_is_honoured_and_capped() {
     script.set(FAIL);
     let cache = script.cache(CacheOptions {
         max_retry_after: S(60),
-        ..CacheOptions::default()
+        ..no_probe()
     });
     assert!(value(&cache).await.is_err());
     script.set(OK);
@@ -224,7 +225,7 @@ async fn a_thousand_waiters_share_one_failure_within_the_wait_limit() {
     script.set(FAIL);
     let cache = script.cache(CacheOptions {
         blocking_wait: S(2),
-        ..CacheOptions::default()
+        ..CacheOptions::reference()
     });
     let started = tokio::time::Instant::now();
     let tasks: Vec<_> = (0..1000)
@@ -253,7 +254,7 @@ async fn a_hanging_supplier_times_out_every_waiter_together() {
     script.delay = S(60);
     let cache = script.cache(CacheOptions {
         blocking_wait: S(2),
-        ..CacheOptions::default()
+        ..CacheOptions::reference()
     });
     let started = tokio::time::Instant::now();
     let tasks: Vec<_> = (0..1000)
@@ -278,7 +279,7 @@ async fn a_supplier_returning_an_expired_value_is_a_failure() {
     let clock = ManualClock::at_secs(0);
     let script = Script::new(&clock);
     script.set(EXPIRED_VALUE);
-    let cache = script.cache(CacheOptions::default());
+    let cache = script.cache(CacheOptions::reference());
     assert!(matches!(value(&cache).await, Err(CacheError::ExpiredValue)));
     assert!(matches!(value(&cache).await, Err(CacheError::ExpiredValue)));
     assert_eq!(script.calls(), 1, "backed off, not hammered");
@@ -287,6 +288,68 @@ async fn a_supplier_returning_an_expired_value_is_a_failure() {
 #[test]
 fn outside_a_runtime_a_refresh_is_an_error_not_a_panic() {
     let clock = ManualClock::at_secs(0);
-    let cache = Script::new(&clock).cache(CacheOptions::default());
+    let cache = Script::new(&clock).cache(CacheOptions::reference());
     assert!(matches!(at_once(&cache), Err(CacheError::NoRuntime)));
+}
+
+/// The reference options with the recovery probe pushed out of the way, to
+/// see the backoff alone.
+fn no_probe() -> CacheOptions {
+    CacheOptions {
+        probe_interval: S(1_000_000),
+        ..CacheOptions::reference()
+    }
+}
+
+#[tokio::test]
+async fn without_a_valid_value_a_caller_probes_once_per_interval_not_per_backoff() {
+    for options in [CacheOptions::default(), CacheOptions::reference()] {
+        let clock = ManualClock::at_secs(0);
+        let script = Script::new(&clock);
+        let cache = script.cache(options);
+        value(&cache).await.unwrap();
+        script.set(FAIL);
+        // an outage long enough to push the backoff to its 30 s ceiling
+        // while the valid token is served (both serve it until the stale
+        // time): few tries
+        for s in IN_FRESH..2880 {
+            clock.set(S(s));
+            let _ = value(&cache).await;
+            tokio::task::yield_now().await;
+        }
+        let served = script.calls();
+        assert!(
+            served < 2 + 5 + 480 / 15,
+            "{options:?}: {served} tries while served"
+        );
+        // expired: one probe per 500 ms, single-flight, however many callers
+        let mut errors = 0;
+        for ms in (EXPIRED * 1000..EXPIRED * 1000 + 10_000).step_by(100) {
+            clock.set(Duration::from_millis(ms));
+            for _ in 0..10 {
+                errors += usize::from(value(&cache).await.is_err());
+            }
+        }
+        assert_eq!(
+            errors, 1000,
+            "{options:?}: a clear error when none is valid"
+        );
+        let probes = script.calls() - served;
+        assert!(
+            (19..=21).contains(&probes),
+            "{options:?}: {probes} probes in 10 s"
+        );
+        // the provider recovers: the next probe, within 500 ms, gets a token
+        script.set(OK);
+        let healed = clock.now();
+        let mut ms = 0;
+        while value(&cache).await.is_err() {
+            ms += 10;
+            clock.set(healed + Duration::from_millis(ms));
+        }
+        assert!(
+            ms <= 500,
+            "{options:?}: recovered {ms} ms after the provider"
+        );
+    }
 }

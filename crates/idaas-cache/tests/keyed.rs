@@ -23,7 +23,7 @@ async fn one_supplier_and_one_refresh_per_key() {
                     let key = format!("aud|scope-{}", i % 4);
                     let make = || {
                         built.fetch_add(1, Ordering::SeqCst);
-                        script.cache(CacheOptions::default())
+                        script.cache(CacheOptions::reference())
                     };
                     keyed.get(key.as_str(), make).await.map(|v| v.clone())
                 })
@@ -51,7 +51,7 @@ async fn invalidating_a_key_keeps_its_supplier() {
     let clock = ManualClock::at_secs(0);
     let script = Script::new(&clock);
     let keyed: KeyedCache<String, String> = KeyedCache::new(100, S(600), Arc::new(clock.clone()));
-    let make = || script.cache(CacheOptions::default());
+    let make = || script.cache(CacheOptions::reference());
     assert_eq!(*keyed.get("a|read", make).await.unwrap(), "token-0");
     let supplier = keyed.existing("a|read").expect("cached");
     assert_eq!(*supplier.try_hit().expect("a hit"), "token-0");

@@ -20,7 +20,7 @@ fn public_futures_are_send_and_handles_send_sync() {
     send_static_unpin::<Get<String>>();
 
     let clock: idaas_core::clock::SharedClock = Arc::new(ManualClock::at_secs(0));
-    let cache = CachedSupplier::new(CacheOptions::default(), clock.clone(), || async {
+    let cache = CachedSupplier::new(CacheOptions::reference(), clock.clone(), || async {
         Err::<Refreshed<String>, _>(SupplierError::new(std::io::Error::other("x")))
     });
     let get = cache.get();
@@ -31,7 +31,7 @@ fn public_futures_are_send_and_handles_send_sync() {
     let keyed: KeyedCache<String, String> =
         KeyedCache::new(10, Duration::from_secs(1), clock.clone());
     let make = || {
-        CachedSupplier::new(CacheOptions::default(), clock.clone(), || async {
+        CachedSupplier::new(CacheOptions::reference(), clock.clone(), || async {
             Err::<Refreshed<String>, _>(SupplierError::new(std::io::Error::other("x")))
         })
     };

@@ -15,7 +15,7 @@ async fn the_hit_path_follows_the_prefetch_time() {
     for (prefetch_from_now, hit) in [(Some(S(3000)), true), (None, false)] {
         let calls = Arc::new(AtomicU32::new(0));
         let counter = calls.clone();
-        let cache = CachedSupplier::new(CacheOptions::default(), clock::system(), move || {
+        let cache = CachedSupplier::new(CacheOptions::reference(), clock::system(), move || {
             let now = SystemClock.now();
             let n = counter.fetch_add(1, Ordering::SeqCst);
             async move {

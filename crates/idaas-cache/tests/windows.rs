@@ -94,9 +94,9 @@ async fn prefetch_non_blocking_no_caller_waits_longer_than_a_hit() {
 }
 
 /// Past `at`, every caller waits for the one refresh and gets its value.
-async fn callers_wait_for_one_refresh(at: u64) {
+async fn callers_wait_for_one_refresh(at: u64, behaviors: &[StaleBehavior]) {
     for prefetch in STRATEGIES {
-        for stale in BEHAVIORS {
+        for &stale in behaviors {
             let clock = ManualClock::at_secs(0);
             let (script, gate) = Script::new(&clock).gated();
             gate.add_permits(1);
@@ -136,13 +136,40 @@ async fn callers_wait_for_one_refresh(at: u64) {
 
 #[tokio::test]
 async fn stale_callers_wait_for_the_one_refresh() {
-    callers_wait_for_one_refresh(IN_STALE).await;
+    // (UntilExpiry does not wait while the value is valid: below)
+    callers_wait_for_one_refresh(IN_STALE, &BEHAVIORS[..2]).await;
+}
+
+#[tokio::test]
+async fn until_expiry_stale_callers_get_the_valid_value_at_once_and_one_background_refresh() {
+    for prefetch in STRATEGIES {
+        let clock = ManualClock::at_secs(0);
+        let (script, gate) = Script::new(&clock).gated();
+        gate.add_permits(1);
+        let cache = script.cache(options(prefetch, StaleBehavior::UntilExpiry));
+        value(&cache).await.unwrap();
+        clock.set(S(IN_STALE));
+        for _ in 0..50 {
+            assert_eq!(at_once(&cache).unwrap(), "token-0", "{prefetch:?}");
+        }
+        script.until_calls(2).await;
+        assert_eq!(at_once(&cache).unwrap(), "token-0", "the refresh hangs");
+        gate.add_permits(1);
+        for _ in 0..1000 {
+            if at_once(&cache).unwrap() == "token-1" {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(at_once(&cache).unwrap(), "token-1");
+        assert_eq!(script.calls(), 2, "{prefetch:?}: one refresh");
+    }
 }
 
 #[tokio::test]
 async fn expired_callers_wait_for_the_one_refresh() {
-    callers_wait_for_one_refresh(EXPIRED).await;
-    callers_wait_for_one_refresh(EXPIRED * 10).await;
+    callers_wait_for_one_refresh(EXPIRED, &BEHAVIORS).await;
+    callers_wait_for_one_refresh(EXPIRED * 10, &BEHAVIORS).await;
 }
 
 #[tokio::test]
@@ -172,7 +199,7 @@ async fn the_prefetch_really_refreshes_before_the_stale_time() {
 async fn the_windows_follow_the_timing() {
     let clock = ManualClock::at_secs(0);
     let script = Script::new(&clock);
-    let cache = script.cache(CacheOptions::default());
+    let cache = script.cache(CacheOptions::reference());
     let v = cache.get().await.unwrap();
     let t = v.timing();
     assert_eq!(cache.timing(), Some(t));

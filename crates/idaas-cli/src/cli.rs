@@ -2,12 +2,20 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{ArgAction, Args, Parser, Subcommand};
+
+use crate::secrets::SecretArg;
 
 /// Machine-to-machine and user identity from the shell: IDaaS tokens,
 /// OAuth/OIDC flows, PAM and scope checks.
 #[derive(Debug, Parser)]
-#[command(name = "idaas", version, about, propagate_version = true)]
+#[command(
+    name = "idaas",
+    version,
+    about,
+    propagate_version = true,
+    after_help = crate::exit::HELP
+)]
 pub struct Cli {
     /// Output shared by every command.
     #[command(flatten)]
@@ -23,6 +31,51 @@ pub struct OutputArgs {
     /// Print machine-readable JSON instead of text.
     #[arg(long, global = true)]
     pub json: bool,
+    /// More log output on stderr: -v info (every HTTP exchange with its
+    /// endpoint, status and duration), -vv debug, -vvv trace.
+    #[arg(short, long, action = ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// The log level of the idaas crates (error, warn, info, debug, trace);
+    /// without -v or this flag, $RUST_LOG decides (default warn).
+    #[arg(long, global = true, value_name = "LEVEL")]
+    pub log_level: Option<String>,
+}
+
+/// The token a command acts on: an argument, an environment variable, or
+/// else standard input (off argv: `ps` shows arguments to every local user).
+#[derive(Debug, Args)]
+pub struct TokenArg {
+    /// The token: the value, `-` (stdin) or `@FILE` (default: read stdin).
+    #[arg(allow_hyphen_values = true, conflicts_with = "token_env")]
+    pub token: Option<SecretArg>,
+    /// The environment variable holding the token.
+    #[arg(long, value_name = "VAR")]
+    pub token_env: Option<String>,
+}
+
+impl TokenArg {
+    /// The token, from wherever it was given.
+    pub fn read(&self, json: bool) -> Result<String, crate::exit::Failure> {
+        crate::secrets::token_or_stdin(
+            self.token.as_ref(),
+            self.token_env.as_deref(),
+            "the token",
+            json,
+        )
+    }
+}
+
+/// Transport options of every command that goes to the network.
+#[derive(Debug, Args, Default)]
+pub struct NetArgs {
+    /// Trust the CA certificates (PEM, one or many) of this file too, beside
+    /// the system's (repeat the flag for several files).
+    #[arg(long = "ca-file", value_name = "PEM", global = true)]
+    pub ca_files: Vec<PathBuf>,
+    /// Do not verify TLS certificates at all. Dangerous: anyone on the path
+    /// can read and change the traffic; for test servers only.
+    #[arg(long, global = true)]
+    pub insecure: bool,
 }
 
 /// The commands.
@@ -39,15 +92,26 @@ pub enum Command {
         /// `audience|scope` instead of the configured scope.
         #[arg(long)]
         scope: Option<String>,
+        /// Transport options.
+        #[command(flatten)]
+        net: NetArgs,
     },
     /// Exchange a subject token for a token of the configured (or given) scope (RFC 8693).
     Exchange {
         /// The configuration file.
         #[arg(long)]
         config: Option<PathBuf>,
-        /// The token to exchange.
-        #[arg(long, allow_hyphen_values = true)]
-        subject_token: String,
+        /// The token to exchange: the value, `-` (stdin) or `@FILE`.
+        #[arg(
+            long,
+            allow_hyphen_values = true,
+            required_unless_present = "subject_token_env",
+            conflicts_with = "subject_token_env"
+        )]
+        subject_token: Option<SecretArg>,
+        /// The environment variable holding the subject token.
+        #[arg(long, value_name = "VAR")]
+        subject_token_env: Option<String>,
         /// Its type.
         #[arg(long, default_value = "urn:ietf:params:oauth:token-type:access_token")]
         subject_token_type: String,
@@ -57,6 +121,9 @@ pub enum Command {
         /// `audience|scope` instead of the configured scope.
         #[arg(long)]
         scope: Option<String>,
+        /// Transport options.
+        #[command(flatten)]
+        net: NetArgs,
     },
     /// Sign a person in with the device flow (RFC 8628): shows the code, a QR
     /// code of the verification URL, and waits for approval.
@@ -73,9 +140,12 @@ pub enum Command {
         /// The scope to ask for.
         #[arg(long)]
         scope: Option<String>,
-        /// Do not draw the QR code.
+        /// Do not draw the QR code (it is drawn only when stderr is a terminal).
         #[arg(long)]
         no_qr: bool,
+        /// Transport options.
+        #[command(flatten)]
+        net: NetArgs,
     },
     /// Client credentials grant with a generic OAuth client.
     ClientCredentials {
@@ -89,8 +159,8 @@ pub enum Command {
         #[command(flatten)]
         oauth: OAuthArgs,
         /// The token.
-        #[arg(allow_hyphen_values = true)]
-        token: String,
+        #[command(flatten)]
+        token: TokenArg,
         /// `access_token` or `refresh_token`.
         #[arg(long)]
         hint: Option<String>,
@@ -101,8 +171,8 @@ pub enum Command {
         #[command(flatten)]
         oauth: OAuthArgs,
         /// The token.
-        #[arg(allow_hyphen_values = true)]
-        token: String,
+        #[command(flatten)]
+        token: TokenArg,
         /// `access_token` or `refresh_token`.
         #[arg(long)]
         hint: Option<String>,
@@ -112,9 +182,17 @@ pub enum Command {
         /// The client.
         #[command(flatten)]
         oauth: OAuthArgs,
-        /// The refresh token.
-        #[arg(long, allow_hyphen_values = true)]
-        refresh_token: String,
+        /// The refresh token: the value, `-` (stdin) or `@FILE`.
+        #[arg(
+            long,
+            allow_hyphen_values = true,
+            required_unless_present = "refresh_token_env",
+            conflicts_with = "refresh_token_env"
+        )]
+        refresh_token: Option<SecretArg>,
+        /// The environment variable holding the refresh token.
+        #[arg(long, value_name = "VAR")]
+        refresh_token_env: Option<String>,
     },
     /// Publish the public JWK set of a directory of private keys (kid = RFC 7638 thumbprint).
     Jwks {
@@ -129,8 +207,8 @@ pub enum Command {
     /// and claims are checked only with `--verify` (exit 1 if they fail).
     Decode {
         /// The token.
-        #[arg(allow_hyphen_values = true)]
-        token: String,
+        #[command(flatten)]
+        token: TokenArg,
         /// Verify the signature with the issuer's published keys and check
         /// `iss`, `exp`, `nbf`, `iat` (and `aud` with `--audience`).
         #[arg(long, requires = "issuer")]
@@ -141,6 +219,9 @@ pub enum Command {
         /// The audience the token must be meant for.
         #[arg(long, requires = "verify")]
         audience: Option<String>,
+        /// Transport options (for `--verify`).
+        #[command(flatten)]
+        net: NetArgs,
     },
     /// Local scope decisions.
     #[command(subcommand)]
@@ -219,6 +300,9 @@ pub struct PamArgs {
     /// `audience|scope` of the bearer token (default `urn:cloud:idaas:pam|.all`).
     #[arg(long = "token-scope", global = true)]
     pub token_scope: Option<String>,
+    /// Transport options.
+    #[command(flatten)]
+    pub net: NetArgs,
 }
 
 /// Options of the OAuth token commands.
@@ -313,8 +397,8 @@ pub enum PamCommand {
     /// Print the JWT a derived short token stands for.
     ObtainJwtByShortToken {
         /// The derived short token.
-        #[arg(allow_hyphen_values = true)]
-        short_token: String,
+        #[command(flatten)]
+        short_token: TokenArg,
     },
     /// List the authentication tokens of a consumer and provider.
     ListTokens {
@@ -343,8 +427,8 @@ pub enum PamCommand {
     /// Exit 0 if a JWT or derived short token is active, 1 if not.
     Validate {
         /// The token.
-        #[arg(allow_hyphen_values = true)]
-        token: String,
+        #[command(flatten)]
+        token: TokenArg,
         /// A `token_type_hint` (the API currently needs none).
         #[arg(long)]
         hint: Option<String>,
@@ -352,8 +436,8 @@ pub enum PamCommand {
     /// Revoke a JWT (or its derived short token).
     Revoke {
         /// The token.
-        #[arg(allow_hyphen_values = true)]
-        token: String,
+        #[command(flatten)]
+        token: TokenArg,
         /// A `token_type_hint` (the API currently needs none).
         #[arg(long)]
         hint: Option<String>,
@@ -361,8 +445,8 @@ pub enum PamCommand {
     /// Reinstate a revoked JWT (or its derived short token).
     Reinstate {
         /// The token.
-        #[arg(allow_hyphen_values = true)]
-        token: String,
+        #[command(flatten)]
+        token: TokenArg,
         /// A `token_type_hint` (the API currently needs none).
         #[arg(long)]
         hint: Option<String>,
@@ -393,7 +477,24 @@ pub enum PamCommand {
         /// Validity, seconds (900..=43200).
         #[arg(long)]
         duration: Option<u32>,
+        /// `env` (shell `export` lines with the vendor's variable names),
+        /// `json` (the `--json` shape), or `aws-credential-process` (the
+        /// JSON an AWS `credential_process` prints; AWS roles only).
+        /// Default: env (with `--json`: json).
+        #[arg(long, value_enum)]
+        format: Option<CredentialFormat>,
     },
+}
+
+/// How `pam cloud-credential` prints the credentials.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CredentialFormat {
+    /// `export NAME='value'` lines.
+    Env,
+    /// The `--json` shape.
+    Json,
+    /// `{"Version": 1, "AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration"}`.
+    AwsCredentialProcess,
 }
 
 /// The provider and client of `login`, `userinfo`, `logout-url`; tokens are
@@ -406,19 +507,27 @@ pub struct SignInArgs {
     /// The client id (a public native client unless a secret is given).
     #[arg(long)]
     pub client_id: String,
-    /// A client secret, for confidential clients (or $IDAAS_CLIENT_SECRET).
+    /// A client secret, for confidential clients: the value, `-` (stdin) or
+    /// `@FILE` (or $IDAAS_CLIENT_SECRET).
     #[arg(
         long,
         env = "IDAAS_CLIENT_SECRET",
         hide_env_values = true,
-        allow_hyphen_values = true
+        allow_hyphen_values = true,
+        conflicts_with = "client_secret_env"
     )]
-    pub client_secret: Option<String>,
+    pub client_secret: Option<SecretArg>,
+    /// The environment variable holding the client secret.
+    #[arg(long, value_name = "VAR")]
+    pub client_secret_env: Option<String>,
     /// A scope to request (repeat the flag; default `openid offline_access`).
     /// For `userinfo` and `logout-url`: the scopes of the stored sign-in to
     /// use (default: the latest sign-in of this issuer and client).
     #[arg(long = "scope")]
     pub scopes: Vec<String>,
+    /// Transport options.
+    #[command(flatten)]
+    pub net: NetArgs,
 }
 
 /// The generic OAuth client of `client-credentials`, `introspect`, `revoke`, `refresh`.
@@ -430,15 +539,18 @@ pub struct OAuthArgs {
     /// The client id.
     #[arg(long)]
     pub client_id: String,
-    /// The client secret (or $IDAAS_CLIENT_SECRET).
+    /// The client secret: the value, `-` (stdin) or `@FILE` (or $IDAAS_CLIENT_SECRET).
     #[arg(
         long,
         env = "IDAAS_CLIENT_SECRET",
         hide_env_values = true,
-        conflicts_with = "private_key",
+        conflicts_with_all = ["private_key", "client_secret_env"],
         allow_hyphen_values = true
     )]
-    pub client_secret: Option<String>,
+    pub client_secret: Option<SecretArg>,
+    /// The environment variable holding the client secret.
+    #[arg(long, value_name = "VAR", conflicts_with = "private_key")]
+    pub client_secret_env: Option<String>,
     /// A PEM file with the client's private key (private_key_jwt).
     #[arg(long)]
     pub private_key: Option<PathBuf>,
@@ -455,6 +567,15 @@ pub struct OAuthArgs {
     /// A resource indicator (RFC 8707).
     #[arg(long)]
     pub resource: Option<String>,
+    /// The introspection endpoint instead of the discovered one.
+    #[arg(long, value_name = "URL")]
+    pub introspection_endpoint: Option<String>,
+    /// The revocation endpoint instead of the discovered one.
+    #[arg(long, value_name = "URL")]
+    pub revocation_endpoint: Option<String>,
+    /// Transport options.
+    #[command(flatten)]
+    pub net: NetArgs,
 }
 
 /// `idaas scope …`
@@ -462,9 +583,14 @@ pub struct OAuthArgs {
 pub enum ScopeCommand {
     /// Exit 0 if the scopes grant ACTION on RESOURCE, 1 if not.
     Check {
-        /// A granted scope (repeat the flag for several).
-        #[arg(long = "scope", required = true)]
+        /// A granted scope (repeat the flag for several; none means denied).
+        /// The IDaaS `audience|value` form is understood with `--audience`.
+        #[arg(long = "scope")]
         scopes: Vec<String>,
+        /// The audience (API) being called: of the `audience|value` scopes,
+        /// only this audience's values count.
+        #[arg(long)]
+        audience: Option<String>,
         /// The action, e.g. `read`.
         action: String,
         /// The resource, e.g. `projects.tasks`.
@@ -489,6 +615,7 @@ mod tests {
     use clap::Parser;
 
     use super::{Cli, Command, PamCommand};
+    use crate::secrets::SecretArg;
 
     fn parse(args: &[&str]) -> Command {
         let mut argv = vec!["idaas"];
@@ -496,6 +623,10 @@ mod tests {
         Cli::try_parse_from(argv)
             .unwrap_or_else(|e| panic!("{args:?}: {e}"))
             .command
+    }
+
+    fn value(s: &str) -> Option<SecretArg> {
+        Some(SecretArg::Value(s.into()))
     }
 
     const CLIENT: [&str; 4] = ["--issuer", "http://127.0.0.1:1", "--client-id", "c"];
@@ -514,9 +645,11 @@ mod tests {
                 args.extend_from_slice(&["--hint", "access_token"]);
             }
             match parse(&args) {
-                Command::Introspect { oauth, token, hint } => {
-                    assert_eq!(token, "-tok_en");
-                    assert_eq!(oauth.client_secret.as_deref(), Some("-s3cret"));
+                Command::Introspect {
+                    oauth, token, hint, ..
+                } => {
+                    assert_eq!(token.token, value("-tok_en"));
+                    assert_eq!(oauth.client_secret, value("-s3cret"));
                     assert_eq!(hint.is_some(), before || after, "{args:?}");
                 }
                 other => panic!("{other:?}"),
@@ -526,14 +659,14 @@ mod tests {
         args.extend_from_slice(&CLIENT);
         args.extend_from_slice(&["--refresh-token", "--rt"]);
         assert!(
-            matches!(parse(&args), Command::Refresh { refresh_token, .. } if refresh_token == "--rt")
+            matches!(parse(&args), Command::Refresh { refresh_token, .. } if refresh_token == value("--rt"))
         );
         assert!(matches!(
             parse(&["exchange", "--subject-token", "-st"]),
-            Command::Exchange { subject_token, .. } if subject_token == "-st"
+            Command::Exchange { subject_token, .. } if subject_token == value("-st")
         ));
         assert!(
-            matches!(parse(&["decode", "-x.y.z"]), Command::Decode { token, .. } if token == "-x.y.z")
+            matches!(parse(&["decode", "-x.y.z"]), Command::Decode { token, .. } if token.token == value("-x.y.z"))
         );
         for op in ["validate", "revoke", "reinstate"] {
             let Command::Pam { command, .. } = parse(&["pam", op, "-jwt"]) else {
@@ -545,8 +678,61 @@ mod tests {
                 | PamCommand::Reinstate { token, .. } => token,
                 other => panic!("{other:?}"),
             };
-            assert_eq!(token, "-jwt");
+            assert_eq!(token.token, value("-jwt"));
         }
+    }
+
+    #[test]
+    fn secrets_come_from_stdin_files_and_env_vars() {
+        let token = |args: &[&str]| match parse(args) {
+            Command::Decode { token, .. } => token,
+            Command::Pam {
+                command: PamCommand::Validate { token, .. },
+                ..
+            } => token,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(token(&["decode", "-"]).token, Some(SecretArg::Stdin));
+        let omitted = token(&["decode"]);
+        assert!(omitted.token.is_none() && omitted.token_env.is_none());
+        let env = token(&["pam", "validate", "--token-env", "JWT"]);
+        assert_eq!(env.token_env.as_deref(), Some("JWT"));
+        assert!(matches!(
+            parse(&["exchange", "--subject-token", "@/run/t"]),
+            Command::Exchange { subject_token: Some(SecretArg::File(p)), .. } if p == std::path::Path::new("/run/t")
+        ));
+        assert!(matches!(
+            parse(&["exchange", "--subject-token-env", "T"]),
+            Command::Exchange { subject_token: None, subject_token_env: Some(v), .. } if v == "T"
+        ));
+        let mut argv = vec!["idaas", "exchange"];
+        assert!(
+            Cli::try_parse_from(argv.clone()).is_err(),
+            "a subject token is required"
+        );
+        argv.extend_from_slice(&["--subject-token", "a", "--subject-token-env", "B"]);
+        assert!(Cli::try_parse_from(argv).is_err(), "one form at a time");
+    }
+
+    #[test]
+    fn network_options_on_network_commands() {
+        let Command::Token { net, .. } = parse(&[
+            "token",
+            "--ca-file",
+            "a.pem",
+            "--ca-file",
+            "b.pem",
+            "--insecure",
+        ]) else {
+            panic!()
+        };
+        assert_eq!(net.ca_files.len(), 2);
+        assert!(net.insecure);
+        let Command::Pam { target, .. } = parse(&["pam", "get-api-key", "x", "--ca-file", "c.pem"])
+        else {
+            panic!()
+        };
+        assert_eq!(target.net.ca_files, [std::path::PathBuf::from("c.pem")]);
     }
 
     #[test]

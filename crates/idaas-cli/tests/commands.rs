@@ -100,13 +100,46 @@ fn scope_check_exit_codes() {
     let v = json(&out);
     assert_eq!(v["granted"], true);
     assert_eq!(v["malformed"].as_array().unwrap().len(), 1);
+    // no scope at all: a caller without scopes is denied, not a usage error
+    let none = idaas(&["scope", "check", "read", "users"], &[]);
+    assert_eq!(none.status.code(), Some(1));
+}
+
+#[test]
+fn scope_check_understands_audiences_and_names_malformed_parts() {
+    let check = |args: &[&str]| {
+        let mut all = vec!["--json", "scope", "check"];
+        all.extend_from_slice(args);
+        idaas(&all, &[])
+    };
+    let scope = ["--scope", "api.example.com|files:read"];
+    let with = |extra: &[&str]| {
+        let mut args = scope.to_vec();
+        args.extend_from_slice(extra);
+        check(&args)
+    };
+    let granted = with(&["--audience", "api.example.com", "read", "files"]);
+    assert_eq!(granted.status.code(), Some(0), "{granted:?}");
+    assert_eq!(json(&granted)["granted"], true);
+    let other = with(&["--audience", "other.example.com", "read", "files"]);
+    assert_eq!(other.status.code(), Some(1));
     assert_eq!(
-        idaas(&["scope", "check", "read", "users"], &[])
-            .status
-            .code(),
-        Some(2),
-        "usage"
+        json(&other)["other_audience"][0],
+        "api.example.com|files:read"
     );
+    let unsaid = with(&["read", "files"]);
+    assert_eq!(unsaid.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unsaid.stderr).contains("--audience api.example.com"));
+    for (action, resource, part) in [
+        ("read", "users..x", "empty segment"),
+        ("read write", "users", "whitespace"),
+        ("read", "", "resource is empty"),
+    ] {
+        let out = check(&["--scope", "users:read", action, resource]);
+        assert_eq!(out.status.code(), Some(2), "{action} {resource}");
+        let v = json(&out);
+        assert!(v["error"].as_str().unwrap().contains(part), "{v}");
+    }
 }
 
 #[test]
@@ -119,7 +152,7 @@ fn decode_shows_claims_and_rejects_garbage() {
     assert_eq!(v["claims"]["sub"], "u1");
     assert_eq!(v["verified"], false);
     let out = idaas(&["decode", token], &[]);
-    assert!(String::from_utf8_lossy(&out.stdout).contains("exp: 4102444800 (in "));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("exp: 2100-01-01T00:00:00Z (in "));
     assert_eq!(idaas(&["decode", "not-a-jwt"], &[]).status.code(), Some(2));
 }
 

@@ -108,3 +108,33 @@ fn usage_errors_exit_2() {
     let out = idaas(&["config", "frobnicate"], &[]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn url_userinfo_is_redacted_in_every_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("config.json");
+    std::fs::write(
+        &file,
+        serde_json::json!({
+            "idaasInstanceId": "idaas_u",
+            "clientId": "c",
+            "issuer": "https://alice:pw-in-url@idp.example.com/api/v2/iauths_system/oauth2",
+            "tokenEndpoint": "https://alice:pw-in-url@idp.example.com/api/v2/iauths_system/oauth2/token",
+            "developerApiEndpoint": "https://bob:key-in-url@eiam-developerapi.example.com",
+            "authnConfiguration": {"authnMethod": "CLIENT_SECRET_POST", "clientSecretEnvVarName": "U_SECRET"}
+        })
+        .to_string(),
+    )
+    .unwrap();
+    for json in [false, true] {
+        let mut args = if json { vec!["--json"] } else { vec![] };
+        args.extend(["config", "check", file.to_str().unwrap()]);
+        let out = idaas(&args, &[("U_SECRET", "s")]);
+        let all = text(&out.stdout) + &text(&out.stderr);
+        assert!(
+            !all.contains("pw-in-url") && !all.contains("key-in-url"),
+            "{all}"
+        );
+        assert!(all.contains("https://***@idp.example.com"), "{all}");
+    }
+}

@@ -1,12 +1,14 @@
-//! `idaas device`: the code is shown, a person approves, the token is
-//! printed; then `idaas refresh` renews it with the refresh token.
+//! `idaas device`: the code is shown (one JSON line on stderr under
+//! `--json`; plain lines, no QR code and no spinner when stderr is not a
+//! terminal), a person approves, the token is printed; then `idaas refresh`
+//! renews it with the refresh token.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
 use idaas_emulator::{Client, Emulator};
 
-async fn run_device(approve: bool) -> (Option<i32>, String, String, Emulator) {
+async fn run_device(approve: bool, json: bool) -> (Option<i32>, String, String, Emulator) {
     let emulator = Emulator::builder()
         .client(Client::new("cli-public"))
         .device_interval(1)
@@ -14,8 +16,8 @@ async fn run_device(approve: bool) -> (Option<i32>, String, String, Emulator) {
         .await
         .unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_idaas"))
+        .args(if json { &["--json"][..] } else { &[] })
         .args([
-            "--json",
             "device",
             "--device-endpoint",
             &emulator.device_authorization_endpoint(),
@@ -39,6 +41,11 @@ async fn run_device(approve: bool) -> (Option<i32>, String, String, Emulator) {
             let line = line.unwrap_or_default();
             if let Some(code) = line.strip_prefix("and enter the code:  ") {
                 let _ = code_tx.send(code.trim().to_owned());
+            }
+            if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line)
+                && let Some(code) = v["user_code"].as_str()
+            {
+                let _ = code_tx.send(code.to_owned());
             }
             shown.push_str(&line);
             shown.push('\n');
@@ -88,15 +95,23 @@ fn refresh(issuer: &str, refresh_token: &str) -> std::process::Output {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn approved_sign_in_prints_the_token() {
-    let (status, stdout, shown, emulator) = run_device(true).await;
+    let (status, stdout, shown, emulator) = run_device(true, true).await;
     assert_eq!(status, Some(0), "{stdout}");
+    let first_line: serde_json::Value =
+        serde_json::from_str(shown.lines().next().unwrap()).unwrap();
     assert!(
-        shown.contains("To sign in, open http://127.0.0.1:"),
+        first_line["verification_uri"]
+            .as_str()
+            .unwrap()
+            .starts_with("http://127.0.0.1:"),
         "{shown}"
     );
+    for field in ["verification_uri_complete", "expires_in", "interval"] {
+        assert!(!first_line[field].is_null(), "{field}: {shown}");
+    }
     assert!(
-        shown.contains('█') || shown.contains('▀'),
-        "a QR code is drawn: {shown}"
+        !shown.contains('█') && !shown.contains('▀') && !shown.contains('\r'),
+        "no QR code, no spinner into a pipe: {shown}"
     );
     let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
     assert_eq!(v["scope"], "openid api|read");
@@ -134,8 +149,24 @@ async fn approved_sign_in_prints_the_token() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn denied_sign_in_exits_4() {
-    let (status, stdout, _, _emulator) = run_device(false).await;
-    assert_eq!(status, Some(4));
+async fn denied_sign_in_exits_1() {
+    let (status, stdout, _, _emulator) = run_device(false, true).await;
+    assert_eq!(status, Some(1));
     assert!(stdout.contains("access_denied"), "{stdout}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pipe_gets_plain_lines() {
+    let (status, stdout, shown, _emulator) = run_device(true, false).await;
+    assert_eq!(status, Some(0), "{shown}");
+    assert!(
+        shown.contains("To sign in, open http://127.0.0.1:"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("waiting for approval…\nsigned in\n"),
+        "{shown}"
+    );
+    assert!(!shown.contains('\r') && !shown.contains('▀'), "{shown}");
+    assert!(!stdout.trim().is_empty());
 }

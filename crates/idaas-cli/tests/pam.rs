@@ -416,6 +416,42 @@ async fn cloud_credentials_and_failure_exit_codes() {
     )
     .await;
     let role = ["cloud-credential", "--role", "arn:aws:iam::5678:role/ci"];
+    // the AWS credential_process shape, for ~/.aws/config
+    let process = ok(
+        &s,
+        &[&role[..], &["--format", "aws-credential-process"]].concat(),
+    )
+    .await;
+    assert_eq!(process["Version"], 1);
+    for field in [
+        "AccessKeyId",
+        "SecretAccessKey",
+        "SessionToken",
+        "Expiration",
+    ] {
+        assert!(
+            process[field].as_str().is_some_and(|v| !v.is_empty()),
+            "{field}: {process}"
+        );
+    }
+    // shell export lines with the variables the AWS tools read
+    let mut cmd = command(&s.config, &[&role[..], &["--format", "env"]].concat());
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let env = String::from_utf8_lossy(&out.stdout);
+    for name in [
+        "AWS_ACCESS_KEY_ID='ASIA",
+        "AWS_SECRET_ACCESS_KEY='",
+        "AWS_SESSION_TOKEN='",
+    ] {
+        assert!(
+            env.lines()
+                .any(|l| l.starts_with(&format!("export {name}"))),
+            "{name}: {env}"
+        );
+    }
     assert_eq!(
         pam(&s, &[&role[..], &["--duration", "100"]].concat())
             .await

@@ -239,17 +239,13 @@ fn device_sign_in_approved_by_the_scripted_browser() {
     let stderr = child.stderr.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let (mut uri, mut code) = (None, None);
+        // under --json, the code comes as one JSON line on stderr
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Some(u) = line.trim().strip_prefix("To sign in, open ") {
-                uri = Some(u.trim().to_owned());
-            }
-            if let Some(c) = line.trim().strip_prefix("and enter the code:") {
-                code = Some(c.trim().to_owned());
-            }
-            if let (Some(u), Some(c)) = (&uri, &code) {
-                let _ = tx.send((u.clone(), c.clone()));
-                uri = None;
+            if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line)
+                && let (Some(u), Some(c)) =
+                    (v["verification_uri"].as_str(), v["user_code"].as_str())
+            {
+                let _ = tx.send((u.to_owned(), c.to_owned()));
             }
         }
     });

@@ -45,6 +45,16 @@ pub enum TransportError {
         /// What is wrong and how to fix it.
         reason: String,
     },
+    /// A CA certificate file (`HttpOptions::ca_certificate_files`,
+    /// `httpConfiguration.caCertificateFile`) cannot be read or does not
+    /// parse. A configuration problem: nothing was sent.
+    #[error("the CA certificate file {path:?} {reason}")]
+    CaFile {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// Plain `http://` to a host that is not a loopback address.
     #[error(
         "refusing plain http to {host}: only https is allowed except for loopback addresses (use https://)"
@@ -121,7 +131,7 @@ impl TransportError {
 /// The `error` code of an OAuth 2.0 error response, as a type.
 ///
 /// Covers RFC 6749 §4.1.2.1 and §5.2, RFC 6750 §3.1, RFC 8628 §3.5,
-/// RFC 7009, OpenID Connect Core §3.1.2.6 and the AuthPI IdP's own codes;
+/// RFC 7009, RFC 9449, OpenID Connect Core §3.1.2.6 and the AuthPI IdP's own codes;
 /// any other code is kept verbatim in [`OAuthErrorCode::Other`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -174,6 +184,11 @@ pub enum OAuthErrorCode {
     UserBlocked,
     /// `account_linking_required` (AuthPI IdP)
     AccountLinkingRequired,
+    /// `use_dpop_nonce` (RFC 9449 §8: send the proof again with the
+    /// server's `DPoP-Nonce`)
+    UseDpopNonce,
+    /// `invalid_dpop_proof` (RFC 9449 §5: the DPoP proof was refused)
+    InvalidDpopProof,
     /// Any other code, verbatim.
     Other(String),
 }
@@ -206,6 +221,8 @@ impl OAuthErrorCode {
             "session_expired" => Self::SessionExpired,
             "user_blocked" => Self::UserBlocked,
             "account_linking_required" => Self::AccountLinkingRequired,
+            "use_dpop_nonce" => Self::UseDpopNonce,
+            "invalid_dpop_proof" => Self::InvalidDpopProof,
             other => Self::Other(other.to_owned()),
         }
     }
@@ -237,6 +254,8 @@ impl OAuthErrorCode {
             Self::SessionExpired => "session_expired",
             Self::UserBlocked => "user_blocked",
             Self::AccountLinkingRequired => "account_linking_required",
+            Self::UseDpopNonce => "use_dpop_nonce",
+            Self::InvalidDpopProof => "invalid_dpop_proof",
             Self::Other(code) => code,
         }
     }
@@ -260,6 +279,9 @@ impl OAuthErrorCode {
             | Self::SessionExpired => "sign in again interactively (without prompt=none)",
             Self::UserBlocked => "the account is blocked; contact the administrator",
             Self::AccountLinkingRequired => "link the account at the provider first",
+            Self::InvalidDpopProof => {
+                "the DPoP proof was refused: check the key's algorithm and the clocks"
+            }
             _ => "",
         }
     }

@@ -116,14 +116,14 @@ fn defaults_follow_the_reference() {
 fn every_spelling_of_a_key_is_accepted() {
     let v = json!({
         "IDAAS_INSTANCE_ID": "idaas_1", "ClientId": "app_1", "issuer": "idp.example.com",
-        "token_endpoint": "http://idp.example.com/token", "openapiEndpoint": "eiam.example.com",
+        "token_endpoint": "HTTPS://idp.example.com/token", "openapiEndpoint": "eiam.example.com",
         "authn_configuration": {"AUTHN_METHOD": "CLIENT_SECRET_BASIC", "clientSecretEnvVarName": "S"},
         "http_configuration": {"connect_timeout": 2000, "ReadTimeout": 60000},
         "someUnknownKey": 1
     });
     let c = ClientConfig::from_json_value(&v).unwrap();
     assert_eq!(c.client_id, "app_1");
-    // Endpoint normalisation: no scheme → https, http (non-loopback) → https.
+    // Endpoint normalisation: no scheme → https, the scheme lower-cased.
     assert_eq!(c.issuer, "https://idp.example.com");
     assert_eq!(c.token_endpoint, "https://idp.example.com/token");
     assert_eq!(
@@ -143,6 +143,30 @@ fn every_spelling_of_a_key_is_accepted() {
             .unwrap()
             .token_endpoint,
         "http://127.0.0.1:8080/token"
+    );
+    // Plain http to any other host is refused, naming the field (the
+    // reference upgraded it silently); the host counts as written.
+    for remote in [
+        "http://idp.example.com/token",
+        "HTTP://EXAMPLE.com/token",
+        "http://2130706433/token",
+        "http://127.1/token",
+    ] {
+        let err = ClientConfig::from_json_value(&with(base(), "/tokenEndpoint", json!(remote)))
+            .unwrap_err();
+        assert_eq!(err.field_path(), Some("tokenEndpoint"), "{remote}");
+        assert_eq!(err.problem(), Some(FieldProblem::InvalidUrl), "{remote}");
+        assert!(err.to_string().contains("write https://"), "{err}");
+    }
+    assert_eq!(
+        ClientConfig::from_json_value(&with(
+            base(),
+            "/tokenEndpoint",
+            json!("HTTP://localhost:8080/token")
+        ))
+        .unwrap()
+        .token_endpoint,
+        "http://localhost:8080/token"
     );
     // IDaaSInstanceId, dropped by the reference, is accepted.
     let v = with(

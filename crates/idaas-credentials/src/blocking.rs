@@ -5,7 +5,6 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use idaas_core::SecretString;
 use idaas_core::config::ClientConfig;
 use idaas_core::token::Credential;
 use tokio::runtime::Runtime;
@@ -13,7 +12,7 @@ use tokio::runtime::Runtime;
 use crate::error::Error;
 use crate::factory::{CredentialProviderFactory, FactoryOptions};
 use crate::machine::IdaasCredentialProvider;
-use crate::provider::CredentialProvider;
+use crate::token::BearerToken;
 
 fn outside_async() -> Result<(), Error> {
     if tokio::runtime::Handle::try_current().is_ok() {
@@ -104,14 +103,24 @@ impl BlockingCredentialProvider {
         self.runtime.block_on(self.provider.credential())
     }
 
-    /// The current access token.
-    pub fn bearer_token(&self) -> Result<SecretString, Error> {
+    /// The current access token. A cache hit is answered on the calling
+    /// thread, without entering the runtime; only a refresh blocks on it.
+    #[inline]
+    pub fn bearer_token(&self) -> Result<BearerToken, Error> {
         outside_async()?;
-        self.runtime.block_on(self.provider.bearer_token())
+        match self.provider.cached_token() {
+            Some(token) => Ok(token),
+            None => self.runtime.block_on(self.provider.bearer_token()),
+        }
     }
 
     /// Forgets the cached credential.
     pub fn invalidate(&self) {
         self.provider.invalidate();
+    }
+
+    /// The async provider underneath (its times: `expires_at`, `refresh_at`…).
+    pub fn as_async(&self) -> &IdaasCredentialProvider {
+        &self.provider
     }
 }

@@ -18,7 +18,6 @@ use crate::error::Error;
 use crate::exchange::TokenExchangeProvider;
 use crate::machine::{IdaasCredentialProvider, Requester};
 use crate::plugin::PluginRegistry;
-use crate::provider::CredentialProvider;
 
 /// Builds and hands out the credential providers of one configuration.
 ///
@@ -39,6 +38,7 @@ struct Inner {
     cache_options: CacheOptions,
     metadata_url: Option<String>,
     human_prompt: crate::human::HumanPrompt,
+    fleet: crate::fleet::Fleet,
     providers: Mutex<HashMap<String, IdaasCredentialProvider>>,
     exchanges: Mutex<HashMap<String, TokenExchangeProvider>>,
 }
@@ -118,8 +118,11 @@ impl CredentialProviderFactory {
                 )),
             );
         }
+        let fleet =
+            crate::fleet::Fleet::from_config(&config, options.env.as_ref(), options.clock.clone())?;
         let factory = Self {
             inner: Arc::new(Inner {
+                fleet,
                 config: Arc::new(config),
                 http,
                 env: options.env,
@@ -223,6 +226,7 @@ impl CredentialProviderFactory {
             )?
         };
         Ok(Requester {
+            fleet: inner.fleet.hook(&inner.config, &scope),
             config: inner.config.clone(),
             scope,
             auth,

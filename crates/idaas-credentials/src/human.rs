@@ -10,7 +10,7 @@ use idaas_core::config::{ClientConfig, Environment, ScopeSpec};
 use idaas_core::http::SharedHttpClient;
 use idaas_core::token::Credential;
 use idaas_oauth::device::DeviceAuthorization;
-use idaas_oauth::store::{StoreKey, StoredTokens, load_file, save_file};
+use idaas_oauth::store::{StoreKey, StoredTokens, load_file, prepare_dir, save_file};
 use idaas_oauth::{ClientAuth, OAuthClient};
 
 use crate::error::Error;
@@ -126,9 +126,9 @@ impl HumanFlow {
         previous_refresh: Option<&idaas_core::SecretString>,
     ) -> Result<(), Error> {
         if let Some(dir) = self.cache_path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| {
-                Error::source(dir.display().to_string(), format!("cannot create ({e})"))
-            })?;
+            // created 0700 (`~/.cloud_idaas` included); an existing one is
+            // checked, never chmodded
+            prepare_dir(dir)?;
         }
         let tokens = StoredTokens {
             key,

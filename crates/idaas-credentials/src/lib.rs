@@ -30,10 +30,12 @@ mod error;
 pub mod evidence;
 mod exchange;
 mod factory;
+mod fleet;
 mod human;
 mod machine;
 mod plugin;
 mod provider;
+mod token;
 
 pub use authn::{ID_TOKEN_BEARER, PKCS7_BEARER, X509_JWT_BEARER};
 pub use error::Error;
@@ -46,3 +48,4 @@ pub use plugin::{
     GENERATE_OAUTH_TOKEN, PluginRegistry, acs_encode, acs3_authorization,
 };
 pub use provider::{CredentialProvider, SharedCredentialProvider, StaticCredentialProvider};
+pub use token::{BearerToken, TokenFuture};

@@ -2,7 +2,7 @@
 //! behind the refresh-ahead cache.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use idaas_cache::{CacheOptions, CachedSupplier, Refreshed, SupplierError, Timing};
@@ -16,6 +16,7 @@ use idaas_oauth::form::Form;
 use crate::authn::Authenticator;
 use crate::error::Error;
 use crate::provider::CredentialProvider;
+use crate::token::{BearerToken, TokenFuture};
 
 /// Lifetime assumed for a token whose response carries no expiry at all.
 pub const DEFAULT_LIFETIME: Duration = Duration::from_secs(300);
@@ -29,6 +30,8 @@ pub(crate) struct Requester {
     pub http: SharedHttpClient,
     pub env: Arc<dyn Environment>,
     pub clock: SharedClock,
+    /// The fleet-shared tier between the cache and the endpoint (`tokenCache.redis`).
+    pub fleet: crate::fleet::FleetHook,
 }
 
 impl Requester {
@@ -76,28 +79,45 @@ impl Requester {
 }
 
 /// When to refresh a token: from the server's `expires_at` (IDaaS) or
-/// `expires_in`. An `expires_at` already past by our clock (clock skew)
-/// falls back to `expires_in`, so a skewed clock cannot make every call
-/// refetch; with neither, [`DEFAULT_LIFETIME`].
-pub(crate) fn token_timing(now: Duration, credential: &Credential) -> Timing {
+/// `expires_in`, by the cache's [`RefreshWindows`](idaas_cache::RefreshWindows).
+/// An `expires_at` already past by our clock (clock skew) falls back to
+/// `expires_in`, so a skewed clock cannot make every call refetch; with
+/// neither, [`DEFAULT_LIFETIME`].
+pub(crate) fn token_timing(
+    options: &CacheOptions,
+    now: Duration,
+    credential: &Credential,
+) -> Timing {
     let expires_in = Duration::from_secs(credential.expires_in);
     let expires_at = credential
         .expires_at
         .map(Duration::from_secs)
         .filter(|at| *at > now);
     match (expires_at, expires_in.is_zero()) {
-        (Some(at), _) => Timing::for_token(now, at, expires_in),
-        (None, false) => Timing::for_token(now, now + expires_in, expires_in),
-        (None, true) => Timing::for_token(now, now + DEFAULT_LIFETIME, DEFAULT_LIFETIME),
+        (Some(at), _) => options.token_timing(now, at, expires_in),
+        (None, false) => options.token_timing(now, now + expires_in, expires_in),
+        (None, true) => options.token_timing(now, now + DEFAULT_LIFETIME, DEFAULT_LIFETIME),
     }
 }
 
-/// The token of one scope, cached with the reference SDK's timings (stale at
-/// 80 %, prefetch at 67 % of the lifetime), STRICT, one caller refreshing.
+/// The token of one scope, behind the refresh-ahead cache — the provider
+/// the factory hands out, re-exported by the facade as `idaas::Provider`.
+///
+/// Its methods are inherent: no trait import is needed to call them, and
+/// [`bearer_token`](Self::bearer_token) answers a cache hit synchronously,
+/// without allocating or writing shared memory. As an
+/// `Arc<dyn CredentialProvider>` it behaves the same. The cache's times are
+/// readable for metrics ([`expires_at`](Self::expires_at),
+/// [`refresh_at`](Self::refresh_at), [`stale_at`](Self::stale_at)). Cheap to
+/// clone; clones share the cache.
 #[derive(Debug, Clone)]
 pub struct IdaasCredentialProvider {
     requester: Arc<Requester>,
     cache: CachedSupplier<Arc<Credential>>,
+}
+
+fn system_time(since_epoch: Duration) -> SystemTime {
+    UNIX_EPOCH + since_epoch
 }
 
 impl IdaasCredentialProvider {
@@ -108,8 +128,12 @@ impl IdaasCredentialProvider {
         let cache = CachedSupplier::new(options, clock, move || {
             let r = r.clone();
             async move {
-                let credential = r.fetch().await.map_err(SupplierError::new)?;
-                let timing = token_timing(r.clock.now(), &credential);
+                let credential = r
+                    .fleet
+                    .fetch(|| r.fetch())
+                    .await
+                    .map_err(SupplierError::new)?;
+                let timing = token_timing(&options, r.clock.now(), &credential);
                 Ok(Refreshed {
                     value: Arc::new(credential),
                     timing,
@@ -123,19 +147,106 @@ impl IdaasCredentialProvider {
     pub fn scope(&self) -> &ScopeSpec {
         &self.requester.scope
     }
-}
 
-#[async_trait]
-impl CredentialProvider for IdaasCredentialProvider {
-    async fn credential(&self) -> Result<Arc<Credential>, Error> {
+    /// What the fleet-shared cache did (`tokenCache.redis`; `None` when
+    /// not configured): in-process hits, shared hits, IdP requests, waits
+    /// for another process, Redis errors.
+    #[cfg(feature = "redis")]
+    pub fn fleet_counters(&self) -> Option<idaas_cache_redis::CounterSnapshot> {
+        self.requester.fleet.counters()
+    }
+
+    /// The access token: ready at once on a cache hit, else after the one
+    /// shared refresh (see [`BearerToken`] for how long to hold it).
+    #[inline]
+    pub fn bearer_token(&self) -> TokenFuture<'static> {
+        match self.cache.try_hit() {
+            Some(hit) => {
+                self.requester.fleet.l1_hit();
+                TokenFuture::ready(BearerToken::cached(hit))
+            }
+            None => {
+                let get = self.cache.get();
+                TokenFuture::pending(async move { Ok(BearerToken::cached(get.await?)) })
+            }
+        }
+    }
+
+    /// The token if it is a cache hit now (synchronous, no allocation).
+    #[inline]
+    pub fn cached_token(&self) -> Option<BearerToken> {
+        self.cache.try_hit().map(BearerToken::cached)
+    }
+
+    /// The current credential, shared.
+    pub async fn credential(&self) -> Result<Arc<Credential>, Error> {
         if let Some(hit) = self.cache.try_hit() {
+            self.requester.fleet.l1_hit();
             return Ok((*hit).clone());
         }
         Ok((*self.cache.get().await?).clone())
     }
 
-    fn invalidate(&self) {
+    /// Forgets the cached credential (after a 401 from a resource server):
+    /// the next callers share one refresh.
+    pub fn invalidate(&self) {
         self.cache.invalidate();
+    }
+
+    /// The cached token's times (`None` before the first token or after
+    /// [`invalidate`](Self::invalidate)).
+    pub fn timing(&self) -> Option<Timing> {
+        self.cache.timing()
+    }
+
+    /// When the cached token expires (the server's expiry).
+    pub fn expires_at(&self) -> Option<SystemTime> {
+        self.timing()?.expires_at.map(system_time)
+    }
+
+    /// When the next refresh starts (the prefetch time; in the background
+    /// by default).
+    pub fn refresh_at(&self) -> Option<SystemTime> {
+        self.timing().map(|t| system_time(t.prefetch_at))
+    }
+
+    /// The stale time: callers wait for a refresh from here under
+    /// [`StaleBehavior::Strict`](idaas_cache::StaleBehavior::Strict) or
+    /// `Allow`; by default the token is still served at once.
+    pub fn stale_at(&self) -> Option<SystemTime> {
+        self.timing().map(|t| system_time(t.stale_at))
+    }
+
+    /// The last moment the cached token is handed out: its expiry less the
+    /// safety margin.
+    pub fn served_until(&self) -> Option<SystemTime> {
+        self.timing()?.served_until().map(system_time)
+    }
+
+    /// The cache settings this provider runs with.
+    pub fn cache_options(&self) -> &CacheOptions {
+        self.cache.options()
+    }
+}
+
+#[async_trait]
+impl CredentialProvider for IdaasCredentialProvider {
+    async fn credential(&self) -> Result<Arc<Credential>, Error> {
+        IdaasCredentialProvider::credential(self).await
+    }
+
+    #[inline]
+    fn cached_token(&self) -> Option<BearerToken> {
+        IdaasCredentialProvider::cached_token(self)
+    }
+
+    #[inline]
+    fn bearer_token(&self) -> TokenFuture<'_> {
+        IdaasCredentialProvider::bearer_token(self)
+    }
+
+    fn invalidate(&self) {
+        IdaasCredentialProvider::invalidate(self);
     }
 }
 
@@ -154,16 +265,18 @@ mod tests {
     #[test]
     fn timing_follows_expires_at_then_expires_in_then_the_default() {
         let now = S(1_000_000);
-        let t = token_timing(now, &credential(Some(1_003_600), 3600));
-        assert_eq!(t.expires_at, Some(S(1_003_600)));
-        assert!(t.prefetch_at > now && t.stale_at < S(1_003_600));
-        // the server's clock is behind ours: expires_at already past
-        let skewed = token_timing(now, &credential(Some(999_000), 3600));
-        assert_eq!(skewed.expires_at, Some(now + S(3600)));
-        assert!(skewed.prefetch_at > now, "no refetch on every call");
-        let standard = token_timing(now, &credential(None, 60));
-        assert_eq!(standard.expires_at, Some(now + S(60)));
-        let bare = token_timing(now, &credential(None, 0));
-        assert_eq!(bare.expires_at, Some(now + DEFAULT_LIFETIME));
+        for o in [CacheOptions::reference(), CacheOptions::default()] {
+            let t = token_timing(&o, now, &credential(Some(1_003_600), 3600));
+            assert_eq!(t.expires_at, Some(S(1_003_600)));
+            assert!(t.prefetch_at > now && t.stale_at < S(1_003_600));
+            // the server's clock is behind ours: expires_at already past
+            let skewed = token_timing(&o, now, &credential(Some(999_000), 3600));
+            assert_eq!(skewed.expires_at, Some(now + S(3600)));
+            assert!(skewed.prefetch_at > now, "no refetch on every call");
+            let standard = token_timing(&o, now, &credential(None, 60));
+            assert_eq!(standard.expires_at, Some(now + S(60)));
+            let bare = token_timing(&o, now, &credential(None, 0));
+            assert_eq!(bare.expires_at, Some(now + DEFAULT_LIFETIME));
+        }
     }
 }

@@ -378,6 +378,14 @@ async fn oidc_token_file_is_reread_at_every_refresh() {
         .bearer_token()
         .await
         .unwrap();
+    // the caller got the still-valid token at once; the refresh runs in the
+    // background
+    for _ in 0..500 {
+        if emulator.token_requests("app_k8s") == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     let (form, _) = http.last();
     assert_eq!(field(&form, "client_assertion"), second);
     assert_eq!(emulator.token_requests("app_k8s"), 2);
@@ -679,7 +687,8 @@ async fn providers_per_scope_are_shared_and_token_exchange_works() {
         .unwrap()
         .bearer_token()
         .await
-        .unwrap();
+        .unwrap()
+        .to_secret();
     let exchange = factory
         .token_exchange_provider_for_scope("pam.example.com|.all")
         .await

@@ -49,7 +49,7 @@
 //! - [`Error`] — each refusal with its RFC 6750 §3 status, `error` code and
 //!   `WWW-Authenticate` challenge; [`bearer_token`] and [`refusal`] for
 //!   other frameworks;
-//! - `tower` feature — [`RequireToken`] (server) and [`BearerAuth`]
+//! - `tower` feature — `RequireToken` (server) and `BearerAuth`
 //!   (client: inject, and retry once after a 401);
 //! - `axum` feature — [`Principal`] as an extractor, [`Error`] as a
 //!   response.

@@ -13,11 +13,12 @@ use tracing::Instrument;
 
 use crate::client_auth::ClientAuth;
 use crate::discovery::ProviderMetadata;
+use crate::dpop::{DPOP_HEADER, Dpop};
 use crate::error::Error;
 use crate::form::Form;
 use crate::grants::{ClientCredentials, TokenExchange};
 use crate::key_directory::KeyDirectory;
-use crate::response::{TokenResponse, json_object, parse_token_response};
+use crate::response::{TokenResponse, json_object, parse_token_response_for};
 use crate::user_grant::UserAssertion;
 
 /// A client of one authorization server. Clone it freely; store it in a
@@ -33,6 +34,7 @@ pub struct OAuthClient {
     revocation_endpoint: Option<String>,
     issuer: Option<String>,
     clock: SharedClock,
+    dpop: Option<Dpop>,
 }
 
 /// The answer of an introspection request (RFC 7662 §2.2).
@@ -69,6 +71,7 @@ impl OAuthClient {
             revocation_endpoint: None,
             issuer: None,
             clock: clock::system(),
+            dpop: None,
         }
     }
 
@@ -120,6 +123,20 @@ impl OAuthClient {
     pub fn with_clock(mut self, clock: SharedClock) -> Self {
         self.clock = clock;
         self
+    }
+
+    /// Binds every token this client obtains to a DPoP key (RFC 9449): each
+    /// token request carries a proof, a `use_dpop_nonce` answer is retried
+    /// once with the server's nonce, and a token that comes back as
+    /// `Bearer` instead of `DPoP` is refused (no silent downgrade).
+    pub fn with_dpop(mut self, dpop: Dpop) -> Self {
+        self.dpop = Some(dpop);
+        self
+    }
+
+    /// The DPoP key and nonces, when tokens are DPoP-bound.
+    pub fn dpop(&self) -> Option<&Dpop> {
+        self.dpop.as_ref()
     }
 
     /// The client id.
@@ -211,24 +228,37 @@ impl OAuthClient {
         grant_name: &'static str,
         grant: Form,
     ) -> Result<TokenResponse, Error> {
-        let mut form = Form::new();
-        let mut headers = HeaderMap::new();
-        let audience = self
-            .assertion_audience
-            .as_deref()
-            .unwrap_or(&self.token_endpoint);
-        self.auth.apply(
-            &self.client_id,
-            audience,
-            self.clock.now(),
-            &mut form,
-            &mut headers,
-        )?;
-        form.append(grant);
-        let response = self
-            .post(&self.token_endpoint, grant_name, form, headers)
-            .await?;
-        parse_token_response(&self.token_endpoint, &response, self.clock.now())
+        let endpoint = &self.token_endpoint;
+        // RFC 6749 §5.1: a response without `scope` granted the requested one
+        let requested_scope = grant.get("scope").map(str::to_owned);
+        let mut nonce_retried = false;
+        loop {
+            // a fresh client assertion per attempt: its jti is single-use
+            let (form, mut headers) = self.authenticated(endpoint, |f| {
+                f.append(grant.clone());
+            })?;
+            if let Some(dpop) = &self.dpop {
+                let proof = dpop.proof_header("POST", endpoint, None, self.clock.now())?;
+                headers.insert(DPOP_HEADER, proof);
+            }
+            let response = self.post(endpoint, grant_name, form, headers).await?;
+            if let Some(dpop) = &self.dpop
+                && dpop.needs_retry(endpoint, &response)
+                && !std::mem::replace(&mut nonce_retried, true)
+            {
+                continue;
+            }
+            let mut token = parse_token_response_for(
+                endpoint,
+                &response,
+                self.clock.now(),
+                self.dpop.is_some(),
+            )?;
+            if token.credential.scope.is_none() {
+                token.credential.scope = requested_scope;
+            }
+            return Ok(token);
+        }
     }
 
     /// Token introspection (RFC 7662).

@@ -66,6 +66,12 @@ pub fn next_interval(current: Duration, code: &OAuthErrorCode) -> Option<Duratio
     }
 }
 
+/// Whether a poll error leaves the flow alive: failures a retry may fix
+/// that are not one of the device flow's own codes.
+fn transient(error: &Error) -> bool {
+    error.is_retryable()
+}
+
 impl OAuthClient {
     /// Starts a device authorization at `endpoint`.
     pub async fn device_authorization(
@@ -89,7 +95,11 @@ impl OAuthClient {
     /// `sleep` between polls (tokio's sleep in production; tests pass their
     /// own). `authorization_pending` keeps polling, `slow_down` adds 5 s,
     /// `access_denied` and `expired_token` end the flow, and so does the
-    /// codes' expiry.
+    /// codes' expiry. A poll that fails in a way a retry may fix (after the
+    /// transport's own retries: a connection failure, a 5xx,
+    /// `temporarily_unavailable`) is transient: polling goes on at the same
+    /// pace until the device code expires, since the person may already
+    /// have approved.
     pub async fn poll_device_token<S, F>(
         &self,
         authorization: &DeviceAuthorization,
@@ -116,11 +126,16 @@ impl OAuthClient {
                 .push_secret("device_code", &authorization.device_code);
             match self.token("device_code", grant).await {
                 Ok(token) => return Ok(token),
-                Err(Error::OAuth(e)) => match next_interval(interval, &e.code) {
-                    Some(next) => interval = next,
-                    None => return Err(Error::OAuth(e)),
-                },
-                Err(other) => return Err(other),
+                Err(error) => {
+                    if let Some(next) = error.oauth_code().and_then(|c| next_interval(interval, c))
+                    {
+                        interval = next;
+                    } else if transient(&error) {
+                        tracing::warn!(%error, "device poll failed; polling again until the code expires");
+                    } else {
+                        return Err(error);
+                    }
+                }
             }
         }
     }

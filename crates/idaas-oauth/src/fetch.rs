@@ -1,13 +1,14 @@
 //! GET of a JSON document (discovery, JWKS), with a `tracing` span. The
 //! transport never follows redirects; a redirect is an error here.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use idaas_core::SecretString;
 use idaas_core::http::{Bytes, HeaderValue, HttpResponse, Method, SharedHttpClient, header};
 use serde_json::{Map, Value};
 use tracing::Instrument;
 
+use crate::dpop::Dpop;
 use crate::error::Error;
 use crate::response::json_object;
 
@@ -20,12 +21,50 @@ pub(crate) async fn get(
     get_with_bearer(http, url, operation, None).await
 }
 
+/// How a GET proves its access token.
+#[derive(Clone, Copy)]
+pub(crate) enum Authorization<'a> {
+    /// No token.
+    None,
+    /// `Authorization: Bearer <token>`.
+    Bearer(&'a SecretString),
+    /// `Authorization: DPoP <token>` and a proof signed at Unix time
+    /// `now`; a `use_dpop_nonce` challenge is answered once.
+    Dpop(&'a SecretString, &'a Dpop, Duration),
+}
+
 /// GETs `url` with `Authorization: Bearer <token>` when a token is given.
 pub(crate) async fn get_with_bearer(
     http: &SharedHttpClient,
     url: &str,
     operation: &'static str,
     bearer: Option<&SecretString>,
+) -> Result<HttpResponse, Error> {
+    let auth = bearer.map_or(Authorization::None, Authorization::Bearer);
+    get_authorized(http, url, operation, auth).await
+}
+
+/// GETs `url` with the access token of `auth`.
+pub(crate) async fn get_authorized(
+    http: &SharedHttpClient,
+    url: &str,
+    operation: &'static str,
+    auth: Authorization<'_>,
+) -> Result<HttpResponse, Error> {
+    let response = get_once(http, url, operation, auth).await?;
+    match auth {
+        Authorization::Dpop(_, dpop, _) if dpop.needs_retry(url, &response) => {
+            get_once(http, url, operation, auth).await
+        }
+        _ => Ok(response),
+    }
+}
+
+async fn get_once(
+    http: &SharedHttpClient,
+    url: &str,
+    operation: &'static str,
+    auth: Authorization<'_>,
 ) -> Result<HttpResponse, Error> {
     let mut request = http::Request::builder()
         .method(Method::GET)
@@ -35,13 +74,20 @@ pub(crate) async fn get_with_bearer(
     request
         .headers_mut()
         .insert(header::ACCEPT, HeaderValue::from_static("application/json"));
-    if let Some(token) = bearer {
-        let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose_secret()))
-            .map_err(|_| {
-                Error::Misconfigured("the access token is not a valid header value".into())
-            })?;
-        value.set_sensitive(true);
-        request.headers_mut().insert(header::AUTHORIZATION, value);
+    match auth {
+        Authorization::None => {}
+        Authorization::Bearer(token) => {
+            let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose_secret()))
+                .map_err(|_| {
+                    Error::Misconfigured("the access token is not a valid header value".into())
+                })?;
+            value.set_sensitive(true);
+            request.headers_mut().insert(header::AUTHORIZATION, value);
+        }
+        Authorization::Dpop(token, dpop, now) => {
+            dpop.resource_headers("GET", url, token, now)?
+                .apply(request.headers_mut());
+        }
     }
     let span = tracing::info_span!(
         "oauth",

@@ -30,6 +30,9 @@
 //! - [`OAuthClient`] — client credentials, refresh, token exchange,
 //!   jwt-bearer (and the baikal-sdk user grant, [`UserAssertion`]),
 //!   introspection, revocation;
+//! - [`dpop`] — DPoP (RFC 9449): [`dpop::DpopKey`], proofs with `htu`,
+//!   `ath` and the server's nonces; [`OAuthClient::with_dpop`] binds every
+//!   grant's tokens to the key;
 //! - [`discovery`] — OpenID Connect / RFC 8414 metadata, cached;
 //! - [`RemoteJwks`], [`JwtValidator`] — a server's keys, refetched on an
 //!   unknown `kid` at most once per interval; JWT validation;
@@ -62,6 +65,7 @@ mod client;
 mod client_auth;
 pub mod device;
 pub mod discovery;
+pub mod dpop;
 mod error;
 mod fetch;
 pub mod form;

@@ -197,8 +197,7 @@ impl TokenStore {
     /// Saves `tokens`, replacing the previous file atomically (write to a
     /// temporary file with mode 0600, then rename).
     pub fn save(&self, tokens: &StoredTokens) -> Result<(), Error> {
-        fs::create_dir_all(&self.dir).map_err(|e| io(&self.dir, "create", e))?;
-        restrict_dir(&self.dir);
+        prepare_dir(&self.dir)?;
         save_file(&self.path_for(&tokens.key), tokens)
     }
 
@@ -275,8 +274,7 @@ impl TokenStore {
     /// Takes the lock of `key`, waiting at most `timeout` for another
     /// holder (another process, or another session of this one).
     pub async fn lock(&self, key: &StoreKey, timeout: Duration) -> Result<StoreLock, Error> {
-        fs::create_dir_all(&self.dir).map_err(|e| io(&self.dir, "create", e))?;
-        restrict_dir(&self.dir);
+        prepare_dir(&self.dir)?;
         let path = self.path_for(key).with_extension("lock");
         let file = open_private(&path).map_err(|e| io(&path, "open", e))?;
         let started = Instant::now();
@@ -327,12 +325,26 @@ pub fn save_file(path: &Path, tokens: &StoredTokens) -> Result<(), Error> {
 }
 
 /// Reads the tokens at `path`, whatever their key (the caller checks it).
+/// Refuses a file larger than [`MAX_STORE_FILE_BYTES`] or readable by
+/// others (it holds tokens; `chmod 600` it).
 pub fn load_file(path: &Path) -> Result<Option<StoredTokens>, Error> {
-    let bytes = match fs::read(path) {
-        Ok(b) => b,
+    use std::io::Read;
+    let file = match fs::File::open(path) {
+        Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(io(path, "read", e)),
     };
+    check_private_file(path, &file)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_STORE_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| io(path, "read", e))?;
+    if bytes.len() as u64 > MAX_STORE_FILE_BYTES {
+        return Err(Error::Misconfigured(format!(
+            "token store: {} is larger than {MAX_STORE_FILE_BYTES} bytes, not a token file; remove it",
+            path.display()
+        )));
+    }
     let disk: OnDisk = serde_json::from_slice(&bytes).map_err(|e| {
         Error::Misconfigured(format!(
             "token store: {} is corrupt ({e}); clear it",
@@ -387,18 +399,127 @@ fn create_private(path: &Path) -> std::io::Result<fs::File> {
         .open(path)
 }
 
+/// The largest token file read: 1 MiB.
+pub const MAX_STORE_FILE_BYTES: u64 = 1024 * 1024;
+
+/// Makes sure the store directory exists and is private, as ssh treats
+/// `~/.ssh`: directories we create are made 0700 (each level created); a
+/// directory that already exists is never chmodded, and is refused if it is
+/// group- or world-writable or owned by another user.
 #[cfg(unix)]
-fn restrict_dir(dir: &Path) {
-    use std::os::unix::fs::PermissionsExt;
-    let _ = fs::set_permissions(dir, fs::Permissions::from_mode(0o700));
+pub fn prepare_dir(dir: &Path) -> Result<(), Error> {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+    match fs::metadata(dir) {
+        Ok(meta) => {
+            let mode = meta.mode() & 0o7777;
+            let me = rustix::process::geteuid().as_raw();
+            if !meta.is_dir() {
+                return Err(Error::Misconfigured(format!(
+                    "token store: {} is not a directory; point IDAAS_TOKEN_STORE_DIR at a directory",
+                    dir.display()
+                )));
+            }
+            if meta.uid() != me {
+                return Err(Error::Misconfigured(format!(
+                    "token store: {} is owned by uid {}, not by this user (uid {me}); use a directory of your own (e.g. unset IDAAS_TOKEN_STORE_DIR) or `chown` it",
+                    dir.display(),
+                    meta.uid()
+                )));
+            }
+            if mode & 0o022 != 0 {
+                return Err(Error::Misconfigured(format!(
+                    "token store: {} is writable by others (mode {mode:o}); it was left unchanged: run `chmod 700 {}` or use a private directory",
+                    dir.display(),
+                    dir.display()
+                )));
+            }
+            Ok(())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| io(dir, "create", e)),
+        Err(e) => Err(io(dir, "inspect", e)),
+    }
 }
 
 #[cfg(not(unix))]
-fn restrict_dir(_: &Path) {}
+pub fn prepare_dir(dir: &Path) -> Result<(), Error> {
+    fs::create_dir_all(dir).map_err(|e| io(dir, "create", e))
+}
+
+/// Refuses a token file others may read.
+#[cfg(unix)]
+fn check_private_file(path: &Path, file: &fs::File) -> Result<(), Error> {
+    use std::os::unix::fs::MetadataExt;
+    let mode = file.metadata().map_err(|e| io(path, "inspect", e))?.mode() & 0o777;
+    if mode & 0o077 != 0 {
+        return Err(Error::Misconfigured(format!(
+            "token store: {} is readable or writable by others (mode {mode:o}); run `chmod 600 {}`",
+            path.display(),
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn check_private_file(_: &Path, _: &fs::File) -> Result<(), Error> {
+    Ok(())
+}
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn an_existing_shared_dir_is_refused_and_left_unchanged() {
+        use std::os::unix::fs::PermissionsExt;
+        let root = tempfile::tempdir().unwrap();
+        let shared = root.path().join("shared");
+        fs::create_dir(&shared).unwrap();
+        fs::set_permissions(&shared, fs::Permissions::from_mode(0o1777)).unwrap();
+        let store = TokenStore::new(&shared);
+        let tokens = StoredTokens {
+            key: StoreKey::new("https://idp", "app"),
+            access_token: "at".into(),
+            refresh_token: None,
+            id_token: None,
+            expires_at: None,
+            scope: None,
+        };
+        let err = store.save(&tokens).unwrap_err().to_string();
+        assert!(err.contains(&*shared.to_string_lossy()), "{err}");
+        assert!(err.contains("chmod 700"), "{err}");
+        let mode = fs::metadata(&shared).unwrap().permissions().mode() & 0o7777;
+        assert_eq!(mode, 0o1777, "left unchanged");
+        assert_eq!(fs::read_dir(&shared).unwrap().count(), 0, "nothing written");
+        // a directory we create is 0700, each level
+        let fresh = root.path().join("a/b");
+        let store = TokenStore::new(&fresh);
+        store.save(&tokens).unwrap();
+        for dir in [root.path().join("a"), fresh.clone()] {
+            let mode = fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o700, "{}", dir.display());
+        }
+        // an existing private directory is used as it is
+        fs::set_permissions(&fresh, fs::Permissions::from_mode(0o750)).unwrap();
+        store.save(&tokens).unwrap();
+        let mode = fs::metadata(&fresh).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o750, "never chmodded");
+        // a token file others can read is refused, naming chmod 600
+        let path = store.path_for(&tokens.key);
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+        let err = store.load(&tokens.key).unwrap_err().to_string();
+        assert!(err.contains("chmod 600"), "{err}");
+        // an oversize one too
+        fs::write(&path, vec![b' '; 2 * 1024 * 1024]).unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
+        let err = store.load(&tokens.key).unwrap_err().to_string();
+        assert!(err.contains("larger than"), "{err}");
+    }
 
     fn key(issuer: &str, client: &str) -> StoreKey {
         StoreKey::new(issuer, client).scopes(["openid", "offline_access"])
@@ -452,6 +573,12 @@ mod tests {
         assert_eq!(store.load(&other).unwrap(), None);
         let x = key("https://idp", "x");
         fs::write(store.path_for(&x), "not json").unwrap();
+        #[cfg(unix)]
+        fs::set_permissions(
+            store.path_for(&x),
+            std::os::unix::fs::PermissionsExt::from_mode(0o600),
+        )
+        .unwrap();
         assert!(store.load(&x).unwrap_err().to_string().contains("corrupt"));
     }
 

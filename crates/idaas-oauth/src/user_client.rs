@@ -17,7 +17,9 @@ use crate::client::OAuthClient;
 use crate::client_auth::ClientAuth;
 use crate::device::DeviceAuthorization;
 use crate::discovery::{Discovery, ProviderMetadata};
+use crate::dpop::Dpop;
 use crate::error::Error;
+use crate::fetch::Authorization;
 use crate::form::Form;
 use crate::grants::ClientCredentials;
 use crate::id_token::IdTokenVerifier;
@@ -110,6 +112,14 @@ impl UserClient {
         self
     }
 
+    /// Binds the tokens of every grant to a DPoP key (RFC 9449): the
+    /// authorization request carries `dpop_jkt`, token requests a proof,
+    /// userinfo calls `Authorization: DPoP`. See [`OAuthClient::with_dpop`].
+    pub fn with_dpop(mut self, dpop: Dpop) -> Self {
+        self.oauth = self.oauth.with_dpop(dpop);
+        self
+    }
+
     /// Replaces the ID-token verifier (e.g. a narrower algorithm allow-list).
     pub fn with_id_token_verifier(mut self, verifier: IdTokenVerifier) -> Self {
         self.verifier = verifier;
@@ -168,7 +178,13 @@ impl UserClient {
                 "user sign-in needs the `openid` scope (an ID token proves who signed in)".into(),
             ));
         }
-        Ok(AuthorizationRequest::new(endpoint, self.client_id(), redirect_uri).scopes(scopes))
+        let request =
+            AuthorizationRequest::new(endpoint, self.client_id(), redirect_uri).scopes(scopes);
+        Ok(match self.oauth.dpop() {
+            // RFC 9449 §10: the code is bound to the key
+            Some(dpop) => request.param("dpop_jkt", dpop.key().thumbprint()),
+            None => request,
+        })
     }
 
     /// Exchanges the authorization `code` (RFC 6749 §4.1.3) with the PKCE
@@ -324,7 +340,12 @@ impl UserClient {
                 self.metadata.issuer
             ))
         })?;
-        let info = UserInfo::fetch(&self.http, endpoint, agent.access_token()).await?;
+        let token = agent.access_token();
+        let auth = match self.oauth.dpop() {
+            Some(dpop) => Authorization::Dpop(token, dpop, self.clock.now()),
+            None => Authorization::Bearer(token),
+        };
+        let info = UserInfo::fetch(&self.http, endpoint, auth).await?;
         if info.sub() != agent.id() {
             return Err(Error::SubjectMismatch {
                 expected: agent.id().to_owned(),

@@ -1,13 +1,12 @@
 //! The userinfo response (OpenID Connect Core §5.3).
 
-use idaas_core::SecretString;
 use idaas_core::http::SharedHttpClient;
 use idaas_scope::Organizations;
 use serde_json::{Map, Value};
 
 use crate::agent::parse_organizations;
 use crate::error::Error;
-use crate::fetch::get_with_bearer;
+use crate::fetch::{Authorization, get_authorized};
 use crate::response::json_object;
 
 /// The claims the provider returned about the user.
@@ -18,13 +17,13 @@ pub struct UserInfo {
 }
 
 impl UserInfo {
-    /// GETs `endpoint` with the access token as Bearer.
+    /// GETs `endpoint` with the access token (as Bearer, or DPoP-bound).
     pub(crate) async fn fetch(
         http: &SharedHttpClient,
         endpoint: &str,
-        access_token: &SecretString,
+        access_token: Authorization<'_>,
     ) -> Result<Self, Error> {
-        let response = get_with_bearer(http, endpoint, "userinfo", Some(access_token)).await?;
+        let response = get_authorized(http, endpoint, "userinfo", access_token).await?;
         let claims = json_object(endpoint, &response)?;
         let sub = match claims.get("sub") {
             Some(Value::String(s)) if !s.is_empty() => s.clone(),

@@ -446,6 +446,70 @@ async fn malformed_responses_are_clear_errors() {
 }
 
 #[tokio::test]
+async fn responses_that_lie_are_refused_and_the_granted_scope_is_kept() {
+    for (body, needle) in [
+        (
+            r#"{"access_token":"a","token_type":"Bearer","expires_in":1e300}"#,
+            "expires_in",
+        ),
+        (
+            r#"{"access_token":"a","token_type":"Bearer","expires_in":315400000}"#,
+            "expires_in",
+        ),
+        (
+            r#"{"access_token":"a","token_type":"Bearer","expires_at":99999999999}"#,
+            "expires_at",
+        ),
+        (
+            r#"{"access_token":"a","token_type":"mac"}"#,
+            "token_type \"mac\"",
+        ),
+        (r#"{"access_token":"a","token_type":"N_A"}"#, "token_type"),
+    ] {
+        let (c, rec) = client(ClientAuth::None);
+        *rec.reply.lock().unwrap() = Some((200, vec![], body.to_owned()));
+        let err = c
+            .client_credentials(&ClientCredentials::default())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, idaas_oauth::Error::InvalidResponse { .. }),
+            "{body}: {err:?}"
+        );
+        assert!(err.to_string().contains(needle), "{body}: {err}");
+    }
+    // bearer in any case, normalised
+    let (c, rec) = client(ClientAuth::None);
+    *rec.reply.lock().unwrap() = Some((
+        200,
+        vec![],
+        r#"{"access_token":"a","token_type":"bEaReR","expires_in":300}"#.into(),
+    ));
+    let requested = ClientCredentials {
+        scope: Some("api.example.com|read:file".into()),
+        ..ClientCredentials::default()
+    };
+    let token = c.client_credentials(&requested).await.unwrap();
+    assert_eq!(token.credential.token_type, "Bearer");
+    // the server omitted scope: the requested one (RFC 6749 §5.1)
+    assert_eq!(
+        token.credential.scope.as_deref(),
+        Some("api.example.com|read:file")
+    );
+    // the server granted another scope: that one, not the requested one
+    *rec.reply.lock().unwrap() = Some((
+        200,
+        vec![],
+        r#"{"access_token":"a","token_type":"Bearer","scope":"evil.example|admin"}"#.into(),
+    ));
+    let token = c.client_credentials(&requested).await.unwrap();
+    assert_eq!(
+        token.credential.scope.as_deref(),
+        Some("evil.example|admin")
+    );
+}
+
+#[tokio::test]
 async fn introspection_and_revocation() {
     let (c, rec) = client(ClientAuth::basic("sec"));
     *rec.reply.lock().unwrap() = Some((

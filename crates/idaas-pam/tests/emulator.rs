@@ -214,7 +214,8 @@ async fn the_readme_example_token_exchange_then_a_static_provider() {
         .unwrap()
         .bearer_token()
         .await
-        .unwrap();
+        .unwrap()
+        .to_secret();
     let exchange = factory
         .token_exchange_provider_for_scope("urn:cloud:idaas:pam|.all")
         .await
@@ -273,7 +274,8 @@ async fn a_401_refreshes_once_and_retries_once() {
         .unwrap()
         .bearer_token()
         .await
-        .unwrap();
+        .unwrap()
+        .to_secret();
     let provider = Arc::new(Rotating {
         good,
         calls: AtomicUsize::new(0),

@@ -24,7 +24,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .client_secret_post(SecretSource::Value("example-secret".into()))
         .build()?;
     let factory = CredentialProviderFactory::from_config(config, FactoryOptions::default()).await?;
-    let subject = factory.provider().await?.bearer_token().await?;
+    let subject = factory.provider().await?.bearer_token().await?.to_secret();
     let exchange = factory
         .token_exchange_provider_for_scope("urn:cloud:idaas:pam|.all")
         .await?;

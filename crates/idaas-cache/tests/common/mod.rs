@@ -29,7 +29,11 @@ pub const STRATEGIES: [PrefetchStrategy; 2] = [
     PrefetchStrategy::OneCallerBlocks,
     PrefetchStrategy::NonBlocking,
 ];
-pub const BEHAVIORS: [StaleBehavior; 2] = [StaleBehavior::Strict, StaleBehavior::Allow];
+pub const BEHAVIORS: [StaleBehavior; 3] = [
+    StaleBehavior::Strict,
+    StaleBehavior::Allow,
+    StaleBehavior::UntilExpiry,
+];
 
 #[derive(Clone)]
 pub struct Script {
@@ -124,7 +128,7 @@ pub fn options(prefetch: PrefetchStrategy, stale: StaleBehavior) -> CacheOptions
     CacheOptions {
         prefetch,
         stale,
-        ..CacheOptions::default()
+        ..CacheOptions::reference()
     }
 }
 

@@ -6,28 +6,9 @@ use idaas::oauth::discovery::Discovery;
 use idaas::oauth::jose::{Jws, Validation, decode_jws};
 use idaas::oauth::{JwtValidator, RemoteJwks};
 
+use crate::cli::NetArgs;
 use crate::exit::{Code, Failure};
-
-fn human(unix: u64) -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    if unix >= now {
-        format!("in {}", span(unix - now))
-    } else {
-        format!("{} ago", span(now - unix))
-    }
-}
-
-fn span(secs: u64) -> String {
-    match secs {
-        0..=119 => format!("{secs} s"),
-        120..=7199 => format!("{} min", secs / 60),
-        7200..=172_799 => format!("{} h", secs / 3600),
-        _ => format!("{} days", secs / 86_400),
-    }
-}
+use crate::output;
 
 fn decoded(token: &str, json: bool) -> Result<Jws<'_>, Failure> {
     decode_jws(token.trim()).map_err(|e| Failure::new(Code::Usage, format!("not a JWT: {e}"), json))
@@ -46,18 +27,19 @@ pub async fn verify(
     token: &str,
     issuer: String,
     audience: Option<String>,
+    net: &NetArgs,
     json: bool,
 ) -> Result<Code, Failure> {
     let jws = decoded(token, json)?;
-    let http = super::http_client(json)?;
+    let http = super::http_client(net, json)?;
     let metadata = Discovery::new(http.clone(), issuer)
         .metadata()
         .await
-        .map_err(|e| Failure::new(Code::Network, e.to_string(), json))?;
+        .map_err(|e| Failure::of(&e, json))?;
     let jwks_uri = metadata.jwks_uri.clone().ok_or_else(|| {
         Failure::new(
             Code::Network,
-            format!("{} publishes no jwks_uri", metadata.issuer),
+            format!("{} publishes no jwks_uri", output::field(&metadata.issuer)),
             json,
         )
     })?;
@@ -76,49 +58,46 @@ pub async fn verify(
         }
         Err(idaas::oauth::Error::Jwt(e)) => {
             if json {
-                println!(
-                    "{}",
-                    serde_json::json!({
-                        "header": jws.header,
-                        "claims": jws.claims,
-                        "verified": false,
-                        "reason": e.to_string(),
-                    })
-                );
+                output::out_json(&serde_json::json!({
+                    "header": jws.header,
+                    "claims": jws.claims,
+                    "verified": false,
+                    "reason": e.to_string(),
+                }));
             } else {
                 print(&jws, false, false);
             }
-            eprintln!("idaas: the token is not valid: {e}");
+            output::err(format_args!(
+                "idaas: the token is not valid: {}",
+                output::field(&e.to_string())
+            ));
             Ok(Code::Denied)
         }
-        Err(e) => Err(Failure::new(Code::Network, e.to_string(), json)),
+        Err(e) => Err(Failure::of(&e, json)),
     }
 }
 
 fn print(jws: &Jws, verified: bool, json: bool) {
     if json {
-        println!(
-            "{}",
-            serde_json::json!({"header": jws.header, "claims": jws.claims, "verified": verified})
+        output::out_json(
+            &serde_json::json!({"header": jws.header, "claims": jws.claims, "verified": verified}),
         );
         return;
     }
-    println!(
-        "header: {}",
-        serde_json::to_string_pretty(&jws.header).unwrap_or_default()
-    );
-    println!(
-        "claims: {}",
-        serde_json::to_string_pretty(&jws.claims).unwrap_or_default()
-    );
+    for (label, value) in [("header", &jws.header), ("claims", &jws.claims)] {
+        output::out(format_args!(
+            "{label}: {}",
+            output::json_pretty(&serde_json::Value::Object(value.clone()))
+        ));
+    }
     for name in ["iat", "nbf", "exp"] {
         if let Some(t) = jws.claims.get(name).and_then(|v| v.as_u64()) {
-            println!("{name}: {t} ({})", human(t));
+            output::out(format_args!("{name}: {}", output::when(t)));
         }
     }
     if verified {
-        println!("(signature and claims verified)");
+        output::out("(signature and claims verified)");
     } else {
-        println!("(signature not verified)");
+        output::out("(signature not verified)");
     }
 }

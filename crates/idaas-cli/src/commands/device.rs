@@ -1,6 +1,9 @@
-//! `idaas device`: the device flow with the code, a QR code and a spinner.
+//! `idaas device`: the device flow. On a terminal: the code, a QR code of
+//! the verification URL and a spinner on stderr. Redirected: plain lines,
+//! no spinner, no QR. With `--json`: one JSON line on stderr as soon as the
+//! code is known, the tokens as JSON on stdout at the end.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -9,8 +12,11 @@ use idaas::oauth::device::DeviceAuthorization;
 use idaas::oauth::{ClientAuth, OAuthClient};
 use qrcode::QrCode;
 use qrcode::render::unicode::Dense1x2;
+use serde_json::json;
 
+use crate::cli::NetArgs;
 use crate::exit::{Code, Failure};
+use crate::output;
 
 pub struct Args {
     pub device_endpoint: String,
@@ -20,39 +26,50 @@ pub struct Args {
     pub qr: bool,
 }
 
-fn failure(error: &idaas::oauth::Error, json: bool) -> Failure {
-    let code = match error {
-        idaas::oauth::Error::OAuth(_) => Code::Auth,
-        idaas::oauth::Error::Timeout(_) => Code::Auth,
-        idaas::oauth::Error::Misconfigured(_) => Code::Usage,
-        _ => Code::Network,
-    };
-    Failure::new(code, error.to_string(), json)
-}
-
-fn show(auth: &DeviceAuthorization, qr: bool) {
-    let mut err = std::io::stderr().lock();
-    let _ = writeln!(err, "To sign in, open {}", auth.verification_uri);
-    let _ = writeln!(err, "and enter the code:  {}", auth.user_code);
+/// What the person must do, on stderr (every field is server text).
+fn show(auth: &DeviceAuthorization, terminal: bool, qr: bool, json: bool) {
+    if json {
+        let line = output::capped_json(&json!({
+            "user_code": auth.user_code,
+            "verification_uri": auth.verification_uri,
+            "verification_uri_complete": auth.verification_uri_complete,
+            "expires_in": auth.expires_in,
+            "interval": auth.interval,
+        }));
+        output::err(output::json_line(&line));
+        return;
+    }
+    output::err(format_args!(
+        "To sign in, open {}",
+        output::field(&auth.verification_uri)
+    ));
+    output::err(format_args!(
+        "and enter the code:  {}",
+        output::field(&auth.user_code)
+    ));
     if let Some(complete) = &auth.verification_uri_complete {
-        if qr && let Ok(code) = QrCode::new(complete.as_bytes()) {
+        if terminal
+            && qr
+            && let Ok(code) = QrCode::new(complete.as_bytes())
+        {
             let image = code.render::<Dense1x2>().quiet_zone(true).build();
-            let _ = writeln!(err, "\nor scan:\n{image}");
+            output::err(format_args!("\nor scan:\n{image}"));
         }
-        let _ = writeln!(err, "(direct link: {complete})");
+        output::err(format_args!("(direct link: {})", output::field(complete)));
     }
 }
 
-pub async fn run(args: Args, json: bool) -> Result<Code, Failure> {
-    let http = super::http_client(json)?;
+pub async fn run(args: Args, net: &NetArgs, json: bool) -> Result<Code, Failure> {
+    let http = super::http_client(net, json)?;
     let client = OAuthClient::new(http, args.client_id, args.token_endpoint, ClientAuth::None);
     let auth = client
         .device_authorization(&args.device_endpoint, args.scope.as_deref())
         .await
-        .map_err(|e| failure(&e, json))?;
-    show(&auth, args.qr);
+        .map_err(|e| Failure::of(&e, json))?;
+    let terminal = std::io::stderr().is_terminal();
+    show(&auth, terminal, args.qr, json);
     let done = Arc::new(AtomicBool::new(false));
-    let spinner = {
+    let spinner = (terminal && !json).then(|| {
         let done = done.clone();
         tokio::spawn(async move {
             let frames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
@@ -69,26 +86,28 @@ pub async fn run(args: Args, json: bool) -> Result<Code, Failure> {
             }
             let _ = write!(std::io::stderr(), "\r\x1b[K");
         })
-    };
+    });
+    if spinner.is_none() && !json {
+        output::err("waiting for approval…");
+    }
     let result = client.poll_device_token(&auth, tokio::time::sleep).await;
     done.store(true, Ordering::Relaxed);
-    let _ = spinner.await;
-    let token = result.map_err(|e| failure(&e, json))?;
+    if let Some(spinner) = spinner {
+        let _ = spinner.await;
+    }
+    let token = result.map_err(|e| Failure::of(&e, json))?;
     let credential = token.credential;
     if json {
-        println!(
-            "{}",
-            serde_json::json!({
-                "access_token": credential.access_token.expose_secret(),
-                "token_type": credential.token_type,
-                "expires_in": credential.expires_in,
-                "refresh_token": credential.refresh_token.as_ref().map(|t| t.expose_secret()),
-                "scope": credential.scope,
-            })
-        );
+        output::out_json(&json!({
+            "access_token": credential.access_token.expose_secret(),
+            "token_type": credential.token_type,
+            "expires_in": credential.expires_in,
+            "refresh_token": credential.refresh_token.as_ref().map(|t| t.expose_secret()),
+            "scope": credential.scope,
+        }));
     } else {
-        let _ = writeln!(std::io::stderr(), "signed in");
-        println!("{}", credential.access_token.expose_secret());
+        output::err("signed in");
+        output::out(output::verbatim(credential.access_token.expose_secret()));
     }
     Ok(Code::Ok)
 }

@@ -17,16 +17,26 @@ pub async fn run(
         .await
         .map_err(|e| Failure::new(Code::Network, e.to_string(), json))?;
     if json {
-        println!(
-            "{}",
-            serde_json::json!({"base_url": emulator.base_url(), "token_endpoint": emulator.token_endpoint(), "client_id": client_id})
+        crate::output::out_json(
+            &serde_json::json!({"base_url": emulator.base_url(), "token_endpoint": emulator.token_endpoint(), "client_id": client_id}),
         );
     } else {
-        println!("IDaaS emulator listening on {}", emulator.base_url());
-        println!("  token endpoint  {}", emulator.token_endpoint());
-        println!("  JWKS            {}/oauth2/jwks", emulator.base_url());
-        println!("  client          {client_id} (client_secret_basic / _post / _jwt)");
-        println!("Ctrl-C to stop.");
+        crate::output::out(format_args!(
+            "IDaaS emulator listening on {}",
+            emulator.base_url()
+        ));
+        crate::output::out(format_args!(
+            "  token endpoint  {}",
+            emulator.token_endpoint()
+        ));
+        crate::output::out(format_args!(
+            "  JWKS            {}/oauth2/jwks",
+            emulator.base_url()
+        ));
+        crate::output::out(format_args!(
+            "  client          {client_id} (client_secret_basic / _post / _jwt)"
+        ));
+        crate::output::out("Ctrl-C to stop.");
     }
     let _ = tokio::signal::ctrl_c().await;
     emulator.stop().await;

@@ -7,10 +7,13 @@ use idaas::oauth::KeyDirectory;
 use crate::exit::{Code, Failure};
 
 pub fn run(dir: &Path, json: bool) -> Result<Code, Failure> {
-    let keys =
-        KeyDirectory::load(dir).map_err(|e| Failure::new(Code::Usage, e.to_string(), json))?;
+    let keys = KeyDirectory::load(dir).map_err(|e| Failure::of(&e, json))?;
     for (path, reason) in keys.skipped() {
-        eprintln!("skipped {}: {reason}", path.display());
+        crate::output::err(format_args!(
+            "skipped {}: {}",
+            crate::output::field(&path.display().to_string()),
+            crate::output::field(reason)
+        ));
     }
     if keys.is_empty() {
         return Err(Failure::new(
@@ -20,6 +23,6 @@ pub fn run(dir: &Path, json: bool) -> Result<Code, Failure> {
         ));
     }
     // the set is JSON either way: it is what a jwt-bearer issuer publishes
-    println!("{}", keys.jwk_set_json());
+    crate::output::out(keys.jwk_set_json());
     Ok(Code::Ok)
 }

@@ -14,8 +14,9 @@ mod signin;
 mod token;
 pub(crate) mod verify;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, NetArgs};
 use crate::exit::{Code, Failure};
+use crate::secrets;
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<Code, Failure> {
@@ -25,54 +26,80 @@ pub fn run(cli: Cli) -> Result<Code, Failure> {
         Command::Scope(command) => scope::run(command, json),
         Command::Decode {
             token,
-            verify: false,
-            ..
-        } => decode::run(&token, json),
-        Command::Decode {
-            token,
-            verify: true,
+            verify,
             issuer,
             audience,
-        } => runtime(json)?.block_on(decode::verify(
-            &token,
-            issuer.unwrap_or_default(),
-            audience,
-            json,
-        )),
+            net,
+        } => {
+            let token = token.read(json)?;
+            if verify {
+                runtime(json)?.block_on(decode::verify(
+                    &token,
+                    issuer.unwrap_or_default(),
+                    audience,
+                    &net,
+                    json,
+                ))
+            } else {
+                decode::run(&token, json)
+            }
+        }
         Command::Jwks { keys } => jwks::run(&keys, json),
         Command::Verify(args) => runtime(json)?.block_on(verify::run(args, json)),
         Command::ClientCredentials { oauth } => {
             runtime(json)?.block_on(oauth::client_credentials(oauth, json))
         }
         Command::Introspect { oauth, token, hint } => {
+            let token = token.read(json)?;
             runtime(json)?.block_on(oauth::introspect(oauth, token, hint, json))
         }
         Command::Revoke { oauth, token, hint } => {
+            let token = token.read(json)?;
             runtime(json)?.block_on(oauth::revoke(oauth, token, hint, json))
         }
         Command::Refresh {
             oauth,
             refresh_token,
-        } => runtime(json)?.block_on(oauth::refresh(oauth, refresh_token, json)),
-        Command::Token { config, scope } => {
-            runtime(json)?.block_on(token::run(config, scope, json))
+            refresh_token_env,
+        } => {
+            let refresh_token = secrets::required(
+                refresh_token.as_ref(),
+                refresh_token_env.as_deref(),
+                "--refresh-token",
+                json,
+            )?;
+            runtime(json)?.block_on(oauth::refresh(oauth, refresh_token, json))
+        }
+        Command::Token { config, scope, net } => {
+            runtime(json)?.block_on(token::run(config, scope, &net, json))
         }
         Command::Exchange {
             config,
             subject_token,
+            subject_token_env,
             subject_token_type,
             requested_token_type,
             scope,
-        } => runtime(json)?.block_on(token::exchange(
-            config,
-            token::ExchangeArgs {
-                subject_token,
-                subject_token_type,
-                requested_token_type,
-                scope,
-            },
-            json,
-        )),
+            net,
+        } => {
+            let subject_token = secrets::required(
+                subject_token.as_ref(),
+                subject_token_env.as_deref(),
+                "--subject-token",
+                json,
+            )?;
+            runtime(json)?.block_on(token::exchange(
+                config,
+                token::ExchangeArgs {
+                    subject_token,
+                    subject_token_type,
+                    requested_token_type,
+                    scope,
+                },
+                &net,
+                json,
+            ))
+        }
         Command::Emulator {
             port,
             client_id,
@@ -104,6 +131,7 @@ pub fn run(cli: Cli) -> Result<Code, Failure> {
             client_id,
             scope,
             no_qr,
+            net,
         } => runtime(json)?.block_on(device::run(
             device::Args {
                 device_endpoint,
@@ -112,17 +140,61 @@ pub fn run(cli: Cli) -> Result<Code, Failure> {
                 scope,
                 qr: !no_qr,
             },
+            &net,
             json,
         )),
     }
 }
 
-/// The HTTP client of the network commands (the SDK's defaults: timeouts,
-/// body cap, https except to loopback).
-pub(crate) fn http_client(json: bool) -> Result<idaas::http::SharedHttpClient, Failure> {
-    idaas::http::HyperClient::new(idaas::http::HttpOptions::default())
+/// The loud line `--insecure` prints every time a client is built with it.
+const INSECURE_WARNING: &str = "idaas: WARNING: --insecure: TLS certificates are NOT verified; anyone on the network path can read and change this traffic, tokens and secrets included. Trust a private CA with --ca-file PEM instead.";
+
+/// The HTTP options of `--ca-file` / `--insecure` on top of `options`
+/// (the SDK's defaults or a configuration's: timeouts, body cap, https
+/// except to loopback).
+fn http_options(mut options: idaas::http::HttpOptions, net: &NetArgs) -> idaas::http::HttpOptions {
+    if net.insecure {
+        crate::output::err(INSECURE_WARNING);
+        options.unsafe_ignore_ssl_cert = true;
+    }
+    options
+        .ca_certificate_files
+        .extend(net.ca_files.iter().cloned());
+    options
+}
+
+fn build(
+    options: idaas::http::HttpOptions,
+    json: bool,
+) -> Result<idaas::http::SharedHttpClient, Failure> {
+    idaas::http::HyperClient::new(options)
         .map(|client| std::sync::Arc::new(client) as idaas::http::SharedHttpClient)
-        .map_err(|e| Failure::new(Code::Usage, e.to_string(), json))
+        .map_err(|e| Failure::of(&e, json))
+}
+
+/// A configuration file and the factory options of its commands: the HTTP
+/// client of its `httpConfiguration` with `--insecure` / `--ca-file` applied.
+pub(crate) fn load_config(
+    path: Option<&std::path::Path>,
+    net: &NetArgs,
+    json: bool,
+) -> Result<(idaas::config::ClientConfig, idaas::FactoryOptions), Failure> {
+    let config = idaas::config::ClientConfig::load(path).map_err(|e| Failure::of(&e, json))?;
+    // `unsafeIgnoreSslCert` in the file: the SDK's WARN event says so on stderr
+    let http = build(http_options((&config.http).into(), net), json)?;
+    let options = idaas::FactoryOptions {
+        http: Some(http),
+        ..idaas::FactoryOptions::default()
+    };
+    Ok((config, options))
+}
+
+/// The HTTP client of the network commands.
+pub(crate) fn http_client(
+    net: &NetArgs,
+    json: bool,
+) -> Result<idaas::http::SharedHttpClient, Failure> {
+    build(http_options(idaas::http::HttpOptions::default(), net), json)
 }
 
 fn runtime(json: bool) -> Result<tokio::runtime::Runtime, Failure> {
@@ -136,16 +208,4 @@ fn runtime(json: bool) -> Result<tokio::runtime::Runtime, Failure> {
                 json,
             )
         })
-}
-
-/// Maps an SDK error to the documented exit codes.
-pub(crate) fn credential_failure(error: &idaas::credentials::Error, json: bool) -> Failure {
-    let code = if error.is_config() {
-        Code::Usage
-    } else if error.oauth_error().is_some() {
-        Code::Auth
-    } else {
-        Code::Network
-    };
-    Failure::new(code, error.to_string(), json)
 }

@@ -10,14 +10,11 @@ use serde_json::json;
 
 use crate::cli::OAuthArgs;
 use crate::exit::{Code, Failure};
+use crate::output;
+use crate::secrets;
 
 fn failure(error: &idaas::oauth::Error, json: bool) -> Failure {
-    let code = match error {
-        idaas::oauth::Error::OAuth(_) => Code::Auth,
-        idaas::oauth::Error::Misconfigured(_) | idaas::oauth::Error::Key(_) => Code::Usage,
-        _ => Code::Network,
-    };
-    Failure::new(code, error.to_string(), json)
+    Failure::of(error, json)
 }
 
 fn usage(message: impl Into<String>, json: bool) -> Failure {
@@ -41,7 +38,11 @@ fn client_auth(args: &OAuthArgs, json: bool) -> Result<ClientAuth, Failure> {
         }
         None => None,
     };
-    let secret = args.client_secret.clone();
+    let secret = secrets::client_secret(
+        args.client_secret.as_ref(),
+        args.client_secret_env.as_deref(),
+        json,
+    )?;
     let method = args.auth_method.clone().unwrap_or_else(|| {
         match (&key, &secret) {
             (Some(_), _) => "private_key_jwt",
@@ -83,37 +84,37 @@ fn client_auth(args: &OAuthArgs, json: bool) -> Result<ClientAuth, Failure> {
 }
 
 async fn client(args: &OAuthArgs, json: bool) -> Result<OAuthClient, Failure> {
-    let http = super::http_client(json)?;
+    let http = super::http_client(&args.net, json)?;
     let metadata = Discovery::new(http.clone(), args.issuer.clone())
         .metadata()
         .await
         .map_err(|e| failure(&e, json))?;
     let auth = client_auth(args, json)?;
-    Ok(OAuthClient::from_metadata(
-        http,
-        args.client_id.clone(),
-        &metadata,
-        auth,
-    ))
+    let mut client = OAuthClient::from_metadata(http, args.client_id.clone(), &metadata, auth);
+    if let Some(url) = &args.introspection_endpoint {
+        client = client.with_introspection_endpoint(url.clone());
+    }
+    if let Some(url) = &args.revocation_endpoint {
+        client = client.with_revocation_endpoint(url.clone());
+    }
+    Ok(client)
 }
 
 fn print_tokens(token: &TokenResponse, json: bool) {
     let c = &token.credential;
     if json {
-        println!(
-            "{}",
-            json!({
-                "access_token": c.access_token.expose_secret(),
-                "token_type": c.token_type,
-                "expires_in": c.expires_in,
-                "expires_at": c.expires_at,
-                "scope": c.scope,
-                "refresh_token": c.refresh_token.as_ref().map(|t| t.expose_secret()),
-                "issued_token_type": c.issued_token_type,
-            })
-        );
+        output::out_json(&json!({
+            "access_token": c.access_token.expose_secret(),
+            "token_type": c.token_type,
+            "expires_in": c.expires_in,
+            "expires_at": c.expires_at,
+            "scope": c.scope,
+            "refresh_token": c.refresh_token.as_ref().map(|t| t.expose_secret()),
+            "issued_token_type": c.issued_token_type,
+        }));
     } else {
-        println!("{}", c.access_token.expose_secret());
+        // printing the token is this command's job
+        output::out(output::verbatim(c.access_token.expose_secret()));
     }
 }
 
@@ -157,12 +158,16 @@ pub async fn introspect(
         .await
         .map_err(|e| failure(&e, json))?;
     if json {
-        println!("{}", serde_json::Value::Object(info.claims.clone()));
+        output::out_json(&serde_json::Value::Object(info.claims.clone()));
     } else {
-        println!("{}", if info.active { "active" } else { "inactive" });
+        output::out(if info.active { "active" } else { "inactive" });
         for (name, value) in &info.claims {
             if name != "active" {
-                println!("  {name}: {value}");
+                output::out(format_args!(
+                    "  {}: {}",
+                    output::field(name),
+                    output::field(&value.to_string())
+                ));
             }
         }
     }
@@ -181,9 +186,9 @@ pub async fn revoke(
         .await
         .map_err(|e| failure(&e, json))?;
     if json {
-        println!("{}", json!({"revoked": true}));
+        output::out_json(&json!({"revoked": true}));
     } else {
-        println!("revoked");
+        output::out("revoked");
     }
     Ok(Code::Ok)
 }

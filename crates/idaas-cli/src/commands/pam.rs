@@ -12,43 +12,33 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use idaas::config::{ClientConfig, PAM_SCOPE};
+use idaas::CredentialProviderFactory;
+use idaas::config::PAM_SCOPE;
 use idaas::pam::{
     AuthorizationFlow, Error, FetchOAuthToken, GenerateJwt, PamClient, PollOptions, SessionStatus,
     TokenFilter,
 };
-use idaas::{CredentialProviderFactory, FactoryOptions};
 use serde_json::{Value, json};
 
-use super::credential_failure;
 use super::pam_json;
-use crate::cli::{OAuthTokenArgs, PamArgs, PamCommand};
+use crate::cli::{CredentialFormat, OAuthTokenArgs, PamArgs, PamCommand};
 use crate::exit::{Code, Failure};
+use crate::output;
 
 fn usage(message: impl Into<String>, json: bool) -> Failure {
     Failure::new(Code::Usage, message, json)
 }
 
-/// Maps a PAM error to the documented exit codes.
 fn failure(error: &Error, json: bool) -> Failure {
-    let code = match error {
-        Error::InvalidArgument(_) => Code::Usage,
-        Error::Api { status, .. } => match status {
-            401 | 403 => Code::Auth,
-            400 | 404 => Code::Usage,
-            _ => Code::Network,
-        },
-        Error::Authorization { code, .. } if code == "authorization_flow_mismatch" => Code::Usage,
-        Error::Authorization { .. } => Code::Denied,
-        Error::Credential(e) => return credential_failure(e, json),
-        _ => Code::Network,
-    };
-    Failure::new(code, error.to_string(), json)
+    Failure::of(error, json)
+}
+
+fn credential_failure(error: &idaas::credentials::Error, json: bool) -> Failure {
+    Failure::of(error, json)
 }
 
 async fn client(args: PamArgs, json: bool) -> Result<PamClient, Failure> {
-    let config = ClientConfig::load(args.config.as_deref())
-        .map_err(|e| usage(format!("invalid configuration: {e}"), json))?;
+    let (config, options) = super::load_config(args.config.as_deref(), &args.net, json)?;
     let endpoint = args
         .endpoint
         .or_else(|| config.developer_api_endpoint.clone())
@@ -61,7 +51,7 @@ async fn client(args: PamArgs, json: bool) -> Result<PamClient, Failure> {
     let instance = args
         .instance_id
         .unwrap_or_else(|| config.idaas_instance_id.clone());
-    let factory = CredentialProviderFactory::from_config(config, FactoryOptions::default())
+    let factory = CredentialProviderFactory::from_config(config, options)
         .await
         .map_err(|e| credential_failure(&e, json))?;
     let provider = factory
@@ -80,9 +70,9 @@ async fn client(args: PamArgs, json: bool) -> Result<PamClient, Failure> {
 /// Prints `value` in `--json` mode, `human` otherwise.
 fn emit(json: bool, value: Value, human: impl FnOnce() -> String) {
     if json {
-        println!("{value}");
+        output::out_json(&value);
     } else {
-        println!("{}", human());
+        output::out(human());
     }
 }
 
@@ -112,11 +102,13 @@ fn human_oauth(token: &idaas::pam::OAuthAuthenticationToken) -> String {
         &token.oauth_authorization_session,
     ) {
         // printing the token is this command's job
-        (Some(content), _) => content.access_token_value.expose_secret().to_owned(),
+        (Some(content), _) => {
+            output::verbatim(content.access_token_value.expose_secret()).into_owned()
+        }
         (None, Some(session)) => format!(
             "authorize at: {}\nsession: {}",
-            session.authorization_url.as_deref().unwrap_or("-"),
-            session.session_uri.as_deref().unwrap_or("-")
+            output::field(session.authorization_url.as_deref().unwrap_or("-")),
+            output::field(session.session_uri.as_deref().unwrap_or("-"))
         ),
         (None, None) => "no access token and no authorization session".into(),
     }
@@ -151,14 +143,17 @@ pub async fn run(target: PamArgs, command: PamCommand, json: bool) -> Result<Cod
                 .map_err(fail)?;
             let value = key.as_ref().map(|k| k.expose_secret().to_owned());
             if key.is_none() && !json {
-                eprintln!("idaas: credential {credential_identifier} has no API key");
+                output::err(format_args!(
+                    "idaas: credential {} has no API key",
+                    output::field(&credential_identifier)
+                ));
                 return Ok(Code::Denied);
             }
             // printing the key is this command's job
             emit(
                 json,
                 json!({"credential_identifier": credential_identifier, "api_key": value}),
-                || value.clone().unwrap_or_default(),
+                || output::verbatim(value.as_deref().unwrap_or_default()).into_owned(),
             );
             Ok(if key.is_some() {
                 Code::Ok
@@ -192,7 +187,7 @@ pub async fn run(target: PamArgs, command: PamCommand, json: bool) -> Result<Cod
                     ("description", &session.error_description),
                 ] {
                     if let Some(value) = value {
-                        text += &format!("\n{label}: {value}");
+                        text += &format!("\n{label}: {}", output::field(value));
                     }
                 }
                 text
@@ -218,7 +213,10 @@ pub async fn run(target: PamArgs, command: PamCommand, json: bool) -> Result<Cod
                 .poll_oauth_authentication_token(
                     &request,
                     |url| {
-                        eprintln!("Open this URL to authorize, then wait here: {url}");
+                        output::err(format_args!(
+                            "Open this URL to authorize, then wait here: {}",
+                            output::verbatim(url)
+                        ));
                         Ok(())
                     },
                     options,
@@ -264,6 +262,7 @@ pub async fn run(target: PamArgs, command: PamCommand, json: bool) -> Result<Cod
             Ok(Code::Ok)
         }
         PamCommand::ObtainJwtByShortToken { short_token } => {
+            let short_token = short_token.read(json)?;
             let content = pam
                 .obtain_jwt_authentication_token_by_derived_short_token(&short_token.into())
                 .await
@@ -316,14 +315,16 @@ pub async fn run(target: PamArgs, command: PamCommand, json: bool) -> Result<Cod
                         .map(|t| {
                             format!(
                                 "{}  {}  {}",
-                                t.authentication_token_id,
-                                t.authentication_token_type.as_deref().unwrap_or("-"),
+                                output::field(&t.authentication_token_id),
+                                output::field(
+                                    t.authentication_token_type.as_deref().unwrap_or("-")
+                                ),
                                 if t.revoked { "revoked" } else { "not revoked" }
                             )
                         })
                         .collect();
                     if let Some(next) = &next {
-                        lines.push(format!("next page: --next-token {next}"));
+                        lines.push(format!("next page: --next-token {}", output::field(next)));
                     }
                     lines.join("\n")
                 },
@@ -331,6 +332,7 @@ pub async fn run(target: PamArgs, command: PamCommand, json: bool) -> Result<Cod
             Ok(Code::Ok)
         }
         PamCommand::Validate { token, hint } => {
+            let token = token.read(json)?;
             let active = pam
                 .validate_authentication_token_with_hint(&token.into(), hint.as_deref())
                 .await
@@ -341,12 +343,14 @@ pub async fn run(target: PamArgs, command: PamCommand, json: bool) -> Result<Cod
             Ok(if active { Code::Ok } else { Code::Denied })
         }
         PamCommand::Revoke { token, hint } => {
+            let token = token.read(json)?;
             pam.revoke_authentication_token_with_hint(&token.into(), hint.as_deref())
                 .await
                 .map_err(fail)?;
             done(json, "revoke")
         }
         PamCommand::Reinstate { token, hint } => {
+            let token = token.read(json)?;
             pam.reinstate_authentication_token_with_hint(&token.into(), hint.as_deref())
                 .await
                 .map_err(fail)?;
@@ -364,25 +368,43 @@ pub async fn run(target: PamArgs, command: PamCommand, json: bool) -> Result<Cod
                 .map_err(fail)?;
             done(json, "reinstate-by-consumer")
         }
-        PamCommand::CloudCredential { role, duration } => {
+        PamCommand::CloudCredential {
+            role,
+            duration,
+            format,
+        } => {
             let credential = pam
                 .obtain_cloud_account_role_access_credential(&role, duration)
                 .await
                 .map_err(fail)?;
             let value = pam_json::cloud_credential(&credential);
             // printing the credentials is this command's job
-            emit(json, value.clone(), || {
-                value["credential"]
-                    .as_object()
-                    .map(|fields| {
-                        fields
-                            .iter()
-                            .map(|(k, v)| format!("{k}: {}", v.as_str().unwrap_or("-")))
-                            .collect::<Vec<_>>()
-                            .join("\n")
-                    })
-                    .unwrap_or_default()
+            let format = format.unwrap_or(if json {
+                CredentialFormat::Json
+            } else {
+                CredentialFormat::Env
             });
+            match format {
+                CredentialFormat::Json => output::out_json(&value),
+                CredentialFormat::Env => {
+                    for line in pam_json::env_lines(&value["credential"]) {
+                        output::out(line);
+                    }
+                }
+                CredentialFormat::AwsCredentialProcess => {
+                    let process = pam_json::aws_credential_process(&value["credential"])
+                        .ok_or_else(|| {
+                            usage(
+                                format!(
+                                    "--format aws-credential-process needs an AWS role; {role} is {}",
+                                    output::field(value["cloud_account_vendor_type"].as_str().unwrap_or("unknown"))
+                                ),
+                                json,
+                            )
+                        })?;
+                    output::out_json(&process);
+                }
+            }
             Ok(Code::Ok)
         }
     }
@@ -390,9 +412,12 @@ pub async fn run(target: PamArgs, command: PamCommand, json: bool) -> Result<Cod
 
 fn human_jwt(content: &idaas::pam::JwtContent) -> String {
     // printing the JWT is these commands' job
-    let mut text = content.jwt_value.expose_secret().to_owned();
+    let mut text = output::verbatim(content.jwt_value.expose_secret()).into_owned();
     if let Some(short) = &content.derived_short_token {
-        text += &format!("\nderived short token: {}", short.expose_secret());
+        text += &format!(
+            "\nderived short token: {}",
+            output::verbatim(short.expose_secret())
+        );
     }
     text
 }

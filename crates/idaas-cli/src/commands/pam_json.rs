@@ -119,3 +119,61 @@ pub fn cloud_credential(c: &CloudAccountRoleCredential) -> Value {
         "credential": credential,
     })
 }
+
+/// The environment variables each vendor's tools read, by field of the
+/// `credential` object.
+const ENV_NAMES: [(&str, &str); 9] = [
+    ("access_key_id", "ALIBABA_CLOUD_ACCESS_KEY_ID"),
+    ("access_key_secret", "ALIBABA_CLOUD_ACCESS_KEY_SECRET"),
+    ("security_token", "ALIBABA_CLOUD_SECURITY_TOKEN"),
+    ("secret_access_key", "AWS_SECRET_ACCESS_KEY"),
+    ("session_token", "AWS_SESSION_TOKEN"),
+    ("tmp_secret_id", "TENCENTCLOUD_SECRET_ID"),
+    ("tmp_secret_key", "TENCENTCLOUD_SECRET_KEY"),
+    ("token", "TENCENTCLOUD_SESSION_TOKEN"),
+    ("expiration", "IDAAS_CREDENTIAL_EXPIRATION"),
+];
+
+/// `export NAME='value'` lines of a `credential` object (values single-quoted
+/// for the shell).
+pub fn env_lines(credential: &Value) -> Vec<String> {
+    let aws = credential["vendor"] == "aws";
+    let mut lines = Vec::new();
+    let Some(fields) = credential.as_object() else {
+        return lines;
+    };
+    for (field, value) in fields {
+        let Some(text) = value.as_str() else { continue };
+        let name = match field.as_str() {
+            "vendor" => continue,
+            "access_key_id" if aws => "AWS_ACCESS_KEY_ID",
+            other => match ENV_NAMES.iter().find(|(f, _)| *f == other) {
+                Some((_, name)) => name,
+                None => continue,
+            },
+        };
+        let quoted = text.replace('\'', "'\\''");
+        lines.push(format!(
+            "export {name}='{}'",
+            crate::output::verbatim(&quoted)
+        ));
+    }
+    lines
+}
+
+/// The AWS `credential_process` JSON of an AWS `credential` object.
+pub fn aws_credential_process(credential: &Value) -> Option<Value> {
+    if credential["vendor"] != "aws" {
+        return None;
+    }
+    let mut out = json!({
+        "Version": 1,
+        "AccessKeyId": credential["access_key_id"],
+        "SecretAccessKey": credential["secret_access_key"],
+        "SessionToken": credential["session_token"],
+    });
+    if let Some(expiration) = credential["expiration"].as_str() {
+        out["Expiration"] = json!(expiration);
+    }
+    Some(out)
+}

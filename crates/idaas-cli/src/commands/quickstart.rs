@@ -6,12 +6,12 @@ use idaas::config::{ClientConfig, SecretSource};
 use idaas::oauth::jose::{SigningKey, verifying_key};
 use idaas::scope::ScopeSet;
 use idaas::token::ACCESS_TOKEN_TYPE;
-use idaas::{CredentialProvider, CredentialProviderFactory, FactoryOptions};
+use idaas::{CredentialProviderFactory, FactoryOptions};
 use idaas_emulator::{Client, Emulator};
 use serde_json::{Value, json};
 
-use super::credential_failure;
 use crate::exit::{Code, Failure};
+use crate::output;
 
 const SCOPE: &str = "api.example.com|read:file";
 
@@ -26,7 +26,7 @@ impl Report {
             self.steps
                 .push(json!({"step": title, "detail": detail, "data": data}));
         } else {
-            println!("  ✓ {title:<38} {detail}");
+            output::out(format_args!("  ✓ {title:<38} {detail}"));
         }
     }
 }
@@ -51,7 +51,7 @@ fn config(emulator: &Emulator, client_id: &str) -> idaas::config::ClientConfigBu
 }
 
 pub async fn run(json: bool) -> Result<Code, Failure> {
-    let fail = |e: idaas::credentials::Error| credential_failure(&e, json);
+    let fail = |e: idaas::credentials::Error| Failure::of(&e, json);
     let mut report = Report {
         json,
         steps: Vec::new(),
@@ -69,10 +69,10 @@ pub async fn run(json: bool) -> Result<Code, Failure> {
         .await
         .map_err(|e| Failure::new(Code::Network, e.to_string(), json))?;
     if !json {
-        println!(
+        output::out(format_args!(
             "idaas quickstart — the SDK against an embedded IDaaS emulator at {}\n",
             emulator.base_url()
-        );
+        ));
     }
 
     // 1. M2M token by client secret
@@ -125,7 +125,10 @@ pub async fn run(json: bool) -> Result<Code, Failure> {
         .map_err(fail)?;
     report.step(
         "M2M token (private_key_jwt, ES256)",
-        format!("expires at {}", key_token.expires_at.unwrap_or_default()),
+        format!(
+            "expires at {}",
+            key_token.expires_at.map(output::when).unwrap_or_default()
+        ),
         json!({"expires_at": key_token.expires_at}),
     );
 
@@ -150,7 +153,7 @@ pub async fn run(json: bool) -> Result<Code, Failure> {
     // 5. PAM: an API key, then a JWT authentication token's lifecycle
     emulator.register_api_key("quickstart-llm", "sk-quickstart-demo");
     emulator.register_jwt_provider("quickstart-jwt", "https://jwt.quickstart.example");
-    let pam_failure = |e: idaas::pam::Error| Failure::new(Code::Network, e.to_string(), json);
+    let pam_failure = |e: idaas::pam::Error| Failure::of(&e, json);
     let pam = idaas::pam::PamClient::builder()
         .developer_api_endpoint(emulator.base_url())
         .idaas_instance_id("idaas_quickstart")
@@ -230,10 +233,10 @@ pub async fn run(json: bool) -> Result<Code, Failure> {
 
     emulator.stop().await;
     if json {
-        println!("{}", json!({"ok": true, "steps": report.steps}));
+        output::out_json(&json!({"ok": true, "steps": report.steps}));
     } else {
-        println!(
-            "\nAll steps passed. Next: `idaas token --config FILE` with your own IDaaS configuration."
+        output::out(
+            "\nAll steps passed. Next: `idaas token --config FILE` with your own IDaaS configuration.",
         );
     }
     Ok(Code::Ok)

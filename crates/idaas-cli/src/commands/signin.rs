@@ -4,39 +4,28 @@
 
 use idaas::oauth::store::{StoredTokens, TokenStore};
 use idaas::oauth::{
-    Agent, ClientAuth, Error, LoginFlow, LogoutRequest, OAuthErrorCode, Session, SessionOptions,
-    UserClient,
+    Agent, ClientAuth, Error, LoginFlow, LogoutRequest, Session, SessionOptions, UserClient,
 };
 use serde_json::{Value, json};
 
 use crate::cli::SignInArgs;
 use crate::exit::{Code, Failure};
+use crate::output;
+use crate::secrets;
 
-/// Exit codes: the user said no → 1, our setup → 2, the provider refused
-/// us or the tokens → 4 (a refresh another task ran and lost counts as its
-/// cause would), anything on the way → 3.
 fn failure(error: &Error, json: bool) -> Failure {
-    let code = match error {
-        _ if error.oauth_code() == Some(&OAuthErrorCode::AccessDenied) => Code::Denied,
-        Error::OAuth(_)
-        | Error::IdToken(_)
-        | Error::Jwt(_)
-        | Error::SubjectMismatch { .. }
-        | Error::TokenExpired
-        | Error::Timeout(_)
-        | Error::RefreshFailed {
-            retryable: false, ..
-        } => Code::Auth,
-        Error::Misconfigured(_) | Error::Key(_) => Code::Usage,
-        _ => Code::Network,
-    };
-    Failure::new(code, error.to_string(), json)
+    Failure::of(error, json)
 }
 
 async fn client(args: &SignInArgs, json: bool) -> Result<(UserClient, TokenStore), Failure> {
-    let http = super::http_client(json)?;
-    let auth = match &args.client_secret {
-        Some(secret) => ClientAuth::basic(secret.clone()),
+    let http = super::http_client(&args.net, json)?;
+    let secret = secrets::client_secret(
+        args.client_secret.as_ref(),
+        args.client_secret_env.as_deref(),
+        json,
+    )?;
+    let auth = match secret {
+        Some(secret) => ClientAuth::basic(secret),
         None => ClientAuth::None,
     };
     let client = UserClient::discover(http, &args.issuer, args.client_id.clone(), auth)
@@ -136,17 +125,25 @@ pub async fn login(
     let flow = flow(&args, &store)
         .port(port)
         .open_browser(!no_browser)
-        .on_url(|url| eprintln!("To sign in, open this URL in a browser:\n\n  {url}\n"));
+        .on_url(|url| {
+            output::err(format_args!(
+                "To sign in, open this URL in a browser:\n\n  {}\n",
+                output::verbatim(url)
+            ))
+        });
     let session = client.login(&flow).await.map_err(|e| failure(&e, json))?;
     let agent = session.agent();
     if json {
-        println!("{}", describe(&agent));
+        output::out_json(&describe(&agent));
     } else {
-        println!(
+        output::out(format_args!(
             "signed in as {}{}",
-            agent.id(),
-            agent.email().map(|e| format!(" ({e})")).unwrap_or_default()
-        );
+            output::field(agent.id()),
+            agent
+                .email()
+                .map(|e| format!(" ({})", output::field(e)))
+                .unwrap_or_default()
+        ));
     }
     Ok(Code::Ok)
 }
@@ -161,10 +158,14 @@ pub async fn userinfo(args: SignInArgs, json: bool) -> Result<Code, Failure> {
         .await
         .map_err(|e| failure(&e, json))?;
     if json {
-        println!("{}", Value::Object(info.claims().clone()));
+        output::out_json(&Value::Object(info.claims().clone()));
     } else {
         for (name, value) in info.claims() {
-            println!("{name}: {value}");
+            output::out(format_args!(
+                "{}: {}",
+                output::field(name),
+                output::field(&value.to_string())
+            ));
         }
     }
     Ok(Code::Ok)
@@ -187,44 +188,10 @@ pub async fn logout_url(
         })
         .map_err(|e| failure(&e, json))?;
     if json {
-        println!(
-            "{}",
-            json!({"url": url.as_str(), "id_token_hint": tokens.is_some()})
-        );
+        output::out_json(&json!({"url": url.as_str(), "id_token_hint": tokens.is_some()}));
     } else {
-        println!("{url}");
+        // the URL carries the ID token as id_token_hint: printing it is the job
+        output::out(output::verbatim(url.as_str()));
     }
     Ok(Code::Ok)
-}
-
-#[cfg(test)]
-mod tests {
-    use idaas::oauth::{Error, OAuthErrorCode};
-
-    use super::failure;
-    use crate::exit::Code;
-
-    fn code(error: Error) -> Code {
-        failure(&error, true).code
-    }
-
-    #[test]
-    fn shared_refresh_failures_exit_like_their_cause() {
-        let shared = |code, retryable| Error::RefreshFailed {
-            message: "m".into(),
-            code,
-            retryable,
-        };
-        assert_eq!(
-            code(shared(Some(OAuthErrorCode::InvalidGrant), false)),
-            Code::Auth
-        );
-        assert_eq!(
-            code(shared(Some(OAuthErrorCode::AccessDenied), false)),
-            Code::Denied
-        );
-        assert_eq!(code(shared(None, true)), Code::Network);
-        assert_eq!(code(Error::TokenExpired), Code::Auth);
-        assert_eq!(code(Error::Misconfigured("x".into())), Code::Usage);
-    }
 }

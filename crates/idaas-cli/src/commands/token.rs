@@ -2,52 +2,51 @@
 
 use std::path::PathBuf;
 
-use idaas::config::ClientConfig;
-use idaas::{CredentialProvider, CredentialProviderFactory, FactoryOptions};
+use idaas::{CredentialProvider, CredentialProviderFactory};
+use serde_json::json;
 
-use super::credential_failure;
+use crate::cli::NetArgs;
 use crate::exit::{Code, Failure};
+use crate::output;
 
 async fn factory(
     config: Option<PathBuf>,
+    net: &NetArgs,
     json: bool,
 ) -> Result<CredentialProviderFactory, Failure> {
-    let config = ClientConfig::load(config.as_deref())
-        .map_err(|e| Failure::new(Code::Usage, format!("invalid configuration: {e}"), json))?;
-    CredentialProviderFactory::from_config(config, FactoryOptions::default())
+    let (config, options) = super::load_config(config.as_deref(), net, json)?;
+    CredentialProviderFactory::from_config(config, options)
         .await
-        .map_err(|e| credential_failure(&e, json))
+        .map_err(|e| Failure::of(&e, json))
 }
 
 pub async fn run(
     config: Option<PathBuf>,
     scope: Option<String>,
+    net: &NetArgs,
     json: bool,
 ) -> Result<Code, Failure> {
-    let factory = factory(config, json).await?;
+    let factory = factory(config, net, json).await?;
     let provider = match scope {
         Some(scope) => factory.provider_for_scope(&scope).await,
         None => factory.provider().await,
     }
-    .map_err(|e| credential_failure(&e, json))?;
+    .map_err(|e| Failure::of(&e, json))?;
     let credential = provider
         .credential()
         .await
-        .map_err(|e| credential_failure(&e, json))?;
+        .map_err(|e| Failure::of(&e, json))?;
     if json {
-        println!(
-            "{}",
-            serde_json::json!({
-                "access_token": credential.access_token.expose_secret(),
-                "token_type": credential.token_type,
-                "expires_in": credential.expires_in,
-                "expires_at": credential.expires_at,
-                "scope": provider.scope().as_str(),
-            })
-        );
+        output::out_json(&json!({
+            "access_token": credential.access_token.expose_secret(),
+            "token_type": credential.token_type,
+            "expires_in": credential.expires_in,
+            "expires_at": credential.expires_at,
+            "scope": credential.scope.as_deref().unwrap_or(provider.scope().as_str()),
+        }));
     } else {
         // printing the token is this command's job
-        println!("{}", credential.access_token.expose_secret());
+        output::out(output::verbatim(credential.access_token.expose_secret()));
     }
     Ok(Code::Ok)
 }
@@ -63,14 +62,15 @@ pub struct ExchangeArgs {
 pub async fn exchange(
     config: Option<PathBuf>,
     args: ExchangeArgs,
+    net: &NetArgs,
     json: bool,
 ) -> Result<Code, Failure> {
-    let factory = factory(config, json).await?;
+    let factory = factory(config, net, json).await?;
     let provider = match &args.scope {
         Some(scope) => factory.token_exchange_provider_for_scope(scope).await,
         None => factory.token_exchange_provider().await,
     }
-    .map_err(|e| credential_failure(&e, json))?;
+    .map_err(|e| Failure::of(&e, json))?;
     let issued = provider
         .credential(
             &args.subject_token.as_str().into(),
@@ -78,20 +78,17 @@ pub async fn exchange(
             args.requested_token_type.as_deref(),
         )
         .await
-        .map_err(|e| credential_failure(&e, json))?;
+        .map_err(|e| Failure::of(&e, json))?;
     if json {
-        println!(
-            "{}",
-            serde_json::json!({
-                "access_token": issued.access_token.expose_secret(),
-                "issued_token_type": issued.issued_token_type,
-                "token_type": issued.token_type,
-                "expires_in": issued.expires_in,
-                "expires_at": issued.expires_at,
-            })
-        );
+        output::out_json(&json!({
+            "access_token": issued.access_token.expose_secret(),
+            "issued_token_type": issued.issued_token_type,
+            "token_type": issued.token_type,
+            "expires_in": issued.expires_in,
+            "expires_at": issued.expires_at,
+        }));
     } else {
-        println!("{}", issued.access_token.expose_secret());
+        output::out(output::verbatim(issued.access_token.expose_secret()));
     }
     Ok(Code::Ok)
 }

@@ -171,6 +171,19 @@ impl ClientConfigBuilder {
         self
     }
 
+    /// `httpConfiguration.caCertificateFile`: a PEM file of CA certificates
+    /// to trust besides the default roots.
+    pub fn ca_certificate_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.draft.ca_certificate_file = Some(path.into().to_string_lossy().into_owned());
+        self
+    }
+
+    /// `tokenCache.redis`: share tokens across the fleet through this Redis.
+    pub fn token_cache_redis(mut self, redis: super::RedisCacheConfig) -> Self {
+        self.draft.token_cache_redis = Some(redis);
+        self
+    }
+
     /// Validates and builds.
     pub fn build(self) -> Result<ClientConfig, ConfigError> {
         self.draft.validate()

@@ -13,7 +13,8 @@ use super::error::{ConfigError, FieldProblem};
 use super::keys::{self, Key};
 use super::model::*;
 use super::scope::ScopeSpec;
-use crate::http::is_loopback_host;
+use crate::error::TransportError;
+use crate::http::check_endpoint;
 
 /// Every field, optional; what the reader or builder collected.
 #[derive(Debug, Clone, Default)]
@@ -42,6 +43,8 @@ pub(crate) struct Draft {
     pub connect_timeout_ms: Option<u64>,
     pub read_timeout_ms: Option<u64>,
     pub unsafe_ignore_ssl_cert: Option<bool>,
+    pub ca_certificate_file: Option<String>,
+    pub token_cache_redis: Option<super::RedisCacheConfig>,
 }
 
 fn authn_path(key: Key) -> String {
@@ -89,9 +92,13 @@ fn required_secret(
     }
 }
 
-/// Normalises an endpoint as the reference does (no scheme → `https://`,
-/// `http://` → `https://`), except that plain http to a loopback host is kept
-/// so local emulators and tests work. The result must parse as a URL with a host.
+/// Normalises an endpoint: no scheme → `https://` (as the reference does),
+/// the scheme lower-cased (schemes are case-insensitive). Plain `http://` is
+/// kept for loopback hosts (local emulators and tests) and **refused** for
+/// any other host, by the transport's one rule
+/// ([`check_endpoint`](crate::http::check_endpoint)); the reference
+/// silently upgraded it to https, which hid a wrong URL. The result must
+/// parse as a URL with a host.
 pub(crate) fn normalise_endpoint(path: &str, raw: &str) -> Result<String, ConfigError> {
     let raw = raw.trim();
     if raw.is_empty() {
@@ -101,33 +108,37 @@ pub(crate) fn normalise_endpoint(path: &str, raw: &str) -> Result<String, Config
             "is empty; set it to an https URL",
         ));
     }
-    let candidate = if raw.starts_with("https://") {
-        raw.to_owned()
-    } else if let Some(rest) = raw.strip_prefix("http://") {
-        let host_is_loopback = url::Url::parse(raw)
-            .ok()
-            .and_then(|u| u.host_str().map(is_loopback_host))
-            .unwrap_or(false);
-        if host_is_loopback {
-            raw.to_owned()
-        } else {
-            format!("https://{rest}")
+    let candidate = match raw.split_once("://") {
+        Some((scheme, rest))
+            if ["https", "http"]
+                .iter()
+                .any(|s| scheme.eq_ignore_ascii_case(s)) =>
+        {
+            format!("{}://{rest}", scheme.to_ascii_lowercase())
         }
-    } else if raw.contains("://") {
-        return Err(ConfigError::field(
-            path,
-            FieldProblem::InvalidUrl,
-            format!("{raw:?} has an unsupported scheme; use an https URL"),
-        ));
-    } else {
-        format!("https://{raw}")
+        Some(_) => {
+            return Err(ConfigError::field(
+                path,
+                FieldProblem::InvalidUrl,
+                format!("{raw:?} has an unsupported scheme; use an https URL"),
+            ));
+        }
+        None => format!("https://{raw}"),
     };
-    match url::Url::parse(&candidate) {
+    match check_endpoint(&candidate) {
         Ok(url) if url.host_str().is_some_and(|h| !h.is_empty()) => Ok(candidate),
         Ok(_) => Err(ConfigError::field(
             path,
             FieldProblem::InvalidUrl,
             format!("{raw:?} has no host; use an https URL"),
+        )),
+        Err(TransportError::InsecureScheme { host }) => Err(ConfigError::field(
+            path,
+            FieldProblem::InvalidUrl,
+            format!(
+                "{raw:?} uses plain http to {host}, which is not a loopback address; \
+                 only 127.0.0.0/8, ::1 and localhost (as written) may use http: write https://"
+            ),
         )),
         Err(e) => Err(ConfigError::field(
             path,
@@ -158,6 +169,21 @@ fn timeout(value: Option<u64>, default_ms: u64, key: Key) -> Result<Duration, Co
         ));
     }
     Ok(Duration::from_millis(ms))
+}
+
+/// `httpConfiguration.caCertificateFile`: a non-blank path, if given. Its
+/// contents are checked by [`ClientConfig::check_environment`] and when the
+/// HTTP client is built.
+fn ca_certificate_file(value: &Option<String>) -> Result<Option<PathBuf>, ConfigError> {
+    match value {
+        None => Ok(None),
+        Some(v) if v.trim().is_empty() => Err(ConfigError::field(
+            http_path(keys::CA_CERTIFICATE_FILE),
+            FieldProblem::Empty,
+            "is empty; set it to the path of a PEM file of CA certificates, or remove it",
+        )),
+        Some(v) => Ok(Some(PathBuf::from(v))),
+    }
 }
 
 /// Which `authnConfiguration` fields each method uses (besides the common
@@ -311,6 +337,7 @@ impl Draft {
             connect_timeout: timeout(self.connect_timeout_ms, 5_000, CONNECT_TIMEOUT)?,
             read_timeout: timeout(self.read_timeout_ms, 10_000, READ_TIMEOUT)?,
             unsafe_ignore_ssl_cert: self.unsafe_ignore_ssl_cert.unwrap_or(false),
+            ca_certificate_file: ca_certificate_file(&self.ca_certificate_file)?,
         };
         Ok(ClientConfig {
             idaas_instance_id,
@@ -330,6 +357,7 @@ impl Draft {
                 method,
             },
             http,
+            token_cache_redis: self.token_cache_redis,
         })
     }
 

@@ -32,6 +32,9 @@ pub enum FieldProblem {
     Duplicate,
     /// A combination the SDK does not support (e.g. OIDC outside Kubernetes).
     Unsupported,
+    /// The file the field names cannot be read or does not parse (e.g. a
+    /// `caCertificateFile` that is not PEM).
+    InvalidFile,
 }
 
 /// An error loading or validating an IDaaS client configuration.

@@ -187,7 +187,9 @@ pub(crate) fn draft_from_value(value: &Value) -> Result<Draft, ConfigError> {
         draft.connect_timeout_ms = f.millis(CONNECT_TIMEOUT)?;
         draft.read_timeout_ms = f.millis(READ_TIMEOUT)?;
         draft.unsafe_ignore_ssl_cert = f.bool(UNSAFE_IGNORE_SSL_CERT)?;
+        draft.ca_certificate_file = f.string(CA_CERTIFICATE_FILE)?;
     }
+    draft.token_cache_redis = super::RedisCacheConfig::read(root)?;
     Ok(draft)
 }
 

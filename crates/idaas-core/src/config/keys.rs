@@ -66,6 +66,7 @@ keys! {
     CONNECT_TIMEOUT = "connect_timeout" / "connectTimeout";
     READ_TIMEOUT = "read_timeout" / "readTimeout";
     UNSAFE_IGNORE_SSL_CERT = "unsafe_ignore_ssl_cert" / "unsafeIgnoreSslCert";
+    CA_CERTIFICATE_FILE = "ca_certificate_file" / "caCertificateFile";
 }
 
 pub(crate) const TOP_LEVEL: &[Key] = &[
@@ -96,7 +97,12 @@ pub(crate) const AUTHN: &[Key] = &[
     PLUGIN_NAME,
 ];
 
-pub(crate) const HTTP: &[Key] = &[CONNECT_TIMEOUT, READ_TIMEOUT, UNSAFE_IGNORE_SSL_CERT];
+pub(crate) const HTTP: &[Key] = &[
+    CONNECT_TIMEOUT,
+    READ_TIMEOUT,
+    UNSAFE_IGNORE_SSL_CERT,
+    CA_CERTIFICATE_FILE,
+];
 
 /// Spellings the reference drops that we accept, after normalisation.
 pub(crate) fn alias(snake: &str) -> &str {

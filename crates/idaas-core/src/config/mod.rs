@@ -21,6 +21,7 @@ mod keys;
 mod load;
 mod model;
 mod scope;
+mod token_cache_redis;
 
 use std::path::Path;
 
@@ -33,6 +34,10 @@ pub use model::{
     IdentityType, KUBERNETES_TOKEN_PATH, OidcTokenFile, SecretSource, TIMEOUT_RANGE_MS,
 };
 pub use scope::{DEFAULT_SCOPE, PAM_SCOPE, ScopeError, ScopeSpec};
+pub use token_cache_redis::{
+    DEFAULT_KEY_ENV_VAR_NAME, GET_TIMEOUT_RANGE_MS, RedisCacheConfig, TOKEN_CACHE_REDIS_PATH,
+    check_url as check_redis_url, redact_url,
+};
 
 impl ClientConfig {
     /// A builder for programmatic configuration.

@@ -35,6 +35,8 @@ pub struct ClientConfig {
     pub authn: AuthnConfig,
     /// `httpConfiguration`.
     pub http: HttpConfig,
+    /// `tokenCache.redis`: the fleet-shared token cache, if configured.
+    pub token_cache_redis: Option<super::RedisCacheConfig>,
 }
 
 /// `authnConfiguration`: who the client is and how it authenticates.
@@ -356,7 +358,7 @@ impl AuthnMethodConfig {
 }
 
 /// `httpConfiguration`, applied to the HTTP client (the reference ignores it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpConfig {
     /// `connectTimeout` (ms in JSON), 2000..=60000, default 5000.
     pub connect_timeout: Duration,
@@ -364,6 +366,9 @@ pub struct HttpConfig {
     pub read_timeout: Duration,
     /// `unsafeIgnoreSslCert`: skip TLS verification. Never in production.
     pub unsafe_ignore_ssl_cert: bool,
+    /// `caCertificateFile`: a PEM file of CA certificates (one or many) to
+    /// trust besides the default roots, for an IdP with a private CA.
+    pub ca_certificate_file: Option<PathBuf>,
 }
 
 /// The allowed range of both timeouts, in milliseconds.
@@ -375,6 +380,7 @@ impl Default for HttpConfig {
             connect_timeout: Duration::from_millis(5_000),
             read_timeout: Duration::from_millis(10_000),
             unsafe_ignore_ssl_cert: false,
+            ca_certificate_file: None,
         }
     }
 }
@@ -386,6 +392,15 @@ impl ClientConfig {
         let method = &self.authn.method;
         if let Some(secret) = method.client_secret().or(method.private_key()) {
             secret.resolve(env, method.secret_field())?;
+        }
+        if let Some(path) = &self.http.ca_certificate_file {
+            crate::http::check_ca_file(path).map_err(|e| {
+                ConfigError::field(
+                    "httpConfiguration.caCertificateFile",
+                    FieldProblem::InvalidFile,
+                    format!("{e}; give a PEM file of CA certificates"),
+                )
+            })?;
         }
         Ok(())
     }
@@ -494,6 +509,11 @@ impl ClientConfig {
                 "unsafeIgnoreSslCert": self.http.unsafe_ignore_ssl_cert,
             }),
         );
+        if let Some(path) = &self.http.ca_certificate_file
+            && let Some(Value::Object(http)) = out.get_mut("httpConfiguration")
+        {
+            http.insert("caCertificateFile".into(), json!(path.to_string_lossy()));
+        }
         Value::Object(out)
     }
 }

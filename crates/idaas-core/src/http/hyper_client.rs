@@ -28,8 +28,10 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 use tokio::time::Instant;
 use tracing::Instrument;
 
+use super::trust::{describe_tls_error, root_store};
 use super::url_policy::check_request_uri;
 use super::{HeaderValue, HttpClient, HttpOptions, HttpRequest, HttpResponse, header};
+use crate::clock::SystemClock;
 use crate::error::TransportError;
 
 type Connector = TimeoutConnector<HttpsConnector<HttpConnector>>;
@@ -52,6 +54,9 @@ const POOL_MAX_IDLE_PER_HOST: usize = 16;
 #[derive(Clone)]
 pub struct HyperClient {
     client: Client<Connector, Full<Bytes>>,
+    /// The same connector without a pool: for the one immediate re-send of a
+    /// request whose pooled connection turned out to be closed.
+    fresh: Client<Connector, Full<Bytes>>,
     options: Arc<HttpOptions>,
     user_agent: HeaderValue,
 }
@@ -80,7 +85,7 @@ impl HyperClient {
                 ),
             }
         })?;
-        let tls = tls_config(options.unsafe_ignore_ssl_cert)?;
+        let tls = tls_config(&options)?;
         let mut http = HttpConnector::new();
         http.enforce_http(false);
         http.set_nodelay(true);
@@ -98,9 +103,13 @@ impl HyperClient {
             .pool_timer(TokioTimer::new())
             .pool_idle_timeout(POOL_IDLE_TIMEOUT)
             .pool_max_idle_per_host(POOL_MAX_IDLE_PER_HOST)
+            .build(connector.clone());
+        let fresh = Client::builder(TokioExecutor::new())
+            .pool_max_idle_per_host(0)
             .build(connector);
         Ok(Self {
             client,
+            fresh,
             options: Arc::new(options),
             user_agent,
         })
@@ -117,47 +126,83 @@ impl HyperClient {
         &self.options
     }
 
-    /// Sends `request` (already checked) within the connect and read timeouts.
-    async fn send(&self, request: HttpRequest, host: &str) -> Result<HttpResponse, TransportError> {
+    /// One attempt: sends `request` (already checked) on a pooled
+    /// connection, and once more at once on a fresh connection if the pooled
+    /// one broke before any response byte (a server closing idle keep-alive
+    /// connections as we reuse one).
+    async fn attempt(
+        &self,
+        request: HttpRequest,
+        host: &str,
+    ) -> Result<HttpResponse, TransportError> {
         let (mut parts, body) = request.into_parts();
         if !parts.headers.contains_key(header::USER_AGENT) {
             parts
                 .headers
                 .insert(header::USER_AGENT, self.user_agent.clone());
         }
-        let request = http::Request::from_parts(parts, Full::new(body));
+        let request = http::Request::from_parts(parts.clone(), Full::new(body.clone()));
+        match self.send(&self.client, request, host).await {
+            Err(Failure::StalePooled(error)) => {
+                tracing::debug!(%error, "pooled connection closed before the response; re-sending on a fresh connection");
+                let request = http::Request::from_parts(parts, Full::new(body));
+                self.send(&self.fresh, request, host)
+                    .await
+                    .map_err(Failure::into_error)
+            }
+            other => other.map_err(Failure::into_error),
+        }
+    }
+
+    /// Sends `request` through `client` within the connect and read timeouts.
+    async fn send(
+        &self,
+        client: &Client<Connector, Full<Bytes>>,
+        request: http::Request<Full<Bytes>>,
+        host: &str,
+    ) -> Result<HttpResponse, Failure> {
         let watch = Arc::new(ConnectWatch::default());
-        let mut exchange = pin!(CONNECT_WATCH.scope(watch.clone(), self.exchange(request, host)));
+        let mut exchange =
+            pin!(CONNECT_WATCH.scope(watch.clone(), self.exchange(client, request, host)));
         let started = Instant::now();
         let (connect_timeout, read_timeout) =
             (self.options.connect_timeout, self.options.read_timeout);
         loop {
             let deadline = read_deadline(started, watch.get(), connect_timeout, read_timeout);
             if let Ok(result) = tokio::time::timeout_at(deadline, exchange.as_mut()).await {
-                return result;
+                return result.map_err(|(error, before_response)| {
+                    // No connect started for this request: it went out on a
+                    // pooled connection.
+                    if before_response && watch.get() == ConnectPhase::Idle {
+                        Failure::StalePooled(error)
+                    } else {
+                        Failure::Other(error)
+                    }
+                });
             }
             // A connect started or finished meanwhile moves the deadline on.
             if read_deadline(started, watch.get(), connect_timeout, read_timeout) <= Instant::now()
             {
-                return Err(TransportError::ReadTimeout {
+                return Err(Failure::Other(TransportError::ReadTimeout {
                     host: host.to_owned(),
                     after: read_timeout,
-                });
+                }));
             }
         }
     }
 
     /// The exchange itself: connect or reuse, send, read the capped body.
+    /// An error says whether the connection broke before any response byte.
     async fn exchange(
         &self,
+        client: &Client<Connector, Full<Bytes>>,
         request: http::Request<Full<Bytes>>,
         host: &str,
-    ) -> Result<HttpResponse, TransportError> {
-        let response = self
-            .client
+    ) -> Result<HttpResponse, (TransportError, bool)> {
+        let response = client
             .request(request)
             .await
-            .map_err(|e| self.classify(&e, host))?;
+            .map_err(|e| (self.classify(&e, host), closed_before_response(&e)))?;
         let limit = self.options.max_body_bytes;
         let too_large = || TransportError::BodyTooLarge {
             host: host.to_owned(),
@@ -170,7 +215,7 @@ impl HyperClient {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok());
         if declared.is_some_and(|len| len > limit as u64) {
-            return Err(too_large());
+            return Err((too_large(), false));
         }
         let body = Limited::new(body, limit)
             .collect()
@@ -184,7 +229,8 @@ impl HyperClient {
                         reason: format!("reading the response body: {}", chain_text(&*e)),
                     }
                 }
-            })?
+            })
+            .map_err(|e| (e, false))?
             .to_bytes();
         Ok(http::Response::from_parts(parts, body))
     }
@@ -200,7 +246,7 @@ impl HyperClient {
             if let Some(tls) = e.downcast_ref::<rustls::Error>() {
                 return TransportError::Tls {
                     host,
-                    reason: tls.to_string(),
+                    reason: describe_tls_error(tls),
                 };
             }
             if let Some(io) = e.downcast_ref::<std::io::Error>()
@@ -237,9 +283,18 @@ impl HttpClient for HyperClient {
             status = tracing::field::Empty,
             duration_ms = tracing::field::Empty,
         );
+        let policy = request
+            .extensions()
+            .get::<super::RetryPolicy>()
+            .copied()
+            .unwrap_or(self.options.retry);
         async {
             let started = Instant::now();
-            let result = self.send(request, &host).await;
+            let result = policy
+                .run(request, &SystemClock, |attempt| {
+                    self.attempt(attempt, &host)
+                })
+                .await;
             let span = tracing::Span::current();
             span.record(
                 "duration_ms",
@@ -257,6 +312,47 @@ impl HttpClient for HyperClient {
         .instrument(span)
         .await
     }
+}
+
+/// Why one send failed: on a pooled connection that broke before any
+/// response byte (worth one immediate re-send on a fresh connection), or
+/// otherwise.
+enum Failure {
+    StalePooled(TransportError),
+    Other(TransportError),
+}
+
+impl Failure {
+    fn into_error(self) -> TransportError {
+        match self {
+            Self::StalePooled(e) | Self::Other(e) => e,
+        }
+    }
+}
+
+/// Whether a request error means the connection closed or reset before any
+/// response byte arrived (not a connect error, a timeout or a parse error).
+fn closed_before_response(error: &hyper_util::client::legacy::Error) -> bool {
+    if error.is_connect() {
+        return false;
+    }
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = cause {
+        if let Some(h) = e.downcast_ref::<hyper::Error>()
+            && (h.is_incomplete_message() || h.is_canceled())
+        {
+            return true;
+        }
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            use std::io::ErrorKind as K;
+            return matches!(
+                io.kind(),
+                K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe | K::UnexpectedEof
+            );
+        }
+        cause = next_cause(e);
+    }
+    false
 }
 
 /// The error `error` wraps. `io::Error::source` skips the error an
@@ -286,14 +382,14 @@ fn chain_text(error: &dyn std::error::Error) -> String {
 }
 
 /// A TLS client configuration on the ring provider.
-fn tls_config(unsafe_ignore_ssl_cert: bool) -> Result<rustls::ClientConfig, TransportError> {
+fn tls_config(options: &HttpOptions) -> Result<rustls::ClientConfig, TransportError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .map_err(|e| TransportError::InvalidOptions {
             reason: format!("no usable TLS protocol version: {e}"),
         })?;
-    let config = if unsafe_ignore_ssl_cert {
+    let config = if options.unsafe_ignore_ssl_cert {
         tracing::warn!(
             "TLS certificate verification is disabled (unsafeIgnoreSslCert); never do this in production"
         );
@@ -303,29 +399,10 @@ fn tls_config(unsafe_ignore_ssl_cert: bool) -> Result<rustls::ClientConfig, Tran
             .with_no_client_auth()
     } else {
         builder
-            .with_root_certificates(root_store())
+            .with_root_certificates(root_store(&options.ca_certificate_files)?)
             .with_no_client_auth()
     };
     Ok(config)
-}
-
-#[cfg(not(feature = "native-roots"))]
-fn root_store() -> rustls::RootCertStore {
-    rustls::RootCertStore {
-        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-    }
-}
-
-#[cfg(feature = "native-roots")]
-fn root_store() -> rustls::RootCertStore {
-    let mut store = rustls::RootCertStore::empty();
-    let loaded = rustls_native_certs::load_native_certs();
-    for error in &loaded.errors {
-        tracing::warn!(%error, "could not load a native root certificate");
-    }
-    let (added, ignored) = store.add_parsable_certificates(loaded.certs);
-    tracing::debug!(added, ignored, "loaded native root certificates");
-    store
 }
 
 tokio::task_local! {

@@ -6,9 +6,16 @@
 //!
 //! - [`HyperClient`] — pooled keep-alive connections, connect and read
 //!   timeouts, a response body cap, `User-Agent: idaas-rust/<version>`,
-//!   https required except for loopback hosts, a `tracing` span per request.
-//! - [`RetryPolicy`] — opt-in retries with exponential backoff, full jitter
-//!   and `Retry-After`, for connect errors, 429, 502, 503 and 504 only.
+//!   https required except for loopback hosts, a `tracing` span per request;
+//!   trusts the OS store (`SSL_CERT_FILE`/`SSL_CERT_DIR`), the bundled
+//!   Mozilla roots and any [`HttpOptions::ca_certificate_files`].
+//! - [`RetryPolicy`] — retries, on by default in [`HttpOptions::retry`]: 3
+//!   attempts, full-jitter exponential backoff (100 ms base, 2 s cap),
+//!   `Retry-After` up to 30 s, for connect errors, resets, 408, 425, 429,
+//!   500, 502, 503, 504 and `temporarily_unavailable`; never for 400, 401,
+//!   403 or `invalid_*`. A request whose pooled keep-alive connection fails
+//!   before any response byte is re-sent at once on a fresh connection,
+//!   which does not count as an attempt.
 
 use std::fmt::Debug;
 use std::sync::Arc;
@@ -22,11 +29,13 @@ use crate::error::TransportError;
 
 mod hyper_client;
 mod retry;
+mod trust;
 mod url_policy;
 
 pub use hyper_client::HyperClient;
 pub use retry::{RetryPolicy, RetryingClient};
-pub use url_policy::{check_url, is_loopback_host, is_metadata_host};
+pub use trust::check_ca_file;
+pub use url_policy::{check_endpoint, check_url, is_loopback_host, is_metadata_host};
 
 /// A request: method, URL, headers and a complete body.
 pub type HttpRequest = http::Request<Bytes>;
@@ -65,8 +74,20 @@ pub struct HttpOptions {
     pub max_body_bytes: usize,
     /// The `User-Agent` header value.
     pub user_agent: String,
-    /// Skip certificate verification. Dangerous: only for test servers.
+    /// Skip certificate verification. Dangerous: only for test servers; a
+    /// `tracing` WARN is logged each time a client is built with it.
     pub unsafe_ignore_ssl_cert: bool,
+    /// PEM files of extra CA certificates to trust (one or many certificates
+    /// each), for an IdP whose certificate comes from a private CA. They are
+    /// added to the default roots (the operating system store, which honours
+    /// `SSL_CERT_FILE`/`SSL_CERT_DIR`, and the bundled Mozilla roots); a file
+    /// that cannot be read or parsed fails [`HyperClient::new`] with
+    /// [`TransportError::CaFile`] naming it.
+    pub ca_certificate_files: Vec<std::path::PathBuf>,
+    /// How failed requests are retried: on by default (see [`RetryPolicy`]);
+    /// [`RetryPolicy::none`] for one attempt. A request carrying a
+    /// `RetryPolicy` in its extensions uses that one instead.
+    pub retry: RetryPolicy,
 }
 
 /// The default response body cap: 1 MiB.
@@ -80,6 +101,8 @@ impl Default for HttpOptions {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             user_agent: crate::USER_AGENT.to_owned(),
             unsafe_ignore_ssl_cert: false,
+            ca_certificate_files: Vec::new(),
+            retry: RetryPolicy::default(),
         }
     }
 }
@@ -90,6 +113,7 @@ impl From<&crate::config::HttpConfig> for HttpOptions {
             connect_timeout: config.connect_timeout,
             read_timeout: config.read_timeout,
             unsafe_ignore_ssl_cert: config.unsafe_ignore_ssl_cert,
+            ca_certificate_files: config.ca_certificate_file.iter().cloned().collect(),
             ..Self::default()
         }
     }

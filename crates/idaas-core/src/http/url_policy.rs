@@ -74,18 +74,29 @@ pub fn check_url(url: &str) -> Result<Url, TransportError> {
     }
 }
 
-/// [`check_url`] for the URI a request is about to be sent to. For plain
-/// http the host must also qualify as written (what the connector will
-/// resolve), not only after URL normalisation: `http://127.1/` or
-/// `http://127.0.0.1./` are refused.
-pub(crate) fn check_request_uri(uri: &http::Uri) -> Result<Url, TransportError> {
-    let url = check_url(&uri.to_string())?;
-    if url.scheme() == "http" && !uri.host().is_some_and(plain_http_allowed) {
-        return Err(TransportError::InsecureScheme {
-            host: uri.host().unwrap_or_default().to_owned(),
-        });
+/// [`check_url`], and for plain http the host must also qualify as written
+/// (what the connector will resolve), not only after URL normalisation:
+/// `http://127.1/`, `http://2130706433/` or `http://127.0.0.1./` are
+/// refused. The one rule for endpoints: the configuration, the CLI and the
+/// transport all use it. Schemes are case-insensitive (`HTTPS://` is https).
+pub fn check_endpoint(url: &str) -> Result<Url, TransportError> {
+    let parsed = check_url(url)?;
+    if parsed.scheme() == "http" {
+        let written = url
+            .parse::<http::Uri>()
+            .ok()
+            .and_then(|uri| uri.host().map(str::to_owned))
+            .unwrap_or_default();
+        if !plain_http_allowed(&written) {
+            return Err(TransportError::InsecureScheme { host: written });
+        }
     }
-    Ok(url)
+    Ok(parsed)
+}
+
+/// [`check_endpoint`] for the URI a request is about to be sent to.
+pub(crate) fn check_request_uri(uri: &http::Uri) -> Result<Url, TransportError> {
+    check_endpoint(&uri.to_string())
 }
 
 /// `url` up to its query or fragment, for error messages.
@@ -184,6 +195,34 @@ mod tests {
         assert!(!err.to_string().contains("S3CRET"), "{err}");
         let err = check_url("ftp://example.com/x?token=S3CRET").unwrap_err();
         assert!(!err.to_string().contains("S3CRET"), "{err}");
+    }
+
+    #[test]
+    fn one_rule_for_endpoints_and_requests() {
+        // schemes are case-insensitive
+        assert!(check_endpoint("HTTPS://EXAMPLE.com/token").is_ok());
+        assert!(check_endpoint("HTTP://LOCALHOST:8080/").is_ok());
+        assert!(check_endpoint("Http://127.0.0.1/").is_ok());
+        assert!(matches!(
+            check_endpoint("HTTP://EXAMPLE.com/"),
+            Err(TransportError::InsecureScheme { .. })
+        ));
+        // a host that is loopback only after WHATWG normalisation is not
+        for written in ["http://2130706433/", "http://0x7f000001/", "http://127.1/"] {
+            assert!(
+                matches!(
+                    check_endpoint(written),
+                    Err(TransportError::InsecureScheme { .. })
+                ),
+                "{written}"
+            );
+            let uri = written.parse::<http::Uri>().unwrap();
+            assert!(check_request_uri(&uri).is_err(), "{written}");
+        }
+        // https to the same hosts is fine: TLS checks the name
+        assert!(check_endpoint("https://2130706433/").is_ok());
+        let uri = "HTTPS://example.com/".parse::<http::Uri>().unwrap();
+        assert!(check_request_uri(&uri).is_ok());
     }
 
     #[test]

@@ -1,0 +1,218 @@
+//! A scripted HTTP/1.1 server on 127.0.0.1 for the CLI's failure tests: it
+//! answers discovery with its own endpoints and every other request with
+//! what the test scripted for its path (status, body), one connection per
+//! request, until dropped.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::Duration;
+
+/// A scripted answer.
+#[derive(Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub content_type: &'static str,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn json(status: u16, body: serde_json::Value) -> Self {
+        Self {
+            status,
+            content_type: "application/json",
+            body: body.to_string(),
+        }
+    }
+
+    pub fn text(status: u16, body: &str) -> Self {
+        Self {
+            status,
+            content_type: "text/html",
+            body: body.to_owned(),
+        }
+    }
+}
+
+/// The server; stops accepting when dropped (the thread ends at the next connection).
+pub struct Server {
+    pub base: String,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    /// Every request seen: its path and body.
+    pub requests: Arc<Mutex<Vec<(String, String)>>>,
+}
+
+impl Server {
+    /// The bodies of the requests to `path`.
+    pub fn bodies(&self, path: &str) -> Vec<String> {
+        self.requests
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(p, _)| p == path)
+            .map(|(_, b)| b.clone())
+            .collect()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        let _ = TcpStream::connect(self.base.trim_start_matches("http://"));
+    }
+}
+
+fn read_request(stream: &mut TcpStream) -> Option<(String, String)> {
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    let mut reader = BufReader::new(stream);
+    let mut line = String::new();
+    reader.read_line(&mut line).ok()?;
+    let path = line.split_whitespace().nth(1)?.to_owned();
+    let mut length = 0usize;
+    loop {
+        let mut header = String::new();
+        if reader.read_line(&mut header).ok()? == 0 || header == "\r\n" {
+            break;
+        }
+        if let Some((name, value)) = header.split_once(':')
+            && name.eq_ignore_ascii_case("content-length")
+        {
+            length = value.trim().parse().unwrap_or(0);
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).ok()?;
+    Some((path, String::from_utf8_lossy(&body).into_owned()))
+}
+
+/// Starts a server answering `routes` by path (without the query); a path
+/// not scripted gets 404.
+pub fn serve(routes: Vec<(&'static str, Reply)>) -> Server {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let mut routes: HashMap<String, Reply> =
+        routes.into_iter().map(|(p, r)| (p.to_owned(), r)).collect();
+    let discovery = Reply::json(
+        200,
+        serde_json::json!({
+            "issuer": base,
+            "token_endpoint": format!("{base}/token"),
+            "jwks_uri": format!("{base}/jwks"),
+            "device_authorization_endpoint": format!("{base}/device"),
+            "introspection_endpoint": format!("{base}/introspect"),
+            "revocation_endpoint": format!("{base}/revoke"),
+        }),
+    );
+    routes
+        .entry("/.well-known/openid-configuration".into())
+        .or_insert(discovery);
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let requests = Arc::new(Mutex::new(Vec::new()));
+    let (stop2, requests2) = (stop.clone(), requests.clone());
+    thread::spawn(move || {
+        for stream in listener.incoming() {
+            if stop2.load(std::sync::atomic::Ordering::SeqCst) {
+                break;
+            }
+            let Ok(mut stream) = stream else { continue };
+            let routes = routes.clone();
+            let requests = requests2.clone();
+            thread::spawn(move || {
+                let Some((path, body)) = read_request(&mut stream) else {
+                    return;
+                };
+                let path = path.split('?').next().unwrap_or_default().to_owned();
+                requests.lock().unwrap().push((path.clone(), body));
+                let reply = routes
+                    .iter()
+                    .find(|(p, _)| {
+                        path == **p
+                            || (p.ends_with('*') && path.starts_with(p.trim_end_matches('*')))
+                    })
+                    .map(|(_, r)| r.clone())
+                    .unwrap_or_else(|| Reply::text(404, "not found"));
+                let head = format!(
+                    "HTTP/1.1 {} X\r\ncontent-type: {}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    reply.status,
+                    reply.content_type,
+                    reply.body.len()
+                );
+                let _ = stream.write_all(head.as_bytes());
+                let _ = stream.write_all(reply.body.as_bytes());
+            });
+        }
+    });
+    Server {
+        base,
+        stop,
+        requests,
+    }
+}
+
+/// Runs `idaas` with `args` (stdin empty unless given) and waits for it.
+pub fn idaas(args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_idaas"));
+    cmd.args(args)
+        .env_remove("CLOUD_IDAAS_CONFIG_PATH")
+        .env_remove("IDAAS_CLIENT_SECRET")
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("the idaas binary runs");
+    let mut input = child.stdin.take().unwrap();
+    if let Some(text) = stdin {
+        input.write_all(text.as_bytes()).unwrap();
+    }
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+/// What a terminal must never receive raw: C0 but `\n`, DEL, C1, bidi
+/// overrides and isolates.
+pub fn raw_control(text: &str) -> Option<char> {
+    text.chars().find(|&c| {
+        (c < ' ' && c != '\n')
+            || ('\u{7f}'..='\u{9f}').contains(&c)
+            || ('\u{202a}'..='\u{202e}').contains(&c)
+            || ('\u{2066}'..='\u{2069}').contains(&c)
+    })
+}
+
+/// A client-config.json in `dir` for the server at `base` (client `c`,
+/// `client_secret_post` with the secret in `$secret_var`).
+pub fn config_file(dir: &std::path::Path, base: &str, secret_var: &str) -> std::path::PathBuf {
+    let file = dir.join("config.json");
+    let config = serde_json::json!({
+        "idaasInstanceId": "idaas_s",
+        "clientId": "c",
+        "issuer": base,
+        "tokenEndpoint": format!("{base}/token"),
+        "developerApiEndpoint": base,
+        "scope": "api.example.com|read:file",
+        "authnConfiguration": {"authnMethod": "CLIENT_SECRET_POST", "clientSecretEnvVarName": secret_var}
+    });
+    std::fs::write(&file, config.to_string()).unwrap();
+    file
+}
+
+/// `idaas [before…] client-credentials --issuer BASE --client-id c --client-secret SECRET`.
+pub fn client_credentials(
+    before: &[&str],
+    base: &str,
+    secret: &str,
+    env: &[(&str, &str)],
+) -> Output {
+    let mut args = before.to_vec();
+    args.extend(["client-credentials", "--issuer", base, "--client-id", "c"]);
+    args.extend(["--client-secret", secret]);
+    idaas(&args, None, env)
+}

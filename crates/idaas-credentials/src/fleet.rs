@@ -1,0 +1,197 @@
+//! The fleet-shared token cache (`tokenCache.redis`, feature `redis`):
+//! between the in-process cache and the token endpoint, the providers ask
+//! the fleet's Redis first (crate `idaas-cache-redis`). Without the feature,
+//! or unconfigured, [`FleetHook::fetch`] is the plain request.
+
+use idaas_core::token::Credential;
+
+use crate::error::Error;
+
+#[cfg(feature = "redis")]
+pub use imp::{Fleet, FleetHook};
+
+#[cfg(not(feature = "redis"))]
+pub use off::{Fleet, FleetHook};
+
+#[cfg(feature = "redis")]
+mod imp {
+    use idaas_cache_redis::{
+        CacheKey, CounterSnapshot, EntryId, FleetCache, FleetOptions, FleetTier,
+    };
+    use idaas_core::clock::SharedClock;
+    use idaas_core::config::{
+        ClientConfig, ConfigError, Environment, FieldProblem, IdentityType, RedisCacheConfig,
+        ScopeSpec, TOKEN_CACHE_REDIS_PATH,
+    };
+
+    use super::*;
+
+    /// The process's fleet cache, if one is configured.
+    #[derive(Debug, Clone, Default)]
+    pub struct Fleet(Option<FleetCache>);
+
+    impl Fleet {
+        /// From `tokenCache.redis`, overridden by `IDAAS_TOKEN_CACHE_URL`;
+        /// none for a person's sign-in (`identityType: HUMAN`). Fails only on
+        /// configuration (a bad URL or key); Redis is not contacted here.
+        pub fn from_config(
+            config: &ClientConfig,
+            env: &dyn Environment,
+            clock: SharedClock,
+        ) -> Result<Self, Error> {
+            if config.authn.identity_type == IdentityType::Human {
+                return Ok(Self(None));
+            }
+            let settings = match env.non_blank(idaas_cache_redis::URL_ENV) {
+                Some(url) => {
+                    let mut from_env = RedisCacheConfig::new(idaas_cache_redis::URL_ENV, &url)?;
+                    if let Some(file) = &config.token_cache_redis {
+                        from_env.key_env_var_name = file.key_env_var_name.clone();
+                        from_env.get_timeout = file.get_timeout;
+                    }
+                    from_env
+                }
+                None => match &config.token_cache_redis {
+                    Some(file) => file.clone(),
+                    None => return Ok(Self(None)),
+                },
+            };
+            let field = format!("{TOKEN_CACHE_REDIS_PATH}.keyEnvVarName");
+            let key_error = |problem, e: idaas_cache_redis::Error| {
+                Error::Config(ConfigError::Field {
+                    path: field.clone(),
+                    problem,
+                    reason: e.to_string(),
+                })
+            };
+            let key = match env.non_blank(&settings.key_env_var_name) {
+                Some(text) => CacheKey::from_base64(&settings.key_env_var_name, &text)
+                    .map_err(|e| key_error(FieldProblem::WrongType, e))?,
+                None => match config.authn.method.client_secret() {
+                    Some(secret) => {
+                        let secret = secret.resolve(env, config.authn.method.secret_field())?;
+                        CacheKey::from_client_secret(secret.expose_secret())
+                    }
+                    None => {
+                        return Err(key_error(
+                            FieldProblem::EnvVarNotSet,
+                            idaas_cache_redis::Error::MissingKey {
+                                field: settings.key_env_var_name.clone(),
+                            },
+                        ));
+                    }
+                },
+            };
+            let mut options = FleetOptions::new(TOKEN_CACHE_REDIS_PATH, &settings.url)
+                .map_err(|e| match e {
+                    idaas_cache_redis::Error::Config(c) => Error::Config(c),
+                    other => Error::InvalidArgument(other.to_string()),
+                })?
+                .with_get_timeout(settings.get_timeout)
+                // a dead lock holder is replaced after two token request timeouts
+                .with_lease(config.http.read_timeout * 2);
+            options.danger_accept_invalid_certs = config.http.unsafe_ignore_ssl_cert;
+            let cache = FleetCache::new(options, key, clock).map_err(|e| match e {
+                idaas_cache_redis::Error::Config(c) => Error::Config(c),
+                other => Error::InvalidArgument(other.to_string()),
+            })?;
+            Ok(Self(Some(cache)))
+        }
+
+        /// The hook of one scope's provider.
+        pub fn hook(&self, config: &ClientConfig, scope: &ScopeSpec) -> FleetHook {
+            FleetHook(self.0.as_ref().map(|cache| {
+                cache.tier(&EntryId {
+                    token_endpoint: config.token_endpoint.clone(),
+                    client_id: config.client_id.clone(),
+                    scope: scope.as_str().to_owned(),
+                    audience: scope.audience().to_owned(),
+                })
+            }))
+        }
+    }
+
+    /// One provider's way to the token endpoint: through the fleet tier when
+    /// one is configured.
+    #[derive(Debug, Clone, Default)]
+    pub struct FleetHook(Option<FleetTier>);
+
+    impl FleetHook {
+        /// The shared credential, or `request`'s.
+        pub async fn fetch<F, Fut>(&self, request: F) -> Result<Credential, Error>
+        where
+            F: FnOnce() -> Fut,
+            Fut: std::future::Future<Output = Result<Credential, Error>>,
+        {
+            match &self.0 {
+                Some(tier) => tier.fetch(request).await,
+                None => request().await,
+            }
+        }
+
+        /// Counts an in-process hit (when a fleet tier is configured).
+        #[inline]
+        pub fn l1_hit(&self) {
+            if let Some(tier) = &self.0 {
+                tier.counters().l1_hit();
+            }
+        }
+
+        /// The counters of the process's fleet cache, if one is configured.
+        pub fn counters(&self) -> Option<CounterSnapshot> {
+            self.0.as_ref().map(|tier| tier.counters().snapshot())
+        }
+    }
+}
+
+#[cfg(not(feature = "redis"))]
+mod off {
+    use idaas_core::clock::SharedClock;
+    use idaas_core::config::{ClientConfig, Environment, ScopeSpec};
+
+    use super::*;
+
+    /// No fleet cache (the `redis` feature is off).
+    #[derive(Debug, Clone, Default)]
+    pub struct Fleet;
+
+    impl Fleet {
+        /// Nothing to build; `tokenCache.redis` is ignored.
+        pub fn from_config(
+            config: &ClientConfig,
+            _env: &dyn Environment,
+            _clock: SharedClock,
+        ) -> Result<Self, Error> {
+            if config.token_cache_redis.is_some() {
+                tracing::warn!(
+                    "tokenCache.redis is configured but this build has no `redis` feature: tokens are not shared"
+                );
+            }
+            Ok(Self)
+        }
+
+        /// The plain hook.
+        pub fn hook(&self, _config: &ClientConfig, _scope: &ScopeSpec) -> FleetHook {
+            FleetHook
+        }
+    }
+
+    /// The plain way to the token endpoint.
+    #[derive(Debug, Clone, Default)]
+    pub struct FleetHook;
+
+    impl FleetHook {
+        /// `request`'s credential.
+        pub async fn fetch<F, Fut>(&self, request: F) -> Result<Credential, Error>
+        where
+            F: FnOnce() -> Fut,
+            Fut: std::future::Future<Output = Result<Credential, Error>>,
+        {
+            request().await
+        }
+
+        /// Nothing to count.
+        #[inline]
+        pub fn l1_hit(&self) {}
+    }
+}
