@@ -4,7 +4,8 @@
 //!   `Principal`, `require`) against `ring`'s ES256 verification of the same
 //!   bytes plus `ScopeSet::allows` on a compiled set (paired ratio);
 //! - an introspection cache hit (absolute);
-//! - throughput of verify + authorize on two threads over one thread.
+//! - throughput of verify + authorize on two threads over one thread, beside
+//!   the floor's own (paired rounds: a busy machine lowers both).
 //!
 //! The IdP is in-process (an `HttpClient` answering the JWKS and
 //! introspection requests): only cache hits are measured. Figures go to
@@ -111,6 +112,47 @@ fn throughput(threads: usize, window: Duration, f: &(dyn Fn() + Sync)) -> f64 {
     total as f64 / window.as_secs_f64()
 }
 
+/// The median over rounds of (rate on 2 threads) / (rate on 1 thread) for
+/// `ours` and for `floor`, windows run back to back in alternating order so
+/// that the machine's load moves both sides alike; also the median rates.
+fn scaling(ours: &(dyn Fn() + Sync), floor: &(dyn Fn() + Sync)) -> [f64; 6] {
+    let window = Duration::from_millis(150);
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    for round in 0..7 {
+        let measure = |f: &(dyn Fn() + Sync)| {
+            let (one, two) = if round % 2 == 0 {
+                let one = throughput(1, window, f);
+                (one, throughput(2, window, f))
+            } else {
+                let two = throughput(2, window, f);
+                (throughput(1, window, f), two)
+            };
+            [one, two, two / one]
+        };
+        a.push(measure(ours));
+        b.push(measure(floor));
+    }
+    let median = |rows: &[[f64; 3]], i: usize| {
+        let mut v: Vec<f64> = rows.iter().map(|r| r[i]).collect();
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    [
+        median(&a, 0),
+        median(&a, 1),
+        median(&a, 2),
+        median(&b, 0),
+        median(&b, 1),
+        median(&b, 2),
+    ]
+}
+
+/// The 1-minute load average (other work on the machine), where known.
+fn load_average() -> Option<f64> {
+    let text = std::fs::read_to_string("/proc/loadavg").ok()?;
+    text.split(' ').next()?.parse().ok()
+}
+
 fn target_dir() -> PathBuf {
     if let Ok(dir) = std::env::var("CARGO_TARGET_DIR") {
         return dir.into();
@@ -163,11 +205,19 @@ fn main() {
     runtime.block_on(verifier.verify(OPAQUE)).unwrap();
     let requirement = Requirement::scope("projects:write");
     let ours = || {
-        let principal = verifier.verify(black_box(&token)).now_or_never().unwrap().unwrap();
+        let principal = verifier
+            .verify(black_box(&token))
+            .now_or_never()
+            .unwrap()
+            .unwrap();
         principal.require(&requirement).unwrap();
     };
     let hit = || {
-        let principal = verifier.verify(black_box(OPAQUE)).now_or_never().unwrap().unwrap();
+        let principal = verifier
+            .verify(black_box(OPAQUE))
+            .now_or_never()
+            .unwrap()
+            .unwrap();
         black_box(principal);
     };
 
@@ -191,6 +241,7 @@ fn main() {
         assert!(set.allows(black_box("write"), black_box("projects")));
     };
 
+    let load_before = load_average();
     let mut c = Criterion::default()
         .warm_up_time(Duration::from_millis(300))
         .measurement_time(Duration::from_secs(1))
@@ -204,9 +255,7 @@ fn main() {
     c.final_summary();
 
     let ratio = paired_ratio(&ours, &floor);
-    let window = Duration::from_millis(700);
-    let one = throughput(1, window, &ours);
-    let two = throughput(2, window, &ours);
+    let [one, two, scale, floor_one, floor_two, floor_scale] = scaling(&ours, &floor);
     let target = target_dir();
     let figures = json!({
         "verify_authorize_es256_ns": mean_ns(&target, "guard/verify_authorize_es256"),
@@ -215,7 +264,12 @@ fn main() {
         "introspection_hit_ns": mean_ns(&target, "guard/introspection_hit"),
         "ops_per_s_1_thread": one,
         "ops_per_s_2_threads": two,
-        "two_threads_over_one": two / one,
+        "two_threads_over_one": scale,
+        "floor_ops_per_s_1_thread": floor_one,
+        "floor_ops_per_s_2_threads": floor_two,
+        "floor_two_threads_over_one": floor_scale,
+        "load_average_before": load_before,
+        "load_average_after": load_average(),
         "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
     });
     let out = target.join("bench");
