@@ -4,7 +4,9 @@
 //   node chromium-login.mjs <authorization-url> <login> <password>
 //
 // opens the authorization URL, fills oidc-provider's login and consent forms,
-// waits until the browser lands on the loopback redirect URI, and prints ONE
+// waits until the browser lands on the loopback redirect URI (the URL's
+// redirect_uri; a pushed request's URL has none: then the first page off the
+// provider's origin), and prints ONE
 // JSON line: {"url", "title", "text"} — the page the user sees. Exits 1 with
 // the error on stderr otherwise. Everything is bounded by TIMEOUT_MS.
 
@@ -44,7 +46,8 @@ try {
   await page.click('button[type=submit]');
   await page.waitForSelector('#allow');
   await page.click('#allow');
-  await page.waitForURL((u) => u.href.startsWith(redirectUri));
+  const provider = new URL(url).origin;
+  await page.waitForURL((u) => (redirectUri ? u.href.startsWith(redirectUri) : u.origin !== provider));
   await page.waitForLoadState('load');
   const result = { url: page.url(), title: await page.title(), text: await page.innerText('body') };
   process.stdout.write(`${JSON.stringify(result)}\n`);
