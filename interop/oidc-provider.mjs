@@ -106,6 +106,7 @@ async function clients() {
       post_logout_redirect_uris: ['http://127.0.0.1/logged-out'],
     },
     ...dpopClients(),
+    humanClient(),
     ...signInClients(keys[1]),
   ];
 }
@@ -136,6 +137,22 @@ function signInClients(p256) {
       request_object_signing_alg: 'ES256',
     },
   ];
+}
+
+// identityType HUMAN (issue 13): the device flow with an IDaaS-shaped scope
+// (audience|value) and a rotating refresh token without offline_access
+const HUMAN_ID = 'human-app';
+const HUMAN_SCOPE = 'urn:idaas:interop:human|read';
+
+function humanClient() {
+  return {
+    client_id: HUMAN_ID,
+    application_type: 'native',
+    token_endpoint_auth_method: 'none',
+    grant_types: ['refresh_token', DEVICE_CODE],
+    response_types: [],
+    redirect_uris: [],
+  };
 }
 
 const NATIVE_ID = 'native-app';
@@ -444,7 +461,11 @@ async function buildProvider(issuer) {
       'openid', 'offline_access', 'profile', 'email', 'organizations', 'api:read', 'api:write',
       // an IDaaS `audience|value` scope, for the credential providers (issue 17)
       IDAAS_SCOPE,
+      HUMAN_SCOPE,
     ],
+    // the default rule, plus: the HUMAN client always gets a refresh token
+    issueRefreshToken: async (_ctx, client, code) => client.grantTypeAllowed('refresh_token')
+      && (code.scopes.has('offline_access') || client.clientId === HUMAN_ID),
     features: {
       devInteractions: { enabled: false },
       dPoP: {
@@ -559,6 +580,7 @@ server.listen(0, '127.0.0.1', async () => {
       dpop: { id: DPOP_ID, secret: DPOP_SECRET },
       dpop_nonce: { id: DPOP_NONCE_ID, secret: DPOP_SECRET },
       dpop_native: { id: DPOP_NATIVE_ID },
+      human: { id: HUMAN_ID, scope: HUMAN_SCOPE },
       par_native: { id: PAR_NATIVE_ID },
       jar_native: { id: JAR_NATIVE_ID },
     },

@@ -4,6 +4,9 @@
 //! `HttpOptions::ca_certificate_files`, `httpConfiguration.caCertificateFile`
 //! or `SSL_CERT_FILE`.
 
+#[path = "support/tls_acceptor.rs"]
+mod tls_acceptor;
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -12,8 +15,6 @@ use std::time::Duration;
 use idaas_core::TransportError;
 use idaas_core::config::{ClientConfig, FieldProblem, ProcessEnv};
 use idaas_core::http::{Bytes, HttpClient, HttpOptions, HttpRequest, HyperClient, Method};
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
@@ -26,19 +27,7 @@ fn fixture(name: &str) -> PathBuf {
 /// An https server on an ephemeral loopback port presenting `cert`/`key`,
 /// answering every request `200 ok`; returns its port and request counter.
 async fn serve(cert: &str, key: &str) -> (u16, Arc<AtomicUsize>) {
-    let certs = CertificateDer::pem_file_iter(fixture(cert))
-        .unwrap()
-        .collect::<Result<Vec<_>, _>>()
-        .unwrap();
-    let key = PrivateKeyDer::from_pem_file(fixture(key)).unwrap();
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(certs, key)
-        .unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let acceptor = tls_acceptor::acceptor(&fixture(cert), &fixture(key));
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let requests = Arc::new(AtomicUsize::new(0));

@@ -1,6 +1,8 @@
 //! `identityType: HUMAN`: a person signs in through the device flow; the
 //! credential is kept in a file (0600) and refreshed with its refresh token,
-//! so the person signs in again only when that fails.
+//! so the person signs in again only when that fails. A refresh holds the
+//! file's advisory lock (the token store's) and re-reads the file first, so
+//! processes sharing it spend a rotating refresh token once.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -10,7 +12,7 @@ use idaas_core::config::{ClientConfig, Environment, ScopeSpec};
 use idaas_core::http::SharedHttpClient;
 use idaas_core::token::Credential;
 use idaas_oauth::device::DeviceAuthorization;
-use idaas_oauth::store::{StoreKey, StoredTokens, load_file, prepare_dir, save_file};
+use idaas_oauth::store::{StoreKey, StoredTokens, load_file, lock_file, prepare_dir, save_file};
 use idaas_oauth::{ClientAuth, OAuthClient};
 
 use crate::error::Error;
@@ -65,6 +67,9 @@ pub(crate) struct HumanFlow {
 
 /// Refresh a stored token this long before it expires.
 const REFRESH_MARGIN: u64 = 60;
+
+/// How long a refresh waits for another process's refresh of the same file.
+const LOCK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl HumanFlow {
     pub(crate) fn new(
@@ -144,6 +149,63 @@ impl HumanFlow {
         Ok(save_file(&self.cache_path, &tokens)?)
     }
 
+    /// The stored sign-in of this issuer and client (another's refresh
+    /// token must never reach our token endpoint); unreadable is none.
+    fn stored(&self) -> Option<StoredTokens> {
+        load_file(&self.cache_path)
+            .unwrap_or_else(|e| {
+                tracing::warn!(%e, "ignoring the human credential cache");
+                None
+            })
+            .filter(|t| t.issuer() == self.issuer && t.client_id() == self.client_id)
+    }
+
+    /// The stored access token, when it is for `key` (the scope it was
+    /// asked for) and not about to expire.
+    fn load(&self, key: &StoreKey, now: u64) -> Option<Credential> {
+        self.stored()
+            .filter(|t| &t.key == key && t.expires_at.is_some_and(|at| at > now + REFRESH_MARGIN))
+            .map(|t| Self::to_credential(&t))
+    }
+
+    /// Renews with the stored refresh token under the cache file's advisory
+    /// lock, re-reading it first: another process that refreshed meanwhile
+    /// left a valid token (taken as is) or a rotated refresh token (spent
+    /// instead of the one it replaced, which the provider would take as
+    /// reuse and answer by revoking the whole grant). `None`: no refresh
+    /// token, or it was refused; the person signs in again.
+    async fn refresh_locked(
+        &self,
+        client: &OAuthClient,
+        key: &StoreKey,
+        scope: &ScopeSpec,
+        clock: &SharedClock,
+    ) -> Result<Option<Credential>, Error> {
+        if self.stored().and_then(|t| t.refresh_token).is_none() {
+            return Ok(None);
+        }
+        if let Some(dir) = self.cache_path.parent() {
+            prepare_dir(dir)?;
+        }
+        let _lock = lock_file(&self.cache_path, LOCK_TIMEOUT).await?;
+        if let Some(valid) = self.load(key, clock.now_secs()) {
+            return Ok(Some(valid));
+        }
+        let Some(refresh) = self.stored().and_then(|t| t.refresh_token) else {
+            return Ok(None);
+        };
+        match client.refresh(&refresh, Some(scope.as_str())).await {
+            Ok(token) => {
+                self.store(key.clone(), &token.credential, Some(&refresh))?;
+                Ok(Some(token.credential))
+            }
+            Err(e) => {
+                tracing::info!(%e, "refresh failed; signing in again");
+                Ok(None)
+            }
+        }
+    }
+
     /// A valid stored credential, a refreshed one, or a new sign-in.
     pub(crate) async fn fetch(
         &self,
@@ -160,32 +222,11 @@ impl HumanFlow {
         .with_clock(clock.clone());
         let now = clock.now_secs();
         let key = self.key(scope);
-        // the cache holds one sign-in: of this issuer and client (another's
-        // refresh token must never reach our token endpoint), its access
-        // token only for the scope it was asked for
-        let stored = load_file(&self.cache_path)
-            .unwrap_or_else(|e| {
-                tracing::warn!(%e, "ignoring the human credential cache");
-                None
-            })
-            .filter(|t| t.issuer() == self.issuer && t.client_id() == self.client_id);
-        if let Some(stored) = &stored {
-            if stored.key == key
-                && stored
-                    .expires_at
-                    .is_some_and(|at| at > now + REFRESH_MARGIN)
-            {
-                return Ok(Self::to_credential(stored));
-            }
-            if let Some(refresh) = &stored.refresh_token {
-                match client.refresh(refresh, Some(scope.as_str())).await {
-                    Ok(token) => {
-                        self.store(key, &token.credential, Some(refresh))?;
-                        return Ok(token.credential);
-                    }
-                    Err(e) => tracing::info!(%e, "refresh failed; signing in again"),
-                }
-            }
+        if let Some(stored) = self.load(&key, now) {
+            return Ok(stored);
+        }
+        if let Some(token) = self.refresh_locked(&client, &key, scope, clock).await? {
+            return Ok(token);
         }
         let prompt = self.prompt.clone();
         let token = client

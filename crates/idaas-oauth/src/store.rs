@@ -275,23 +275,31 @@ impl TokenStore {
     /// holder (another process, or another session of this one).
     pub async fn lock(&self, key: &StoreKey, timeout: Duration) -> Result<StoreLock, Error> {
         prepare_dir(&self.dir)?;
-        let path = self.path_for(key).with_extension("lock");
-        let file = open_private(&path).map_err(|e| io(&path, "open", e))?;
-        let started = Instant::now();
-        loop {
-            match file.try_lock() {
-                Ok(()) => return Ok(StoreLock { _file: file }),
-                Err(fs::TryLockError::WouldBlock) if started.elapsed() < timeout => {
-                    tokio::time::sleep(Duration::from_millis(25)).await;
-                }
-                Err(fs::TryLockError::WouldBlock) => {
-                    return Err(Error::Timeout(format!(
-                        "token store: {} stayed locked for {timeout:?} (a refresh in another process is stuck?); retry, or remove the file if no idaas process runs",
-                        path.display()
-                    )));
-                }
-                Err(fs::TryLockError::Error(e)) => return Err(io(&path, "lock", e)),
+        lock_file(&self.path_for(key), timeout).await
+    }
+}
+
+/// Takes the advisory lock of the token file at `tokens` (on its sibling
+/// `.lock` file; the parent must exist), waiting at most `timeout` for
+/// another holder. The one lock of every store file: [`TokenStore::lock`]
+/// and the human credential cache use it alike.
+pub async fn lock_file(tokens: &Path, timeout: Duration) -> Result<StoreLock, Error> {
+    let path = tokens.with_extension("lock");
+    let file = open_private(&path).map_err(|e| io(&path, "open", e))?;
+    let started = Instant::now();
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(StoreLock { _file: file }),
+            Err(fs::TryLockError::WouldBlock) if started.elapsed() < timeout => {
+                tokio::time::sleep(Duration::from_millis(25)).await;
             }
+            Err(fs::TryLockError::WouldBlock) => {
+                return Err(Error::Timeout(format!(
+                    "token store: {} stayed locked for {timeout:?} (a refresh in another process is stuck?); retry, or remove the file if no idaas process runs",
+                    path.display()
+                )));
+            }
+            Err(fs::TryLockError::Error(e)) => return Err(io(&path, "lock", e)),
         }
     }
 }

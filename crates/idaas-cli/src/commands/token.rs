@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use idaas::{CredentialProvider, CredentialProviderFactory};
+use idaas::CredentialProviderFactory;
 use serde_json::json;
 
 use crate::cli::NetArgs;
