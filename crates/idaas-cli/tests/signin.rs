@@ -102,10 +102,13 @@ fn login_then_userinfo_and_logout_url() {
         .recv_timeout(Duration::from_secs(30))
         .expect("idaas login printed the authorization URL");
     let redirect = format!("http://127.0.0.1:{port}/callback");
-    // the provider has a PAR endpoint: the parameters (redirect URI
-    // included) were pushed, the browser gets only client_id + request_uri
-    assert!(url.contains("request_uri="), "{url}");
-    assert!(!url.contains("redirect_uri="), "{url}");
+    // oidc-provider advertises PAR: the parameters (redirect_uri with our
+    // port, PKCE…) were pushed, the URL carries only their request_uri
+    assert!(
+        url.contains("request_uri=urn%3Aietf%3Aparams%3Aoauth%3Arequest_uri%3A")
+            && !url.contains("code_challenge"),
+        "{url}"
+    );
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let landing = runtime.block_on(async {
         Browser::new(
