@@ -466,6 +466,10 @@ async function buildProvider(issuer) {
     // the default rule, plus: the HUMAN client always gets a refresh token
     issueRefreshToken: async (_ctx, client, code) => client.grantTypeAllowed('refresh_token')
       && (code.scopes.has('offline_access') || client.clientId === HUMAN_ID),
+    // keep the claims a grant handler set (token exchange's exchanged_sub and
+    // act, jwt-bearer's purpose): the opaque format would otherwise drop them,
+    // and introspection shows them
+    extraTokenClaims: (_ctx, token) => token.extra,
     features: {
       devInteractions: { enabled: false },
       dPoP: {

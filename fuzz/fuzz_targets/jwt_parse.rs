@@ -25,12 +25,19 @@ fn keys() -> &'static [VerifyingKey] {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     if let Ok(jws) = decode_jws(text) {
         let _ = (jws.alg(), jws.kid());
     }
     let validation = Validation::default();
-    if let Ok(claims) = verify_jwt(text, keys(), &validation, Duration::from_secs(1_700_000_000)) {
+    if let Ok(claims) = verify_jwt(
+        text,
+        keys(),
+        &validation,
+        Duration::from_secs(1_700_000_000),
+    ) {
         // only an HMAC signature made with the fuzz secret can get here
         assert!(text.contains('.'), "{claims:?}");
     }
