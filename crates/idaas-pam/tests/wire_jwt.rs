@@ -381,7 +381,11 @@ async fn api_errors_carry_status_code_message_and_request_id() {
         .revoke_authentication_token(&"t".into())
         .await
         .unwrap_err();
-    assert_eq!(server.requests().len() - before, 3, "3 attempts, then the error");
+    assert_eq!(
+        server.requests().len() - before,
+        3,
+        "3 attempts, then the error"
+    );
     assert_eq!(err.status(), Some(502));
     assert_eq!(err.code(), Some("unknown"));
 }
