@@ -44,6 +44,7 @@ const BENCHES: &[(&str, &str, &str)] = &[
     ("scope", "idaas-scope", "scope"),
     ("cache", "idaas-cache", "cache"),
     ("oauth", "idaas-oauth", "jose"),
+    ("retry", "idaas-oauth", "retry"),
     ("guard", "idaas-guard", "guard"),
 ];
 
