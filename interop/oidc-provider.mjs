@@ -107,6 +107,35 @@ async function clients() {
     },
     ...dpopClients(),
     humanClient(),
+    ...signInClients(keys[1]),
+  ];
+}
+
+// PAR, JAR and JARM (RFC 9126, 9101, JARM; issue 17): native clients that
+// must push their authorization requests (with DPoP-bound tokens), and that
+// must sign them with the P-256 fixture key (request objects), answered in
+// signed responses (response_mode=jwt) on request.
+const PAR_NATIVE_ID = 'par-native-app';
+const JAR_NATIVE_ID = 'jar-native-app';
+
+function signInClients(p256) {
+  const native = {
+    application_type: 'native',
+    token_endpoint_auth_method: 'none',
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    redirect_uris: ['http://127.0.0.1/callback'],
+    authorization_signed_response_alg: 'ES256',
+  };
+  return [
+    { ...native, client_id: PAR_NATIVE_ID, require_pushed_authorization_requests: true, dpop_bound_access_tokens: true },
+    {
+      ...native,
+      client_id: JAR_NATIVE_ID,
+      jwks: { keys: [p256] },
+      require_signed_request_object: true,
+      request_object_signing_alg: 'ES256',
+    },
   ];
 }
 
@@ -134,6 +163,8 @@ const DPOP_ID = 'dpop-client';
 const DPOP_NONCE_ID = 'dpop-nonce-client';
 const DPOP_SECRET = 'dpop-secret';
 const DPOP_NATIVE_ID = 'dpop-native-app';
+// the credential providers' scope form (`audience|value`), accepted for client credentials
+const IDAAS_SCOPE = 'idaas.interop|api:read';
 
 function dpopClients() {
   const confidential = {
@@ -426,10 +457,19 @@ async function buildProvider(issuer) {
       ],
       dPoPSigningAlgValues: ['ES256', 'EdDSA', 'Ed25519', 'RS256'],
     },
-    scopes: ['openid', 'offline_access', 'profile', 'email', 'organizations', 'api:read', 'api:write', HUMAN_SCOPE],
+    scopes: [
+      'openid', 'offline_access', 'profile', 'email', 'organizations', 'api:read', 'api:write',
+      // an IDaaS `audience|value` scope, for the credential providers (issue 17)
+      IDAAS_SCOPE,
+      HUMAN_SCOPE,
+    ],
     // the default rule, plus: the HUMAN client always gets a refresh token
     issueRefreshToken: async (_ctx, client, code) => client.grantTypeAllowed('refresh_token')
       && (code.scopes.has('offline_access') || client.clientId === HUMAN_ID),
+    // keep the claims a grant handler set (token exchange's exchanged_sub and
+    // act, jwt-bearer's purpose): the opaque format would otherwise drop them,
+    // and introspection shows them
+    extraTokenClaims: (_ctx, token) => token.extra,
     features: {
       devInteractions: { enabled: false },
       dPoP: {
@@ -438,6 +478,10 @@ async function buildProvider(issuer) {
         requireNonce: (ctx) => ctx.oidc?.client?.clientId === DPOP_NONCE_ID,
       },
       clientCredentials: { enabled: true },
+      // issue 17: PAR is on by default; request objects and JARM too
+      pushedAuthorizationRequests: { enabled: true },
+      requestObjects: { enabled: true },
+      jwtResponseModes: { enabled: true },
       introspection: { enabled: true },
       revocation: { enabled: true },
       userinfo: { enabled: true },
@@ -529,6 +573,7 @@ server.listen(0, '127.0.0.1', async () => {
     port,
     resource: RESOURCE,
     resource_rs: RESOURCE_RS,
+    idaas_scope: IDAAS_SCOPE,
     clients: {
       basic: { id: BASIC_ID, secret: BASIC_SECRET },
       post: { id: 'cc-post', secret: POST_SECRET },
@@ -540,6 +585,8 @@ server.listen(0, '127.0.0.1', async () => {
       dpop_nonce: { id: DPOP_NONCE_ID, secret: DPOP_SECRET },
       dpop_native: { id: DPOP_NATIVE_ID },
       human: { id: HUMAN_ID, scope: HUMAN_SCOPE },
+      par_native: { id: PAR_NATIVE_ID },
+      jar_native: { id: JAR_NATIVE_ID },
     },
     accounts: Object.fromEntries(Object.entries(ACCOUNTS).map(([login, a]) => [a.sub, { login, password: a.password }])),
   })}\n`);

@@ -20,7 +20,10 @@ fn never_shown(input: &str, debug: &str, secret: &SecretString) {
         && value.chars().any(|c| c.is_ascii_alphabetic())
         && input.matches(value).count() == 1;
     if distinctive {
-        assert!(!debug.contains(value), "a secret leaked into Debug: {debug}");
+        assert!(
+            !debug.contains(value),
+            "a secret leaked into Debug: {debug}"
+        );
     }
 }
 

@@ -6,7 +6,9 @@ use idaas_scope::{ScopeSet, has_access, parse_scope};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     let _ = parse_scope(text);
     // First line: scopes; second line: "action resource".
     let mut lines = text.splitn(2, '\n');
@@ -14,5 +16,8 @@ fuzz_target!(|data: &[u8]| {
     let request = lines.next().unwrap_or("read users");
     let (action, resource) = request.split_once(' ').unwrap_or((request, "users"));
     let set = ScopeSet::new(&scopes);
-    assert_eq!(set.allows(action, resource), has_access(&scopes, action, resource));
+    assert_eq!(
+        set.allows(action, resource),
+        has_access(&scopes, action, resource)
+    );
 });

@@ -43,6 +43,7 @@ const EXAMPLES: &[&str] = &[
 const BENCHES: &[(&str, &str, &str)] = &[
     ("scope", "idaas-scope", "scope"),
     ("cache", "idaas-cache", "cache"),
+    ("cache", "idaas-credentials", "provider"),
     ("oauth", "idaas-oauth", "jose"),
     ("retry", "idaas-oauth", "retry"),
     ("guard", "idaas-guard", "guard"),
@@ -242,11 +243,46 @@ fn bench(args: &[String]) -> Result {
             names.join(", ")
         ));
     }
-    for (name, krate, target) in selected {
-        run(cargo().args(["bench", "-p", krate, "--bench", target]))?;
-        eprintln!("xtask: figures in target/bench/{name}.json");
+    for (_, krate, target) in selected {
+        let mut cmd = cargo();
+        cmd.args(["bench", "-p", krate, "--bench", target]);
+        if *target == "provider" {
+            // as the facade builds it by default: with the fleet-cache hook
+            // on the hit path (unconfigured here, so its cost is the branch)
+            cmd.args(["--features", "redis"]);
+            match reference_sdk_python() {
+                Ok(python) => {
+                    cmd.env("IDAAS_REFERENCE_PYTHON", python);
+                }
+                Err(why) => eprintln!(
+                    "xtask: the reference SDK is not timed this run ({why}); its recorded figure is used"
+                ),
+            }
+        }
+        run(&mut cmd)?;
+        eprintln!("xtask: figures in target/bench/{target}.json");
     }
     Ok(())
+}
+
+/// The reference Python SDK the provider benchmark times itself against,
+/// pinned (PyPI), installed once into a virtualenv under `target/bench`.
+const REFERENCE_SDK: &str = "cloud-idaas-core==0.0.5b0";
+
+/// The virtualenv's Python, with [`REFERENCE_SDK`] installed.
+fn reference_sdk_python() -> Result<PathBuf> {
+    let venv = root().join("target/bench/reference-sdk");
+    let python = venv.join("bin/python");
+    let stamp = venv.join(REFERENCE_SDK);
+    if stamp.exists() {
+        return Ok(python);
+    }
+    if !python.exists() {
+        run(Command::new("python3").arg("-m").arg("venv").arg(&venv))?;
+    }
+    run(Command::new(&python).args(["-m", "pip", "install", "--quiet", REFERENCE_SDK]))?;
+    std::fs::write(&stamp, "").map_err(|e| format!("cannot write {}: {e}", stamp.display()))?;
+    Ok(python)
 }
 
 fn fuzz(args: &[String]) -> Result {

@@ -57,6 +57,7 @@
 
 mod cached;
 pub mod coarse;
+mod configured;
 mod error;
 mod flight;
 mod get;

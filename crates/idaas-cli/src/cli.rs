@@ -226,18 +226,14 @@ pub enum Command {
     /// Local scope decisions.
     #[command(subcommand)]
     Scope(ScopeCommand),
+    /// The RFC 7523 jwt-bearer grant (the baikal-sdk user grant): sign an
+    /// assertion about a user and trade it for a token.
+    JwtBearer(crate::commands::grants::JwtBearerArgs),
+    /// Token exchange (RFC 8693) at any issuer, with an optional actor
+    /// token: the subject token sent as given, in one round trip.
+    TokenExchange(crate::commands::grants::TokenExchangeArgs),
     /// Run the IDaaS emulator on 127.0.0.1 until interrupted.
-    Emulator {
-        /// The port (default: an ephemeral one, printed at start).
-        #[arg(long, default_value_t = 0)]
-        port: u16,
-        /// A client to register.
-        #[arg(long, default_value = "demo-client")]
-        client_id: String,
-        /// Its secret.
-        #[arg(long, default_value = "demo-secret", allow_hyphen_values = true)]
-        client_secret: String,
-    },
+    Emulator(crate::commands::emulator::EmulatorArgs),
     /// Inspect IDaaS client configuration files.
     #[command(subcommand)]
     Config(ConfigCommand),

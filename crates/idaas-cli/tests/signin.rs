@@ -102,9 +102,13 @@ fn login_then_userinfo_and_logout_url() {
         .recv_timeout(Duration::from_secs(30))
         .expect("idaas login printed the authorization URL");
     let redirect = format!("http://127.0.0.1:{port}/callback");
-    assert!(url.contains(&format!(
-        "redirect_uri=http%3A%2F%2F127.0.0.1%3A{port}%2Fcallback"
-    )));
+    // oidc-provider advertises PAR: the parameters (redirect_uri with our
+    // port, PKCE…) were pushed, the URL carries only their request_uri
+    assert!(
+        url.contains("request_uri=urn%3Aietf%3Aparams%3Aoauth%3Arequest_uri%3A")
+            && !url.contains("code_challenge"),
+        "{url}"
+    );
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let landing = runtime.block_on(async {
         Browser::new(

@@ -8,9 +8,11 @@ use std::sync::Arc;
 use idaas_cache::CacheOptions;
 use idaas_core::clock::{self, SharedClock};
 use idaas_core::config::{
-    AuthnMethod, ClientConfig, Environment, IdentityType, ProcessEnv, ScopeSpec,
+    AuthnMethod, ClientConfig, ConfigError, DPOP_KEY_FILE_PATH, Environment, FieldProblem,
+    IdentityType, ProcessEnv, ScopeSpec,
 };
 use idaas_core::http::{HttpOptions, HyperClient, SharedHttpClient};
+use idaas_oauth::dpop::{Dpop, DpopKey};
 use tokio::sync::Mutex;
 
 use crate::authn::Authenticator;
@@ -39,6 +41,7 @@ struct Inner {
     metadata_url: Option<String>,
     human_prompt: crate::human::HumanPrompt,
     fleet: crate::fleet::Fleet,
+    dpop: Option<crate::DpopBinding>,
     providers: Mutex<HashMap<String, IdaasCredentialProvider>>,
     exchanges: Mutex<HashMap<String, TokenExchangeProvider>>,
 }
@@ -54,7 +57,8 @@ pub struct FactoryOptions {
     pub clock: SharedClock,
     /// Registered `PLUGIN` providers.
     pub plugins: PluginRegistry,
-    /// Cache settings (default: the reference's — STRICT, one caller refreshes, 5 s wait).
+    /// Cache settings (default: availability first, [`CacheOptions::default`]);
+    /// the configuration file's `tokenCache` keys are applied on top.
     pub cache: CacheOptions,
     /// Base URL of the cloud metadata service for `PKCS7` (default: the
     /// real one of the configured environment); for tests.
@@ -94,7 +98,8 @@ impl CredentialProviderFactory {
     /// returned and leaves nothing half-initialised.
     pub async fn from_config(config: ClientConfig, options: FactoryOptions) -> Result<Self, Error> {
         config.check_environment(options.env.as_ref())?;
-        let mut cache_options = options.cache;
+        // the file's `tokenCache` keys refine what the code chose
+        let mut cache_options = options.cache.configured(&config.token_cache);
         if config.authn.identity_type == IdentityType::Human {
             // a person needs minutes, not the 5 s a machine refresh may take
             cache_options.blocking_wait = cache_options
@@ -120,9 +125,11 @@ impl CredentialProviderFactory {
         }
         let fleet =
             crate::fleet::Fleet::from_config(&config, options.env.as_ref(), options.clock.clone())?;
+        let dpop = dpop_binding(&config, options.clock.clone())?;
         let factory = Self {
             inner: Arc::new(Inner {
                 fleet,
+                dpop,
                 config: Arc::new(config),
                 http,
                 env: options.env,
@@ -225,8 +232,10 @@ impl CredentialProviderFactory {
                 inner.metadata_url.as_deref(),
             )?
         };
+        let jkt = inner.dpop.as_ref().map(crate::DpopBinding::thumbprint);
         Ok(Requester {
-            fleet: inner.fleet.hook(&inner.config, &scope),
+            fleet: inner.fleet.hook(&inner.config, &scope, jkt),
+            dpop: inner.dpop.clone(),
             config: inner.config.clone(),
             scope,
             auth,
@@ -235,4 +244,30 @@ impl CredentialProviderFactory {
             clock: inner.clock.clone(),
         })
     }
+}
+
+/// The DPoP key of `dpop` in the configuration: read from `keyFile`, else
+/// generated (ES256) for this process; shared by every provider of the
+/// factory, with the nonces their servers send.
+fn dpop_binding(
+    config: &ClientConfig,
+    clock: SharedClock,
+) -> Result<Option<crate::DpopBinding>, Error> {
+    let Some(dpop) = &config.dpop else {
+        return Ok(None);
+    };
+    let key = match &dpop.key_file {
+        None => DpopKey::generate(),
+        Some(path) => DpopKey::from_file(path).map_err(|e| {
+            Error::Config(ConfigError::Field {
+                path: DPOP_KEY_FILE_PATH.into(),
+                problem: FieldProblem::InvalidFile,
+                reason: format!(
+                    "{e}; give a PEM private key (ES256, EdDSA or RS256) at {}",
+                    path.display()
+                ),
+            })
+        })?,
+    };
+    Ok(Some(crate::DpopBinding::new(Dpop::new(key), clock)))
 }

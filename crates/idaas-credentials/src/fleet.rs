@@ -98,12 +98,22 @@ mod imp {
             Ok(Self(Some(cache)))
         }
 
-        /// The hook of one scope's provider.
-        pub fn hook(&self, config: &ClientConfig, scope: &ScopeSpec) -> FleetHook {
+        /// The hook of one scope's provider. DPoP-bound tokens are shared
+        /// only between holders of the same key (`dpop_jkt`, its
+        /// thumbprint, is part of the entry).
+        pub fn hook(
+            &self,
+            config: &ClientConfig,
+            scope: &ScopeSpec,
+            dpop_jkt: Option<&str>,
+        ) -> FleetHook {
             FleetHook(self.0.as_ref().map(|cache| {
                 cache.tier(&EntryId {
                     token_endpoint: config.token_endpoint.clone(),
-                    client_id: config.client_id.clone(),
+                    client_id: match dpop_jkt {
+                        Some(jkt) => format!("{}#dpop-jkt={jkt}", config.client_id),
+                        None => config.client_id.clone(),
+                    },
                     scope: scope.as_str().to_owned(),
                     audience: scope.audience().to_owned(),
                 })
@@ -171,7 +181,12 @@ mod off {
         }
 
         /// The plain hook.
-        pub fn hook(&self, _config: &ClientConfig, _scope: &ScopeSpec) -> FleetHook {
+        pub fn hook(
+            &self,
+            _config: &ClientConfig,
+            _scope: &ScopeSpec,
+            _dpop_jkt: Option<&str>,
+        ) -> FleetHook {
             FleetHook
         }
     }

@@ -18,6 +18,8 @@
 //!   `authnMethod`, behind the refresh-ahead cache;
 //! - [`TokenExchangeProvider`] — RFC 8693 with the reference's parameters;
 //! - [`CredentialProviderFactory`] — configuration to providers, one per scope;
+//! - [`resource_authorization`] — the headers of a resource call:
+//!   `Bearer`, or `DPoP` with a proof when `dpop` binds the tokens;
 //! - [`evidence`] — the OIDC token file and the cloud metadata services;
 //! - [`CredentialPlugin`] and [`PluginRegistry`] — `PLUGIN` providers;
 //! - [`blocking`] — the same for synchronous callers.
@@ -35,6 +37,7 @@ mod human;
 mod machine;
 mod plugin;
 mod provider;
+mod resource;
 mod token;
 
 pub use authn::{ID_TOKEN_BEARER, PKCS7_BEARER, X509_JWT_BEARER};
@@ -48,4 +51,7 @@ pub use plugin::{
     GENERATE_OAUTH_TOKEN, PluginRegistry, acs_encode, acs3_authorization,
 };
 pub use provider::{CredentialProvider, SharedCredentialProvider, StaticCredentialProvider};
+pub use resource::{
+    DpopBinding, ResourceAuthorization, ResourceRetry, resource_authorization, resource_retry,
+};
 pub use token::{BearerToken, TokenFuture};

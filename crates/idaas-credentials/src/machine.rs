@@ -32,6 +32,8 @@ pub(crate) struct Requester {
     pub clock: SharedClock,
     /// The fleet-shared tier between the cache and the endpoint (`tokenCache.redis`).
     pub fleet: crate::fleet::FleetHook,
+    /// The DPoP key every token request proves (`dpop`), if configured.
+    pub dpop: Option<crate::DpopBinding>,
 }
 
 impl Requester {
@@ -52,13 +54,16 @@ impl Requester {
             )
             .await?;
         form.append(grant);
-        let client = OAuthClient::new(
+        let mut client = OAuthClient::new(
             self.http.clone(),
             self.config.client_id.clone(),
             endpoint.clone(),
             auth,
         )
         .with_clock(self.clock.clone());
+        if let Some(binding) = &self.dpop {
+            client = client.with_dpop(binding.dpop().clone());
+        }
         Ok(client.token(grant_name, form).await?.credential)
     }
 
@@ -146,6 +151,11 @@ impl IdaasCredentialProvider {
     /// The scope this provider serves.
     pub fn scope(&self) -> &ScopeSpec {
         &self.requester.scope
+    }
+
+    /// The DPoP key this provider's tokens are bound to (`dpop`), if any.
+    pub fn dpop(&self) -> Option<&crate::DpopBinding> {
+        self.requester.dpop.as_ref()
     }
 
     /// What the fleet-shared cache did (`tokenCache.redis`; `None` when
@@ -247,6 +257,10 @@ impl CredentialProvider for IdaasCredentialProvider {
 
     fn invalidate(&self) {
         IdaasCredentialProvider::invalidate(self);
+    }
+
+    fn dpop(&self) -> Option<&crate::DpopBinding> {
+        IdaasCredentialProvider::dpop(self)
     }
 }
 

@@ -42,6 +42,14 @@ pub trait CredentialProvider: Send + Sync + std::fmt::Debug {
     /// Forgets the cached credential (e.g. after a 401 from a resource
     /// server); the next call fetches a new one, once.
     fn invalidate(&self) {}
+
+    /// The DPoP key the provider's tokens are bound to (`dpop` in the
+    /// configuration), for the proofs of resource calls
+    /// ([`resource_authorization`](crate::resource_authorization)). The
+    /// default has none.
+    fn dpop(&self) -> Option<&crate::DpopBinding> {
+        None
+    }
 }
 
 /// A shared provider.

@@ -11,8 +11,10 @@ use std::time::Duration;
 use idaas_core::clock::{Clock, ManualClock, SharedClock};
 use idaas_core::config::{ClientConfig, MapEnv, SecretSource};
 use idaas_credentials::*;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
+
+#[path = "support/loopback.rs"]
+mod loopback;
 
 /// A token endpoint: request 0 gets a token valid for an hour, request n
 /// (n ≥ 1) gets `later(n)`. Returns its URL and request counter.
@@ -26,25 +28,7 @@ async fn idp(later: fn(usize) -> (&'static str, &'static str)) -> (String, Arc<A
             let counter = counter.clone();
             tokio::spawn(async move {
                 let mut buf = Vec::new();
-                loop {
-                    let mut chunk = [0u8; 4096];
-                    match stream.read(&mut chunk).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                    }
-                    // every request here is a small form sent in one go
-                    let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
-                        continue;
-                    };
-                    let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
-                    let length: usize = head
-                        .lines()
-                        .find_map(|l| l.strip_prefix("content-length:"))
-                        .map_or(0, |v| v.trim().parse().unwrap());
-                    if buf.len() < end + 4 + length {
-                        continue;
-                    }
-                    buf.drain(..end + 4 + length);
+                while loopback::next_request(&mut stream, &mut buf).await {
                     let n = counter.fetch_add(1, Ordering::SeqCst);
                     let (status, body) = if n == 0 {
                         (
@@ -54,11 +38,7 @@ async fn idp(later: fn(usize) -> (&'static str, &'static str)) -> (String, Arc<A
                     } else {
                         later(n)
                     };
-                    let text = format!(
-                        "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
-                        body.len()
-                    );
-                    if stream.write_all(text.as_bytes()).await.is_err() {
+                    if !loopback::respond(&mut stream, status, body).await {
                         return;
                     }
                 }

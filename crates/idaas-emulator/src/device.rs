@@ -127,6 +127,22 @@ impl State {
         }
     }
 
+    /// Records the decision only if `user_code` is still waiting (the
+    /// verification page: a used or decided code cannot be decided again).
+    pub(crate) fn decide_pending_device(&self, user_code: &str, decision: Decision) -> bool {
+        let now = self.clock.now().as_secs();
+        let mut grants = self.devices.0.lock().expect("device lock");
+        match grants.values_mut().find(|g| {
+            g.user_code == user_code && g.decision == Decision::Pending && g.expires_at > now
+        }) {
+            Some(grant) => {
+                grant.decision = decision;
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Makes the next poll for `user_code` answer `slow_down`.
     pub(crate) fn slow_down_device(&self, user_code: &str) -> bool {
         let mut grants = self.devices.0.lock().expect("device lock");

@@ -24,6 +24,8 @@
 //! ACS3-HMAC-SHA256 verified with registered AccessKeys), `GET
 //! /.well-known/openid-configuration`, `GET /oauth2/jwks`. Access tokens are
 //! ES256 JWTs signed by the emulator's key. Requests are counted per client.
+//! `GET /device` is the device flow's verification page (enter the code,
+//! approve or deny; `POST /device` with the page's form token).
 //! PKCS7 attested documents are verified as PKCS#7 SignedData against the
 //! trusted cloud signer ([`CloudSigner`] plays the cloud in tests); PCA
 //! client certificates are path-validated to the trusted private CA
@@ -50,6 +52,7 @@ mod private_ca;
 mod registry;
 mod server;
 mod token_endpoint;
+mod verification_page;
 mod x509;
 
 use std::sync::Arc;

@@ -26,6 +26,7 @@ use crate::registry::Client;
 pub(crate) struct Reply {
     status: u16,
     body: Vec<u8>,
+    html: bool,
 }
 
 impl Reply {
@@ -33,6 +34,16 @@ impl Reply {
         Self {
             status,
             body: serde_json::to_vec(&body).unwrap_or_default(),
+            html: false,
+        }
+    }
+
+    /// An HTML page (served unframeable, with a CSP allowing no script).
+    pub(crate) fn html(status: u16, body: String) -> Self {
+        Self {
+            status,
+            body: body.into_bytes(),
+            html: true,
         }
     }
 
@@ -58,6 +69,8 @@ pub(crate) struct State {
     pub(crate) device_interval: u64,
     pub(crate) refresh_tokens: crate::device::RefreshTokens,
     pub(crate) pam_state: crate::pam::PamState,
+    /// The verification page's form token (CSRF).
+    pub(crate) page_token: SecretString,
     counters: Mutex<HashMap<String, u64>>,
 }
 
@@ -92,6 +105,7 @@ impl State {
             device_interval: crate::device::DEVICE_INTERVAL,
             refresh_tokens: Default::default(),
             pam_state: Default::default(),
+            page_token: idaas_oauth::authorize::random_token(32).into(),
             counters: Mutex::new(HashMap::new()),
         }
     }
@@ -197,6 +211,8 @@ impl State {
                 "GET",
                 "/.well-known/openid-configuration" | "/.well-known/oauth-authorization-server",
             ) => self.discovery(),
+            ("GET", "/device") => self.verification_form(&query),
+            ("POST", "/device") => self.verification_decision(&headers, &body),
             ("GET", "/oauth2/jwks") => Reply::json(200, jwk_set([&self.signing_key])),
             _ => Reply::json(
                 404,
@@ -225,10 +241,21 @@ pub(crate) async fn serve(
                 let state = state.clone();
                 async move {
                     let reply = state.route(request).await;
-                    let response = Response::builder()
+                    let mut response = Response::builder()
                         .status(reply.status)
-                        .header(http::header::CONTENT_TYPE, "application/json")
-                        .header(http::header::CACHE_CONTROL, "no-store")
+                        .header(http::header::CACHE_CONTROL, "no-store");
+                    response = if reply.html {
+                        response
+                            .header(http::header::CONTENT_TYPE, "text/html; charset=utf-8")
+                            .header("x-frame-options", "DENY")
+                            .header(
+                                "content-security-policy",
+                                "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+                            )
+                    } else {
+                        response.header(http::header::CONTENT_TYPE, "application/json")
+                    };
+                    let response = response
                         .body(Full::new(Bytes::from(reply.body)))
                         .expect("a valid response");
                     Ok::<_, Infallible>(response)

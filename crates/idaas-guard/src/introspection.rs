@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -28,6 +29,13 @@ impl Hash for TokenKey {
     }
 }
 
+// lookups by the token itself, without copying it into a key
+impl std::borrow::Borrow<str> for TokenKey {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
 impl Drop for TokenKey {
     fn drop(&mut self) {
         self.0.zeroize();
@@ -46,6 +54,9 @@ struct Entry {
     outcome: Result<Principal, Reason>,
     until: Duration,
 }
+
+/// How many answers are stored between two sweeps of the expired ones.
+const SWEEP_EVERY: u64 = 256;
 
 type Flight = Arc<OnceCell<Result<Entry, Error>>>;
 
@@ -76,9 +87,11 @@ impl Default for IntrospectionCache {
 pub(crate) struct Introspector {
     client: OAuthClient,
     settings: IntrospectionCache,
-    cache: moka::sync::Cache<TokenKey, Entry>,
+    cache: quick_cache::sync::Cache<TokenKey, Entry>,
+    /// Answers stored since the last sweep of expired ones.
+    inserts: AtomicU64,
     flights: Mutex<HashMap<TokenKey, Flight>>,
-    requests: std::sync::atomic::AtomicU64,
+    requests: AtomicU64,
 }
 
 impl std::fmt::Debug for Introspector {
@@ -100,21 +113,19 @@ pub(crate) struct Expect<'a> {
 
 impl Introspector {
     pub(crate) fn new(client: OAuthClient, settings: IntrospectionCache) -> Self {
-        let cache = moka::sync::Cache::builder()
-            .max_capacity(settings.capacity)
-            .time_to_live(settings.ttl.max(settings.negative_ttl))
-            .build();
+        let capacity = usize::try_from(settings.capacity).unwrap_or(usize::MAX);
         Self {
             client,
             settings,
-            cache,
+            cache: quick_cache::sync::Cache::new(capacity.max(1)),
+            inserts: AtomicU64::new(0),
             flights: Mutex::new(HashMap::new()),
             requests: Default::default(),
         }
     }
 
     pub(crate) fn requests(&self) -> u64 {
-        self.requests.load(std::sync::atomic::Ordering::Relaxed)
+        self.requests.load(Ordering::Relaxed)
     }
 
     /// The principal of an opaque `token`, from the cache or the server.
@@ -123,12 +134,12 @@ impl Introspector {
         token: &str,
         expect: &Expect<'_>,
     ) -> Result<Principal, Error> {
-        let key = TokenKey(token.into());
-        if let Some(entry) = self.cache.get(&key)
+        if let Some(entry) = self.cache.get(token)
             && expect.clock.now() < entry.until
         {
             return entry.outcome.map_err(Error::InvalidToken);
         }
+        let key = TokenKey(token.into());
         let flight = {
             let mut flights = self.flights.lock().unwrap_or_else(|e| e.into_inner());
             flights.entry(key.clone()).or_default().clone()
@@ -137,7 +148,7 @@ impl Introspector {
             .get_or_init(|| async {
                 let entry = self.introspect(token, expect).await;
                 if let Ok(entry) = &entry {
-                    self.cache.insert(key.clone(), entry.clone());
+                    self.store(key.clone(), entry.clone(), expect.clock.now());
                 }
                 entry
             })
@@ -152,9 +163,17 @@ impl Introspector {
         result.and_then(|entry| entry.outcome.map_err(Error::InvalidToken))
     }
 
+    /// Caches `entry`; every [`SWEEP_EVERY`] stores, drops the expired
+    /// answers (their tokens are wiped) instead of waiting for eviction.
+    fn store(&self, key: TokenKey, entry: Entry, now: Duration) {
+        self.cache.insert(key, entry);
+        if self.inserts.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
+            self.cache.retain(|_, e| now < e.until);
+        }
+    }
+
     async fn introspect(&self, token: &str, expect: &Expect<'_>) -> Result<Entry, Error> {
-        self.requests
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.requests.fetch_add(1, Ordering::Relaxed);
         let secret = SecretString::from(token.to_owned());
         let answer = self
             .client

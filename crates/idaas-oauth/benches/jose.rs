@@ -1,7 +1,8 @@
 //! Assertion signing and JWT verification per algorithm: our `SigningKey` /
 //! `VerifyingKey` beside the raw backends on the same bytes — `ring`,
 //! OpenSSL (through `josekit`, keys parsed once) — and the `jsonwebtoken`
-//! crate, in the same run. Figures go to `target/bench/oauth.json`, each with
+//! crate, in the same run; and DPoP proofs (RFC 9449: claims, encoding and
+//! the signature) beside the backend's bare signature. Figures go to `target/bench/oauth.json`, each with
 //! the ratio of ours to the fastest peer.
 
 #[path = "support/figures.rs"]
@@ -258,6 +259,79 @@ fn paired_ratio(ours: &dyn Fn(), peer: &dyn Fn()) -> f64 {
     figures::paired_ratio(ours, peer, 101, Duration::from_millis(1))
 }
 
+/// A DPoP proof (fresh `jti`, normalised `htu`, `iat`; the header is
+/// encoded once per key) against the bare signature of the backend our
+/// `SigningKey` uses for that algorithm, on an input of the proof's size.
+fn dpop_proofs(
+    c: &mut Criterion,
+    ids: &mut BTreeMap<String, Vec<(&'static str, String)>>,
+    paired: &mut BTreeMap<String, serde_json::Map<String, Value>>,
+) {
+    use idaas_oauth::dpop::DpopKey;
+    let rng = SystemRandom::new();
+    let url = "https://idp.example.com/oauth2/token";
+    let now = Duration::from_secs(1_700_000_000);
+    for (alg, file) in [
+        (Algorithm::ES256, "p256-pkcs8.pem"),
+        (Algorithm::EdDSA, "ed25519-pkcs8.pem"),
+        (Algorithm::RS256, "rsa2048-pkcs8.pem"),
+    ] {
+        let key = DpopKey::from_pem(&fixture(file)).unwrap();
+        assert_eq!(key.algorithm(), alg);
+        let proof = key.proof("POST", url, None, None, now).unwrap();
+        let input =
+            proof.expose_secret().as_bytes()[..proof.expose_secret().rfind('.').unwrap()].to_vec();
+        let backend: (&'static str, RingSign) = match alg {
+            Algorithm::ES256 => {
+                let k = rs::EcdsaKeyPair::from_pkcs8(
+                    &rs::ECDSA_P256_SHA256_FIXED_SIGNING,
+                    &der(file),
+                    &rng,
+                )
+                .unwrap();
+                let rng = SystemRandom::new();
+                (
+                    "ring",
+                    Box::new(move |m| k.sign(&rng, m).unwrap().as_ref().to_vec()),
+                )
+            }
+            Algorithm::EdDSA => {
+                let k = rs::Ed25519KeyPair::from_pkcs8_maybe_unchecked(&der(file)).unwrap();
+                ("ring", Box::new(move |m| k.sign(m).as_ref().to_vec()))
+            }
+            _ => {
+                let s = josekit::jws::RS256
+                    .signer_from_pem(fixture(file).as_bytes())
+                    .unwrap();
+                ("openssl", Box::new(move |m| s.sign(m).unwrap()))
+            }
+        };
+        let group_name = format!("dpop_proof_{alg}");
+        let mut group = c.benchmark_group(&group_name);
+        group.bench_function("ours", |b| {
+            b.iter(|| key.proof("POST", black_box(url), None, None, now).unwrap())
+        });
+        group.bench_function(backend.0, |b| b.iter(|| (backend.1)(black_box(&input))));
+        group.finish();
+        ids.insert(
+            group_name.clone(),
+            vec![
+                ("ours", format!("{group_name}/ours")),
+                (backend.0, format!("{group_name}/{}", backend.0)),
+            ],
+        );
+        let ours = || {
+            black_box(key.proof("POST", black_box(url), None, None, now).unwrap());
+        };
+        let peer = || {
+            black_box((backend.1)(black_box(&input)));
+        };
+        let mut pairs = serde_json::Map::new();
+        pairs.insert(backend.0.into(), json!(paired_ratio(&ours, &peer)));
+        paired.insert(group_name, pairs);
+    }
+}
+
 fn main() {
     let mut c = Criterion::default()
         .warm_up_time(Duration::from_millis(300))
@@ -268,7 +342,7 @@ fn main() {
         "aud": "https://idp.example.com/oauth2/token", "sub": "app_c1", "iss": "app_c1",
         "jti": "7f1a8f65-6c1b-4b52-9a4b-1b0c9f7d4e21", "iat": 1_700_000_000u64, "exp": 1_700_000_600u64,
     });
-    let mut ids: BTreeMap<String, Vec<(&str, String)>> = BTreeMap::new();
+    let mut ids: BTreeMap<String, Vec<(&'static str, String)>> = BTreeMap::new();
     // paired-sample ratios ours / backend, per group
     let mut paired: BTreeMap<String, serde_json::Map<String, Value>> = BTreeMap::new();
     for case in cases() {
@@ -375,6 +449,7 @@ fn main() {
         }
         paired.insert(format!("verify_{alg}"), verify_pairs);
     }
+    dpop_proofs(&mut c, &mut ids, &mut paired);
     c.final_summary();
 
     let target = figures::target_dir();

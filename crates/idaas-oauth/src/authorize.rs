@@ -84,6 +84,10 @@ pub struct PendingAuthorization {
     pub scopes: Vec<String>,
     /// The `audience` and `resource` parameters sent.
     pub audiences: Vec<String>,
+    /// The authorization parameters, in order: those of `url` (after the
+    /// endpoint's own query), or, once pushed (RFC 9126), those the
+    /// provider holds behind the `request_uri`.
+    pub params: Vec<(String, String)>,
 }
 
 /// An authorization request.
@@ -133,20 +137,21 @@ impl AuthorizationRequest {
         let state = random_token(32);
         let nonce = random_token(32);
         let pkce = Pkce::new();
-        {
-            let mut q = url.query_pairs_mut();
-            q.append_pair("response_type", "code")
-                .append_pair("client_id", &self.client_id)
-                .append_pair("redirect_uri", &self.redirect_uri)
-                .append_pair("scope", &self.scopes.join(" "))
-                .append_pair("state", &state)
-                .append_pair("nonce", &nonce)
-                .append_pair("code_challenge", pkce.challenge())
-                .append_pair("code_challenge_method", "S256");
-            for (k, v) in &self.extra {
-                q.append_pair(k, v);
-            }
-        }
+        let mut params: Vec<(String, String)> = [
+            ("response_type", "code"),
+            ("client_id", &self.client_id),
+            ("redirect_uri", &self.redirect_uri),
+            ("scope", &self.scopes.join(" ")),
+            ("state", &state),
+            ("nonce", &nonce),
+            ("code_challenge", pkce.challenge()),
+            ("code_challenge_method", "S256"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        params.extend(self.extra.iter().cloned());
+        url.query_pairs_mut().extend_pairs(&params);
         let audiences = self
             .extra
             .iter()
@@ -161,6 +166,7 @@ impl AuthorizationRequest {
             redirect_uri: self.redirect_uri,
             scopes: self.scopes,
             audiences,
+            params,
         })
     }
 }
@@ -208,6 +214,9 @@ mod tests {
         let pairs: std::collections::HashMap<_, _> =
             pending.url.query_pairs().into_owned().collect();
         assert_eq!(pairs["x"], "1");
+        // the parameters as sent (what a pushed request carries), after the endpoint's own
+        let sent: Vec<(String, String)> = pending.url.query_pairs().into_owned().skip(1).collect();
+        assert_eq!(sent, pending.params);
         assert_eq!(pairs["response_type"], "code");
         assert_eq!(pairs["scope"], "openid profile offline_access");
         assert_eq!(pairs["code_challenge_method"], "S256");

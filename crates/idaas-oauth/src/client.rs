@@ -324,7 +324,7 @@ impl OAuthClient {
         self.post(endpoint, operation, form, headers).await
     }
 
-    fn authenticated(
+    pub(crate) fn authenticated(
         &self,
         endpoint: &str,
         fields: impl FnOnce(&mut Form),
@@ -343,7 +343,7 @@ impl OAuthClient {
         Ok((form, headers))
     }
 
-    async fn post(
+    pub(crate) async fn post(
         &self,
         endpoint: &str,
         operation: &'static str,

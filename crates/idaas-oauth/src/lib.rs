@@ -33,6 +33,10 @@
 //! - [`dpop`] — DPoP (RFC 9449): [`dpop::DpopKey`], proofs with `htu`,
 //!   `ath` and the server's nonces; [`OAuthClient::with_dpop`] binds every
 //!   grant's tokens to the key;
+//! - [`jar`] — signed request objects (RFC 9101) for the sign-in
+//!   ([`LoginFlow::request_object`]);
+//! - [`par`] — pushed authorization requests (RFC 9126) for the sign-in
+//!   ([`LoginFlow::par`]: by default when the provider has a PAR endpoint);
 //! - [`discovery`] — OpenID Connect / RFC 8414 metadata, cached;
 //! - [`RemoteJwks`], [`JwtValidator`] — a server's keys, refetched on an
 //!   unknown `kid` at most once per interval; JWT validation;
@@ -71,11 +75,13 @@ mod fetch;
 pub mod form;
 mod grants;
 mod id_token;
+pub mod jar;
 pub mod jose;
 mod jwks;
 mod key_directory;
 mod login;
 pub mod loopback;
+pub mod par;
 mod response;
 mod session;
 pub mod store;
@@ -98,6 +104,7 @@ pub use idaas_core::SecretString;
 pub use jwks::{JwtValidator, RemoteJwks};
 pub use key_directory::KeyDirectory;
 pub use login::{DEFAULT_LOGIN_TIMEOUT, LoginFlow, OnUrl};
+pub use par::Par;
 pub use response::{TokenResponse, parse_token_response};
 pub use session::{DEFAULT_REFRESH_BUFFER, OnRefresh, OnRefreshError, Session, SessionOptions};
 pub use user_client::{LogoutRequest, UserClient};

@@ -1,6 +1,7 @@
 //! [`LoginFlow`]: the interactive sign-in of a native app (RFC 8252) — a
-//! loopback listener, the authorization URL (PKCE S256, `state`, `nonce`)
-//! opened in the browser or handed to the caller, the code exchange, and
+//! loopback listener, the authorization URL (PKCE S256, `state`, `nonce`;
+//! pushed first when the provider has a PAR endpoint, RFC 9126) opened in
+//! the browser or handed to the caller, the code exchange, and
 //! the page the user sees only once the session is established.
 
 use std::fmt;
@@ -10,7 +11,9 @@ use std::time::Duration;
 use tracing::Instrument;
 
 use crate::error::Error;
+use crate::jose::SigningKey;
 use crate::loopback::{DefaultPages, LoopbackListener, Outcome, PageHandler, open_browser};
+use crate::par::Par;
 use crate::session::{Session, SessionOptions};
 use crate::store::StoreKey;
 use crate::user_client::UserClient;
@@ -31,6 +34,9 @@ pub struct LoginFlow {
     on_url: Option<OnUrl>,
     pages: Arc<dyn PageHandler>,
     session: SessionOptions,
+    par: Par,
+    request_object: Option<Arc<SigningKey>>,
+    jarm: bool,
 }
 
 impl fmt::Debug for LoginFlow {
@@ -41,6 +47,9 @@ impl fmt::Debug for LoginFlow {
             .field("scopes", &self.scopes)
             .field("timeout", &self.timeout)
             .field("open_browser", &self.open_browser)
+            .field("par", &self.par)
+            .field("request_object", &self.request_object.is_some())
+            .field("jarm", &self.jarm)
             .finish_non_exhaustive()
     }
 }
@@ -60,6 +69,9 @@ impl Default for LoginFlow {
             on_url: None,
             pages: Arc::new(DefaultPages),
             session: SessionOptions::default(),
+            par: Par::Auto,
+            request_object: None,
+            jarm: false,
         }
     }
 }
@@ -127,6 +139,28 @@ impl LoginFlow {
         self
     }
 
+    /// Whether to push the authorization request (RFC 9126): by default
+    /// when the provider advertises a PAR endpoint.
+    pub fn par(mut self, par: Par) -> Self {
+        self.par = par;
+        self
+    }
+
+    /// Sends the authorization parameters as a request object signed by
+    /// `key` (JAR, RFC 9101; pushed too when PAR is on): the key the client
+    /// registered with the provider (its `jwks`).
+    pub fn request_object(mut self, key: Arc<SigningKey>) -> Self {
+        self.request_object = Some(key);
+        self
+    }
+
+    /// Asks for a signed authorization response (JARM, `response_mode=jwt`)
+    /// and accepts only one that verifies with the provider's keys.
+    pub fn jarm(mut self, jarm: bool) -> Self {
+        self.jarm = jarm;
+        self
+    }
+
     /// The key a sign-in with this flow is stored under: the client's
     /// issuer and id, the flow's scopes and its `audience`/`resource`
     /// parameters.
@@ -183,13 +217,21 @@ impl UserClient {
     }
 
     async fn login_steps(&self, flow: &LoginFlow) -> Result<Session, Error> {
-        let listener = LoopbackListener::bind(flow.port, &flow.path).await?;
+        let mut listener = LoopbackListener::bind(flow.port, &flow.path).await?;
         let mut request =
             self.authorization_request(listener.redirect_uri(), flow.scopes.clone())?;
+        if flow.jarm {
+            listener = listener.with_jarm(self.jarm_validator()?);
+            request = request.param("response_mode", "jwt");
+        }
         for (name, value) in &flow.params {
             request = request.param(name.clone(), value.clone());
         }
-        let pending = request.build()?;
+        let mut pending = request.build()?;
+        if let Some(key) = &flow.request_object {
+            pending = self.sign_authorization(pending, key)?;
+        }
+        let pending = self.push_authorization(pending, flow.par).await?;
         tracing::Span::current().record("redirect_uri", listener.redirect_uri());
         let url = pending.url.to_string();
         match &flow.on_url {

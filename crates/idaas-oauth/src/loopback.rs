@@ -13,6 +13,7 @@ use url::Url;
 
 use crate::authorize::state_matches;
 use crate::error::{Error, OAuthError, OAuthErrorCode};
+use crate::jwks::JwtValidator;
 
 /// What the authorization server sent back to the redirect URI.
 #[derive(Debug, Clone)]
@@ -97,6 +98,8 @@ pub struct LoopbackListener {
     listener: TcpListener,
     path: String,
     redirect_uri: String,
+    /// JARM: callbacks must be a `response` JWT verified by this.
+    jarm: Option<JwtValidator>,
 }
 
 /// How long a single connection may take to send its request line.
@@ -124,7 +127,19 @@ impl LoopbackListener {
             redirect_uri: format!("http://127.0.0.1:{port}{path}"),
             listener,
             path,
+            jarm: None,
         })
+    }
+
+    /// Accepts only signed authorization responses (JARM,
+    /// `response_mode=jwt`): the parameters are the claims of the
+    /// `response` JWT, verified by `validator` (the provider's keys, its
+    /// issuer, our client id as audience, `exp`); a callback without one,
+    /// or with one that does not verify, is turned away like a foreign
+    /// `state`.
+    pub fn with_jarm(mut self, validator: JwtValidator) -> Self {
+        self.jarm = Some(validator);
+        self
     }
 
     /// `http://127.0.0.1:<port><path>`: register this as the redirect URI.
@@ -203,10 +218,30 @@ impl LoopbackListener {
                 respond(&mut stream, 404, &Page::Html(html("Not found", ""))).await;
                 continue;
             }
+            let mut pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+            if let Some(validator) = &self.jarm {
+                match signed_parameters(validator, &pairs).await {
+                    Some(signed) => pairs = signed,
+                    None => {
+                        tracing::debug!(redirect_uri = %self.redirect_uri, "callback without a verified signed response ignored");
+                        respond(
+                            &mut stream,
+                            400,
+                            &Page::Html(html(
+                                "Unexpected response",
+                                "This sign-in response is not signed by the provider.",
+                            )),
+                        )
+                        .await;
+                        continue;
+                    }
+                }
+            }
             let param = |name: &str| {
-                url.query_pairs()
+                pairs
+                    .iter()
                     .find(|(k, _)| k == name)
-                    .map(|(_, v)| v.into_owned())
+                    .map(|(_, v)| v.clone())
             };
             if !param("state").is_some_and(|s| state_matches(expected_state, &s)) {
                 tracing::debug!(redirect_uri = %self.redirect_uri, "callback with a foreign state ignored");
@@ -251,6 +286,32 @@ impl LoopbackListener {
                 },
                 PendingReply { stream },
             ));
+        }
+    }
+}
+
+/// The parameters of a JARM callback: the claims of its one `response`
+/// JWT, once verified (string claims; `iss` included), or `None`.
+async fn signed_parameters(
+    validator: &JwtValidator,
+    pairs: &[(String, String)],
+) -> Option<Vec<(String, String)>> {
+    let [(name, response)] = pairs else {
+        return None;
+    };
+    if name != "response" {
+        return None;
+    }
+    match validator.validate(response).await {
+        Ok(claims) => Some(
+            claims
+                .into_iter()
+                .filter_map(|(k, v)| v.as_str().map(|s| (k, s.to_owned())))
+                .collect(),
+        ),
+        Err(e) => {
+            tracing::debug!(error = %e, "signed authorization response refused");
+            None
         }
     }
 }

@@ -23,6 +23,7 @@ use crate::fetch::Authorization;
 use crate::form::Form;
 use crate::grants::ClientCredentials;
 use crate::id_token::IdTokenVerifier;
+use crate::jwks::JwtValidator;
 use crate::store::{StoreKey, StoredTokens};
 use crate::userinfo::UserInfo;
 
@@ -162,16 +163,7 @@ impl UserClient {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        let endpoint = self
-            .metadata
-            .authorization_endpoint
-            .clone()
-            .ok_or_else(|| {
-                Error::Misconfigured(format!(
-                    "{} publishes no authorization_endpoint",
-                    self.metadata.issuer
-                ))
-            })?;
+        let endpoint = self.authorization_endpoint()?.to_owned();
         let scopes: Vec<String> = scopes.into_iter().map(Into::into).collect();
         if !scopes.iter().any(|s| s == "openid") {
             return Err(Error::Misconfigured(
@@ -185,6 +177,50 @@ impl UserClient {
             Some(dpop) => request.param("dpop_jkt", dpop.key().thumbprint()),
             None => request,
         })
+    }
+
+    fn authorization_endpoint(&self) -> Result<&str, Error> {
+        self.metadata
+            .authorization_endpoint
+            .as_deref()
+            .ok_or_else(|| {
+                Error::Misconfigured(format!(
+                    "{} publishes no authorization_endpoint",
+                    self.metadata.issuer
+                ))
+            })
+    }
+
+    /// `pending` with the authorization parameters `params` instead of its
+    /// own (a request object, a pushed request's handle): its URL is the
+    /// provider's authorization endpoint (its own query kept) with them.
+    pub(crate) fn with_front_channel(
+        &self,
+        mut pending: PendingAuthorization,
+        params: Vec<(String, String)>,
+    ) -> Result<PendingAuthorization, Error> {
+        let endpoint = self.authorization_endpoint()?;
+        let mut url = Url::parse(endpoint).map_err(|e| {
+            Error::Misconfigured(format!("authorization endpoint {endpoint:?}: {e}"))
+        })?;
+        url.query_pairs_mut().extend_pairs(&params);
+        pending.url = url;
+        pending.params = params;
+        Ok(pending)
+    }
+
+    /// The validator of the provider's signed authorization responses
+    /// (JARM): its JWKS, its issuer, this client as audience, `exp`.
+    pub fn jarm_validator(&self) -> Result<JwtValidator, Error> {
+        Ok(
+            JwtValidator::for_issuer(self.http.clone(), &self.metadata, self.client_id())?
+                .with_clock(self.clock.clone()),
+        )
+    }
+
+    /// The clock for expiry, ID-token and request-object times.
+    pub(crate) fn clock(&self) -> &SharedClock {
+        &self.clock
     }
 
     /// Exchanges the authorization `code` (RFC 6749 §4.1.3) with the PKCE

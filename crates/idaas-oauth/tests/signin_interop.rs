@@ -70,7 +70,10 @@ async fn login(
     let (login, password) = account(sub);
     let (tx, rx) = oneshot::channel();
     let tx = std::sync::Mutex::new(Some(tx));
+    // front-channel parameters: the scripted browser reads redirect_uri
+    // from the URL (pushed requests are covered in signin_chromium.rs)
     let flow = LoginFlow::new()
+        .par(Par::Never)
         .scopes(SCOPES)
         .param("prompt", "consent")
         .open_browser(false)
@@ -470,7 +473,10 @@ async fn a_wrong_password_never_reaches_the_listener() {
     let client = native_client().await;
     let (tx, rx) = oneshot::channel();
     let tx = std::sync::Mutex::new(Some(tx));
+    // front-channel parameters: the scripted browser reads redirect_uri
+    // from the URL (pushed requests are covered in signin_chromium.rs)
     let flow = LoginFlow::new()
+        .par(Par::Never)
         .scopes(["openid"])
         .open_browser(false)
         .timeout(Duration::from_secs(3))
@@ -499,7 +505,10 @@ async fn prompt_none_without_a_provider_session_is_login_required() {
     let client = native_client().await;
     let (tx, rx) = oneshot::channel();
     let tx = std::sync::Mutex::new(Some(tx));
+    // front-channel parameters: the scripted browser reads redirect_uri
+    // from the URL (pushed requests are covered in signin_chromium.rs)
     let flow = LoginFlow::new()
+        .par(Par::Never)
         .param("prompt", "none")
         .open_browser(false)
         .timeout(LIMIT)

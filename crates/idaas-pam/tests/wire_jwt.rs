@@ -371,12 +371,17 @@ async fn api_errors_carry_status_code_message_and_request_id() {
         .await
         .unwrap_err();
     assert_eq!(err.status(), Some(201));
-    // a non-JSON error body still gives the status
-    server.reply_raw(502, "<html>bad gateway</html>");
+    // a non-JSON error body still gives the status, once the transport's
+    // default retries (3 attempts on a 502) are spent
+    for _ in 0..3 {
+        server.reply_raw(502, "<html>bad gateway</html>");
+    }
+    let before = server.requests().len();
     let err = pam
         .revoke_authentication_token(&"t".into())
         .await
         .unwrap_err();
+    assert_eq!(server.requests().len() - before, 3, "3 attempts, then the error");
     assert_eq!(err.status(), Some(502));
     assert_eq!(err.code(), Some("unknown"));
 }

@@ -3,7 +3,8 @@
 mod config;
 mod decode;
 mod device;
-mod emulator;
+pub(crate) mod emulator;
+pub(crate) mod grants;
 mod jwks;
 mod oauth;
 mod pam;
@@ -100,11 +101,9 @@ pub fn run(cli: Cli) -> Result<Code, Failure> {
                 json,
             ))
         }
-        Command::Emulator {
-            port,
-            client_id,
-            client_secret,
-        } => runtime(json)?.block_on(emulator::run(port, client_id, client_secret, json)),
+        Command::JwtBearer(args) => runtime(json)?.block_on(grants::jwt_bearer(args, json)),
+        Command::TokenExchange(args) => runtime(json)?.block_on(grants::token_exchange(args, json)),
+        Command::Emulator(args) => runtime(json)?.block_on(emulator::run(args, json)),
         Command::Pam { target, command } => {
             runtime(json)?.block_on(pam::run(target, command, json))
         }

@@ -83,7 +83,7 @@ fn client_auth(args: &OAuthArgs, json: bool) -> Result<ClientAuth, Failure> {
     })
 }
 
-async fn client(args: &OAuthArgs, json: bool) -> Result<OAuthClient, Failure> {
+pub(crate) async fn client(args: &OAuthArgs, json: bool) -> Result<OAuthClient, Failure> {
     let http = super::http_client(&args.net, json)?;
     let metadata = Discovery::new(http.clone(), args.issuer.clone())
         .metadata()
@@ -100,7 +100,7 @@ async fn client(args: &OAuthArgs, json: bool) -> Result<OAuthClient, Failure> {
     Ok(client)
 }
 
-fn print_tokens(token: &TokenResponse, json: bool) {
+pub(crate) fn print_tokens(token: &TokenResponse, json: bool) {
     let c = &token.credential;
     if json {
         output::out_json(&json!({

@@ -27,6 +27,9 @@ pub struct VerifyArgs {
     /// Also accept `typ: JWT` (or none), not only `at+jwt`.
     #[arg(long)]
     pub allow_plain_jwt: bool,
+    /// Transport options.
+    #[command(flatten)]
+    pub net: crate::cli::NetArgs,
 }
 
 fn principal_json(p: &Principal) -> serde_json::Value {
@@ -42,8 +45,8 @@ fn principal_json(p: &Principal) -> serde_json::Value {
 
 /// Verifies the token and checks the required scopes.
 pub async fn run(args: VerifyArgs, json: bool) -> Result<Code, Failure> {
-    let mut builder = TokenVerifier::builder(args.issuer)
-        .http(super::http_client(&crate::cli::NetArgs::default(), json)?);
+    let mut builder =
+        TokenVerifier::builder(args.issuer).http(super::http_client(&args.net, json)?);
     for audience in args.audience {
         builder = builder.audience(audience);
     }

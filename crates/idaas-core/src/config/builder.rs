@@ -184,6 +184,20 @@ impl ClientConfigBuilder {
         self
     }
 
+    /// `dpop`: bind the providers' tokens to a DPoP key (RFC 9449) —
+    /// [`DpopConfig::generated`](super::DpopConfig::generated) or
+    /// [`DpopConfig::key_file`](super::DpopConfig::key_file).
+    pub fn dpop(mut self, dpop: super::DpopConfig) -> Self {
+        self.draft.dpop = Some(dpop);
+        self
+    }
+
+    /// `tokenCache`'s behaviour keys (see [`super::TokenCacheConfig`]).
+    pub fn token_cache(mut self, cache: super::TokenCacheConfig) -> Self {
+        self.draft.token_cache = cache;
+        self
+    }
+
     /// Validates and builds.
     pub fn build(self) -> Result<ClientConfig, ConfigError> {
         self.draft.validate()

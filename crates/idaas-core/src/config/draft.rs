@@ -45,6 +45,8 @@ pub(crate) struct Draft {
     pub unsafe_ignore_ssl_cert: Option<bool>,
     pub ca_certificate_file: Option<String>,
     pub token_cache_redis: Option<super::RedisCacheConfig>,
+    pub dpop: Option<super::DpopConfig>,
+    pub token_cache: super::TokenCacheConfig,
 }
 
 fn authn_path(key: Key) -> String {
@@ -333,6 +335,22 @@ impl Draft {
                 ),
             ));
         }
+        if self.dpop.is_some() {
+            let unbindable = if identity_type == IdentityType::Human {
+                Some("identityType HUMAN")
+            } else if method_kind == AuthnMethod::Plugin {
+                Some("authnMethod PLUGIN (the plugin's tokens come from another service)")
+            } else {
+                None
+            };
+            if let Some(what) = unbindable {
+                return Err(ConfigError::field(
+                    super::DPOP_PATH,
+                    FieldProblem::Unsupported,
+                    format!("DPoP is not supported with {what}; remove dpop"),
+                ));
+            }
+        }
         let http = HttpConfig {
             connect_timeout: timeout(self.connect_timeout_ms, 5_000, CONNECT_TIMEOUT)?,
             read_timeout: timeout(self.read_timeout_ms, 10_000, READ_TIMEOUT)?,
@@ -358,6 +376,8 @@ impl Draft {
             },
             http,
             token_cache_redis: self.token_cache_redis,
+            dpop: self.dpop,
+            token_cache: self.token_cache,
         })
     }
 

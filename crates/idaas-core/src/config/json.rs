@@ -11,12 +11,12 @@ use super::keys::{self, Key};
 use super::model::{AuthnMethod, DeployEnvironment, IdentityType, SecretSource};
 
 /// The fields of one JSON object, by canonical key.
-struct Fields<'a> {
+pub(super) struct Fields<'a> {
     prefix: Option<&'static str>,
     values: BTreeMap<&'static str, &'a Value>,
 }
 
-fn kind_of(value: &Value) -> &'static str {
+pub(super) fn kind_of(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
@@ -28,7 +28,7 @@ fn kind_of(value: &Value) -> &'static str {
 }
 
 impl<'a> Fields<'a> {
-    fn collect(
+    pub(super) fn collect(
         object: &'a Map<String, Value>,
         known: &[Key],
         prefix: Option<&'static str>,
@@ -82,7 +82,7 @@ impl<'a> Fields<'a> {
         }
     }
 
-    fn millis(&self, key: Key) -> Result<Option<u64>, ConfigError> {
+    pub(super) fn millis(&self, key: Key) -> Result<Option<u64>, ConfigError> {
         match self.values.get(key.camel) {
             None => Ok(None),
             Some(Value::Number(n)) => n.as_u64().map(Some).ok_or_else(|| {
@@ -104,7 +104,7 @@ impl<'a> Fields<'a> {
         }
     }
 
-    fn enumerated<T: Copy>(
+    pub(super) fn enumerated<T: Copy>(
         &self,
         key: Key,
         table: &[(&'static str, T)],
@@ -190,6 +190,8 @@ pub(crate) fn draft_from_value(value: &Value) -> Result<Draft, ConfigError> {
         draft.ca_certificate_file = f.string(CA_CERTIFICATE_FILE)?;
     }
     draft.token_cache_redis = super::RedisCacheConfig::read(root)?;
+    draft.dpop = super::DpopConfig::read(root)?;
+    draft.token_cache = super::TokenCacheConfig::read(root)?;
     Ok(draft)
 }
 

@@ -104,6 +104,29 @@ pub(crate) const HTTP: &[Key] = &[
     CA_CERTIFICATE_FILE,
 ];
 
+// `tokenCache`'s behaviour keys (read in token_cache.rs)
+keys! {
+    BEHAVIOR = "behavior" / "behavior";
+    PREFETCH = "prefetch" / "prefetch";
+    STALE = "stale" / "stale";
+    REFRESH_WINDOWS = "refresh_windows" / "refreshWindows";
+    BLOCKING_WAIT = "blocking_wait" / "blockingWait";
+    FAILURE_BACKOFF = "failure_backoff" / "failureBackoff";
+    MAX_FAILURE_BACKOFF = "max_failure_backoff" / "maxFailureBackoff";
+    PROBE_INTERVAL = "probe_interval" / "probeInterval";
+}
+
+pub(crate) const TOKEN_CACHE: &[Key] = &[
+    BEHAVIOR,
+    PREFETCH,
+    STALE,
+    REFRESH_WINDOWS,
+    BLOCKING_WAIT,
+    FAILURE_BACKOFF,
+    MAX_FAILURE_BACKOFF,
+    PROBE_INTERVAL,
+];
+
 /// Spellings the reference drops that we accept, after normalisation.
 pub(crate) fn alias(snake: &str) -> &str {
     match snake {

@@ -13,6 +13,7 @@
 //! every error.
 
 mod builder;
+mod dpop;
 mod draft;
 mod env;
 mod error;
@@ -21,11 +22,13 @@ mod keys;
 mod load;
 mod model;
 mod scope;
+mod token_cache;
 mod token_cache_redis;
 
 use std::path::Path;
 
 pub use builder::ClientConfigBuilder;
+pub use dpop::{DPOP_KEY_FILE_PATH, DPOP_PATH, DpopConfig};
 pub use env::{Environment, MapEnv, ProcessEnv};
 pub use error::{ConfigError, ConfigOrigin, FieldProblem};
 pub use load::{CONFIG_PATH_ENV, DEFAULT_RELATIVE_PATH, MAX_CONFIG_BYTES, resolve_path};
@@ -34,6 +37,10 @@ pub use model::{
     IdentityType, KUBERNETES_TOKEN_PATH, OidcTokenFile, SecretSource, TIMEOUT_RANGE_MS,
 };
 pub use scope::{DEFAULT_SCOPE, PAM_SCOPE, ScopeError, ScopeSpec};
+pub use token_cache::{
+    BLOCKING_WAIT_RANGE_MS, CacheBehavior, CachePrefetch, CacheRefreshWindows, CacheStale,
+    FAILURE_BACKOFF_RANGE_MS, PROBE_INTERVAL_RANGE_MS, TOKEN_CACHE_PATH, TokenCacheConfig,
+};
 pub use token_cache_redis::{
     DEFAULT_KEY_ENV_VAR_NAME, GET_TIMEOUT_RANGE_MS, RedisCacheConfig, TOKEN_CACHE_REDIS_PATH,
     check_url as check_redis_url, redact_url,

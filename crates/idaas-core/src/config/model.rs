@@ -37,6 +37,11 @@ pub struct ClientConfig {
     pub http: HttpConfig,
     /// `tokenCache.redis`: the fleet-shared token cache, if configured.
     pub token_cache_redis: Option<super::RedisCacheConfig>,
+    /// `dpop`: bind the providers' tokens to a DPoP key (RFC 9449), if set.
+    pub dpop: Option<super::DpopConfig>,
+    /// `tokenCache`'s behaviour keys (refresh mode, stale choice, windows,
+    /// waits); empty when the file sets none.
+    pub token_cache: super::TokenCacheConfig,
 }
 
 /// `authnConfiguration`: who the client is and how it authenticates.
@@ -402,6 +407,9 @@ impl ClientConfig {
                 )
             })?;
         }
+        if let Some(dpop) = &self.dpop {
+            dpop.check_environment()?;
+        }
         Ok(())
     }
 
@@ -513,6 +521,9 @@ impl ClientConfig {
             && let Some(Value::Object(http)) = out.get_mut("httpConfiguration")
         {
             http.insert("caCertificateFile".into(), json!(path.to_string_lossy()));
+        }
+        if let Some(dpop) = &self.dpop {
+            out.insert("dpop".into(), dpop.to_json());
         }
         Value::Object(out)
     }

@@ -132,14 +132,14 @@ impl RedisCacheConfig {
 }
 
 /// The value of `key` in any spelling (`keyEnvVarName`, `key_env_var_name`).
-fn find<'a>(object: &'a Map<String, Value>, snake: &str) -> Option<&'a Value> {
+pub(super) fn find<'a>(object: &'a Map<String, Value>, snake: &str) -> Option<&'a Value> {
     object
         .iter()
         .find(|(k, _)| normalise(k) == snake)
         .map(|(_, v)| v)
 }
 
-fn wrong_type(path: &str, expected: &str, found: &Value) -> ConfigError {
+pub(super) fn wrong_type(path: &str, expected: &str, found: &Value) -> ConfigError {
     let kind = match found {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

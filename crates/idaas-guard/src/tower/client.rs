@@ -1,12 +1,16 @@
 //! [`BearerAuth`]: a tower layer that sends every request with
-//! `Authorization: Bearer <token>` from a credential provider, and after a
-//! 401 gets a fresh token and tries once more.
+//! `Authorization: Bearer <token>` from a credential provider (or, for a
+//! DPoP-bound token, `Authorization: DPoP <token>` and a `DPoP` proof of
+//! the request), and after a 401 gets a fresh token — or uses the DPoP
+//! nonce the server asked for — and tries once more.
 
 use std::task::{Context, Poll};
 
 use futures_util::future::BoxFuture;
-use http::{HeaderValue, Request, Response, StatusCode, header};
-use idaas_credentials::SharedCredentialProvider;
+use http::{Request, Response, StatusCode};
+use idaas_credentials::{
+    ResourceRetry, SharedCredentialProvider, resource_authorization, resource_retry,
+};
 use tower_layer::Layer;
 use tower_service::Service;
 
@@ -14,9 +18,13 @@ use tower_service::Service;
 /// service's.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// Injects the provider's bearer token; on a 401 from the resource server
-/// invalidates the cached token and retries once with a new one (never
-/// more: the second answer is returned whatever it is).
+/// Injects the provider's token (`Bearer`, or `DPoP` with a proof of the
+/// request when the provider's tokens are DPoP-bound: the request URI must
+/// then be absolute); on a 401 from the resource server retries once —
+/// with a new proof carrying the nonce the server asked for
+/// (`DPoP error="use_dpop_nonce"`), else with a new token after
+/// invalidating the cached one (never more: the second answer is returned
+/// whatever it is).
 ///
 /// The request body must be `Clone` to be sent twice (`Full<Bytes>`,
 /// `String`, `Bytes`…).
@@ -54,11 +62,12 @@ async fn authorized<B>(
     provider: &SharedCredentialProvider,
     mut request: Request<B>,
 ) -> Result<Request<B>, BoxError> {
-    let token = provider.bearer_token().await?;
-    let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose_secret()))
-        .map_err(|_| "the access token is not a valid header value")?;
-    value.set_sensitive(true);
-    request.headers_mut().insert(header::AUTHORIZATION, value);
+    // `Bearer`, or `DPoP` and a proof of this request for a DPoP-bound token
+    let method = request.method().as_str().to_owned();
+    let url = request.uri().to_string();
+    resource_authorization(provider.as_ref(), &method, &url)
+        .await?
+        .apply(request.headers_mut());
     Ok(request)
 }
 
@@ -88,8 +97,20 @@ where
             if response.status() != StatusCode::UNAUTHORIZED {
                 return Ok(response);
             }
-            tracing::debug!("the resource server answered 401; retrying once with a new token");
-            provider.invalidate();
+            let url = request.uri().to_string();
+            match resource_retry(
+                provider.as_ref(),
+                &url,
+                response.status(),
+                response.headers(),
+            ) {
+                ResourceRetry::SameToken => tracing::debug!(
+                    "the resource server asked for a DPoP nonce; retrying once with it"
+                ),
+                _ => tracing::debug!(
+                    "the resource server answered 401; retrying once with a new token"
+                ),
+            }
             let second = authorized(&provider, request).await?;
             std::future::poll_fn(|cx| inner.poll_ready(cx))
                 .await

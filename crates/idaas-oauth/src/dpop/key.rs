@@ -3,7 +3,7 @@
 
 use std::fmt;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ring::digest;
@@ -12,7 +12,6 @@ use serde_json::{Map, Value};
 
 use super::htu::normalise_htu;
 use crate::SecretString;
-use crate::authorize::random_token;
 use crate::error::Error;
 use crate::jose::{Algorithm, KeyError, SigningKey, b64url};
 
@@ -33,6 +32,10 @@ struct Inner {
     header_prefix: String,
     jwk: Value,
     thumbprint: String,
+    /// The last request URI and its `htu`: most proofs of a key are for
+    /// the same endpoint, whose normalisation is a third of a proof's
+    /// overhead beside the signature.
+    last_htu: Mutex<Option<(String, String)>>,
 }
 
 impl fmt::Debug for DpopKey {
@@ -55,6 +58,15 @@ struct ProofClaims<'a> {
     ath: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     nonce: Option<&'a str>,
+}
+
+/// A proof's `jti`: 128 random bits, base64url, from the thread's CSPRNG
+/// (ChaCha, seeded and reseeded by the OS: a proof needs a unique
+/// identifier, and a system call per proof was a quarter of its overhead).
+fn jti() -> String {
+    let mut bytes = [0u8; 16];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
+    b64url(&bytes)
 }
 
 /// `ath` (RFC 9449 §4.2): base64url of the SHA-256 of the access token's
@@ -122,6 +134,7 @@ impl DpopKey {
                 header_prefix,
                 jwk,
                 thumbprint,
+                last_htu: Mutex::new(None),
             }),
         })
     }
@@ -156,6 +169,23 @@ impl DpopKey {
         &self.inner.thumbprint
     }
 
+    /// [`normalise_htu`] of `uri`, remembered for the next proof.
+    fn htu(&self, uri: &str) -> Result<String, Error> {
+        let mut last = self
+            .inner
+            .last_htu
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some((seen, htu)) = last.as_ref()
+            && seen == uri
+        {
+            return Ok(htu.clone());
+        }
+        let htu = normalise_htu(uri)?;
+        *last = Some((uri.to_owned(), htu.clone()));
+        Ok(htu)
+    }
+
     /// A proof for a request of `method` to `uri` at Unix time `now`:
     /// `htu` normalised (RFC 9449 §4.3), a fresh random `jti`, `ath` of
     /// `access_token` for a resource request, the server's `nonce` when it
@@ -168,9 +198,9 @@ impl DpopKey {
         nonce: Option<&str>,
         now: Duration,
     ) -> Result<SecretString, Error> {
-        let htu = normalise_htu(uri)?;
+        let htu = self.htu(uri)?;
         let claims = ProofClaims {
-            jti: random_token(16),
+            jti: jti(),
             htm: method,
             htu: &htu,
             iat: now.as_secs(),
@@ -257,6 +287,16 @@ mod tests {
                 .unwrap(),
         );
         assert_ne!(a["jti"], b["jti"]);
+        // the remembered htu is the one of the proof's own URI
+        for (uri, htu) in [
+            ("https://AS.example/token", "https://as.example/token"),
+            ("https://rs.example:443/a?x", "https://rs.example/a"),
+            ("https://AS.example/token", "https://as.example/token"),
+        ] {
+            let c = claims(key.proof("GET", uri, None, None, now).unwrap());
+            assert_eq!(c["htu"], htu);
+        }
+        assert!(key.proof("GET", "not a url", None, None, now).is_err());
         assert!(a.get("ath").is_none() && a.get("nonce").is_none());
     }
 

@@ -31,7 +31,7 @@ mod nonce;
 use std::sync::Arc;
 use std::time::Duration;
 
-use idaas_core::http::{HeaderName, HeaderValue, HttpResponse, StatusCode, header};
+use idaas_core::http::{HeaderMap, HeaderName, HeaderValue, HttpResponse, StatusCode, header};
 
 pub use htu::normalise_htu;
 pub use key::{DPOP_PROOF_TYPE, DpopKey, access_token_hash};
@@ -69,7 +69,7 @@ pub struct DpopHeaders {
 
 impl DpopHeaders {
     /// Puts both headers on `headers`.
-    pub fn apply(self, headers: &mut idaas_core::http::HeaderMap) {
+    pub fn apply(self, headers: &mut HeaderMap) {
         headers.insert(header::AUTHORIZATION, self.authorization);
         headers.insert(DPOP_HEADER, self.proof);
     }
@@ -142,19 +142,28 @@ impl Dpop {
     /// `400 use_dpop_nonce` (§8) or a resource server's `401` with a
     /// `DPoP error="use_dpop_nonce"` challenge (§9).
     pub fn needs_retry(&self, url: &str, response: &HttpResponse) -> bool {
-        let fresh = response
-            .headers()
+        self.needs_retry_parts(url, response.status(), response.headers(), response.body())
+    }
+
+    /// [`needs_retry`](Self::needs_retry) for a response in parts (e.g. a
+    /// tower or hyper client's, whose body is a stream: a resource server's
+    /// 401 is read from its headers, `body` may be empty).
+    pub fn needs_retry_parts(
+        &self,
+        url: &str,
+        status: StatusCode,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> bool {
+        let fresh = headers
             .get(DPOP_NONCE_HEADER)
             .is_some_and(|v| self.nonces.store(url, v.as_bytes()));
         fresh
-            && match response.status() {
-                StatusCode::BAD_REQUEST => {
-                    serde_json::from_slice::<serde_json::Value>(response.body())
-                        .ok()
-                        .is_some_and(|v| v["error"] == "use_dpop_nonce")
-                }
-                StatusCode::UNAUTHORIZED => response
-                    .headers()
+            && match status {
+                StatusCode::BAD_REQUEST => serde_json::from_slice::<serde_json::Value>(body)
+                    .ok()
+                    .is_some_and(|v| v["error"] == "use_dpop_nonce"),
+                StatusCode::UNAUTHORIZED => headers
                     .get_all(header::WWW_AUTHENTICATE)
                     .iter()
                     .filter_map(|v| v.to_str().ok())

@@ -307,6 +307,28 @@ mod tests {
         assert!(cache.get("https://h1.example/").is_some());
     }
 
+    /// The fuzz seeds (`fuzz/seeds/dpop_headers`) are the headers they are
+    /// named for, so the fuzzer starts from real shapes.
+    #[test]
+    fn the_fuzz_seeds_are_what_they_are_named() {
+        let seed = |name: &str| {
+            let path = format!(
+                "{}/../../fuzz/seeds/dpop_headers/{name}",
+                env!("CARGO_MANIFEST_DIR")
+            );
+            std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+        };
+        let text = |name: &str| String::from_utf8(seed(name)).unwrap();
+        assert!(parse_nonce(&seed("nonce")).is_some());
+        assert!(asks_for_nonce(&text("challenge-nonce")));
+        let two = parse_www_authenticate(&text("two-challenges"));
+        assert_eq!((two.len(), two[1].scheme.as_str()), (2, "DPoP"));
+        let token68 = parse_www_authenticate(&text("token68-escaped"));
+        assert_eq!(token68[1].param("realm"), Some(r#"a "b" \c"#));
+        let open = parse_www_authenticate(&text("open-quote"));
+        assert_eq!((open.len(), open[0].param("error")), (1, None));
+    }
+
     #[test]
     fn challenges_are_parsed() {
         let v = r#"DPoP error="use_dpop_nonce", error_description="Resource server requires nonce in DPoP proof", algs="ES256 EdDSA""#;

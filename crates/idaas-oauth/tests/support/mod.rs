@@ -36,6 +36,29 @@ impl Provider {
     }
 }
 
+/// The provider's public client `which` (by the announcement's name:
+/// `native`, `par_native`…), discovered.
+#[allow(dead_code)]
+pub async fn user_client(which: &str) -> idaas_oauth::UserClient {
+    let p = provider();
+    idaas_oauth::UserClient::discover(
+        std::sync::Arc::new(idaas_core::http::HyperClient::new(Default::default()).unwrap()),
+        &p.issuer(),
+        p.client(which, "id"),
+        idaas_oauth::ClientAuth::None,
+    )
+    .await
+    .unwrap()
+}
+
+/// A file of `crates/idaas-oauth/tests/fixtures`.
+#[allow(dead_code)]
+pub fn fixture(name: &str) -> PathBuf {
+    workspace()
+        .join("crates/idaas-oauth/tests/fixtures")
+        .join(name)
+}
+
 fn workspace() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../..")

@@ -1,0 +1,176 @@
+//! `idaas emulator [--port N] [--pam-data FILE] [--write-config PATH]`:
+//! serve until Ctrl-C, with a confidential client, a public device client, a
+//! native (loopback) client and PAM data; `idaas emulator approve|deny CODE
+//! --url URL` decides a device code from another terminal.
+
+mod approve;
+mod pam_data;
+
+use std::path::PathBuf;
+
+use idaas_emulator::{Client, Emulator};
+use serde_json::json;
+
+use crate::exit::{Code, Failure};
+use crate::output;
+
+/// The secret's environment variable in the printed configuration.
+pub(crate) const SECRET_ENV: &str = "IDAAS_DEMO_CLIENT_SECRET";
+
+/// The arguments of `idaas emulator`.
+#[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct EmulatorArgs {
+    /// Decide a device code instead of serving.
+    #[command(subcommand)]
+    pub action: Option<EmulatorAction>,
+    /// The port (default: an ephemeral one, printed at start).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// The confidential (M2M) client to register.
+    #[arg(long, default_value = "demo-client")]
+    pub client_id: String,
+    /// Its secret.
+    #[arg(long, default_value = "demo-secret", allow_hyphen_values = true)]
+    pub client_secret: String,
+    /// The public client of the device flow.
+    #[arg(long, default_value = "demo-device")]
+    pub device_client_id: String,
+    /// The public native client of `idaas login` (loopback redirect).
+    #[arg(long, default_value = "demo-native")]
+    pub native_client_id: String,
+    /// PAM data to load instead of the built-in demo set (JSON, see docs/cli.md).
+    #[arg(long, value_name = "FILE")]
+    pub pam_data: Option<PathBuf>,
+    /// Also write the client configuration (client-config.json) to PATH.
+    #[arg(long, value_name = "PATH")]
+    pub write_config: Option<PathBuf>,
+    /// The device-flow polling interval it asks for, seconds.
+    #[arg(long, default_value_t = 5)]
+    pub device_interval: u64,
+}
+
+/// What `idaas emulator …` does besides serving.
+#[derive(Debug, clap::Subcommand)]
+pub enum EmulatorAction {
+    /// Approve a device code (what the /device page's Approve button does).
+    Approve(approve::DecideArgs),
+    /// Deny a device code.
+    Deny(approve::DecideArgs),
+}
+
+/// The client configuration of the confidential client (its secret by
+/// environment variable, `SECRET_ENV`).
+fn client_config(emulator: &Emulator, client_id: &str) -> serde_json::Value {
+    json!({
+        "idaasInstanceId": "idaas_demo",
+        "clientId": client_id,
+        "issuer": emulator.base_url(),
+        "tokenEndpoint": emulator.token_endpoint(),
+        "scope": "urn:cloud:idaas:pam|.all",
+        "developerApiEndpoint": emulator.base_url(),
+        "authnConfiguration": {
+            "authnMethod": "CLIENT_SECRET_BASIC",
+            "clientSecretEnvVarName": SECRET_ENV
+        }
+    })
+}
+
+/// Serves (or decides a code, with a subcommand).
+pub async fn run(args: EmulatorArgs, json: bool) -> Result<Code, Failure> {
+    match args.action {
+        Some(EmulatorAction::Approve(a)) => return approve::run(a, true, json).await,
+        Some(EmulatorAction::Deny(a)) => return approve::run(a, false, json).await,
+        None => {}
+    }
+    let pam_text = match &args.pam_data {
+        Some(path) => std::fs::read_to_string(path).map_err(|e| {
+            Failure::new(
+                Code::Usage,
+                format!("cannot read --pam-data {}: {e}", path.display()),
+                json,
+            )
+        })?,
+        None => pam_data::DEMO.to_owned(),
+    };
+    let emulator = Emulator::builder()
+        .port(args.port)
+        .device_interval(args.device_interval)
+        .client(Client::new(args.client_id.clone()).with_secret(args.client_secret.clone()))
+        .client(Client::new(args.device_client_id.clone()))
+        .client(Client::new(args.native_client_id.clone()))
+        .start()
+        .await
+        .map_err(|e| Failure::new(Code::Network, e.to_string(), json))?;
+    let pam = pam_data::load(&emulator, &pam_text).map_err(|e| {
+        let source = args
+            .pam_data
+            .as_ref()
+            .map_or("the demo PAM data".to_owned(), |p| p.display().to_string());
+        Failure::new(Code::Usage, format!("{source}: {e}"), json)
+    })?;
+    let config = client_config(&emulator, &args.client_id);
+    let config_text = serde_json::to_string_pretty(&config).unwrap_or_default();
+    if let Some(path) = &args.write_config {
+        std::fs::write(path, format!("{config_text}\n")).map_err(|e| {
+            Failure::new(
+                Code::Usage,
+                format!("cannot write --write-config {}: {e}", path.display()),
+                json,
+            )
+        })?;
+    }
+    let base = emulator.base_url().to_owned();
+    if json {
+        output::out_json(&json!({
+            "base_url": base,
+            "token_endpoint": emulator.token_endpoint(),
+            "device_authorization_endpoint": emulator.device_authorization_endpoint(),
+            "verification_uri": format!("{base}/device"),
+            "client_id": args.client_id,
+            "client_secret_env": SECRET_ENV,
+            "device_client_id": args.device_client_id,
+            "native_client_id": args.native_client_id,
+            "config": config,
+            "config_path": args.write_config.as_ref().map(|p| p.display().to_string()),
+            "pam": pam.json(),
+        }));
+    } else {
+        let lines = [
+            format!("IDaaS emulator listening on {base}"),
+            format!("  token endpoint   {}", emulator.token_endpoint()),
+            format!("  JWKS             {base}/oauth2/jwks"),
+            format!(
+                "  M2M client       {} (secret {}; client_secret_basic / _post / _jwt)",
+                args.client_id, args.client_secret
+            ),
+            format!(
+                "  device client    {} (public) — approve at {base}/device or: idaas emulator approve CODE --url {base}",
+                args.device_client_id
+            ),
+            format!("  native client    {} (public)", args.native_client_id),
+            format!(
+                "  PAM              API keys {}; OAuth providers {}; JWT providers {}; cloud roles {}",
+                pam.api_keys.join(", "),
+                pam.oauth_providers.join(", "),
+                pam.jwt_providers.join(", "),
+                pam.cloud_account_roles.join(", ")
+            ),
+            String::new(),
+            match &args.write_config {
+                Some(path) => format!("client-config.json (written to {}):", path.display()),
+                None => "client-config.json (save it, or use --write-config PATH):".into(),
+            },
+            config_text,
+            format!("export {SECRET_ENV}={}", args.client_secret),
+            String::new(),
+            "Ctrl-C to stop.".into(),
+        ];
+        for line in lines {
+            output::out(line);
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+    emulator.stop().await;
+    Ok(Code::Ok)
+}

@@ -1,0 +1,377 @@
+//! The default cache against a faulty identity provider, in real time, as a
+//! user calls it (`provider.bearer_token().await`): a slow IdP makes no caller
+//! wait, a failing one makes no caller fail while a valid token is cached,
+//! a herd at expiry makes one request, and recovery follows the IdP, not the
+//! backoff. The IdP is a purpose-built token endpoint on 127.0.0.1 (below)
+//! whose delay and health the test switches while it runs.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use futures_util::FutureExt;
+use idaas_core::clock::{Clock, ManualClock, SharedClock, SystemClock};
+use idaas_core::config::{ClientConfig, MapEnv, SecretSource};
+use idaas_credentials::*;
+use tokio::net::{TcpListener, TcpStream};
+
+#[path = "support/loopback.rs"]
+mod loopback;
+
+/// Every test here ends within this, whatever the provider does.
+const BOUND: Duration = Duration::from_secs(60);
+
+/// A token endpoint whose answer the test controls: a token `tok-N` valid
+/// for `lifetime` seconds, after `delay`, or `503 temporarily_unavailable`
+/// while `down`.
+struct Idp {
+    url: String,
+    lifetime: u64,
+    delay_ms: AtomicU64,
+    down: AtomicBool,
+    requests: AtomicUsize,
+}
+
+impl Idp {
+    async fn start(lifetime: u64) -> Arc<Self> {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let idp = Arc::new(Self {
+            url: format!("http://{}/token", listener.local_addr().unwrap()),
+            lifetime,
+            delay_ms: AtomicU64::new(0),
+            down: AtomicBool::new(false),
+            requests: AtomicUsize::new(0),
+        });
+        let server = idp.clone();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                tokio::spawn(server.clone().serve(stream));
+            }
+        });
+        idp
+    }
+
+    fn requests(&self) -> usize {
+        self.requests.load(Ordering::SeqCst)
+    }
+
+    fn set_down(&self, down: bool) {
+        self.down.store(down, Ordering::SeqCst);
+    }
+
+    /// Answers each request of one connection (small forms, HTTP/1.1).
+    async fn serve(self: Arc<Self>, mut stream: TcpStream) {
+        let mut buf = Vec::new();
+        while loopback::next_request(&mut stream, &mut buf).await {
+            let n = self.requests.fetch_add(1, Ordering::SeqCst);
+            let delay = self.delay_ms.load(Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(delay)).await;
+            let (status, body) = if self.down.load(Ordering::SeqCst) {
+                (
+                    "503 Service Unavailable",
+                    r#"{"error":"temporarily_unavailable"}"#.to_owned(),
+                )
+            } else {
+                let lifetime = self.lifetime;
+                (
+                    "200 OK",
+                    format!(
+                        r#"{{"access_token":"tok-{n}","token_type":"Bearer","expires_in":{lifetime}}}"#
+                    ),
+                )
+            };
+            if !loopback::respond(&mut stream, status, &body).await {
+                return;
+            }
+        }
+    }
+}
+
+/// The factory's provider for `idp`, default options but `clock`.
+async fn provider(idp: &Idp, clock: SharedClock) -> IdaasCredentialProvider {
+    let config = ClientConfig::builder()
+        .idaas_instance_id("idaas_test")
+        .client_id("app")
+        .issuer(idp.url.trim_end_matches("/token"))
+        .token_endpoint(&idp.url)
+        .scope("api.example.com|read")
+        .client_secret_post(SecretSource::env("S"))
+        .build()
+        .unwrap();
+    let factory = CredentialProviderFactory::from_config(
+        config,
+        FactoryOptions {
+            env: Arc::new(MapEnv::new().with("S", "s")),
+            clock,
+            ..FactoryOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    factory.provider().await.unwrap()
+}
+
+fn now_secs() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
+}
+
+/// What callers saw over a run.
+#[derive(Debug, Default)]
+struct Seen {
+    calls: u64,
+    /// Calls whose future was not ready on its first poll.
+    pending: u64,
+    /// Calls that took longer than 1 ms (reported).
+    slow: u64,
+    longest: Duration,
+    errors: Vec<String>,
+    expired_tokens: u64,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_2s_slow_idp_with_5s_tokens_makes_no_caller_wait() {
+    tokio::time::timeout(BOUND, async {
+        let idp = Idp::start(5).await;
+        idp.delay_ms.store(2000, Ordering::SeqCst);
+        let provider = provider(&idp, idaas_core::clock::system()).await;
+        provider.bearer_token().await.unwrap(); // the first token: 2 s
+        let first = idp.requests();
+        let run = Duration::from_secs(13);
+        let callers: Vec<_> = (0..4)
+            .map(|_| {
+                let provider = provider.clone();
+                tokio::spawn(async move {
+                    let mut seen = Seen::default();
+                    let started = Instant::now();
+                    while started.elapsed() < run {
+                        // a caller waits only if its future is not ready at
+                        // once; then the wait is timed (> 1 ms counts)
+                        let t = Instant::now();
+                        let mut call = provider.bearer_token();
+                        let got = match (&mut call).now_or_never() {
+                            Some(got) => got,
+                            None => {
+                                seen.pending += 1;
+                                call.await
+                            }
+                        };
+                        let took = t.elapsed();
+                        seen.calls += 1;
+                        seen.longest = seen.longest.max(took);
+                        seen.slow += u64::from(took > Duration::from_millis(1));
+                        match got {
+                            Ok(token) => {
+                                let expires = token.credential().expires_at.unwrap() as f64;
+                                seen.expired_tokens += u64::from(now_secs() >= expires);
+                            }
+                            Err(e) => seen.errors.push(e.to_string()),
+                        }
+                        tokio::time::sleep(Duration::from_millis(2)).await;
+                    }
+                    seen
+                })
+            })
+            .collect();
+        let (mut calls, mut slow) = (0, 0);
+        for caller in callers {
+            let seen = caller.await.unwrap();
+            slow += seen.slow;
+            assert_eq!(seen.pending, 0, "callers waited for a refresh: {seen:?}");
+            // ready at once is the proof no caller waited for the IdP; the
+            // wall time, which a preempted thread on a shared machine can
+            // stretch past 1 ms, only rules out a blocking lock (a refresh
+            // holding one would stall calls for the 2 s of the request)
+            assert!(
+                seen.longest < Duration::from_millis(250),
+                "a call blocked: {seen:?}"
+            );
+            assert!(seen.errors.is_empty(), "{seen:?}");
+            assert_eq!(seen.expired_tokens, 0, "an expired token was served");
+            calls += seen.calls;
+        }
+        // a 5 s token prefetched at half its life: 13 s see 3 refreshes or more
+        let refreshes = idp.requests() - first;
+        assert!(refreshes >= 3, "{refreshes} refreshes in {run:?}");
+        assert!(calls > 1000, "{calls} calls");
+        eprintln!("{calls} calls, none waited for a refresh, {slow} took > 1 ms");
+    })
+    .await
+    .expect("bounded");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_idp_fails_no_caller_until_expiry_less_the_margin_then_clearly() {
+    tokio::time::timeout(BOUND, async {
+        let idp = Idp::start(5).await;
+        let provider = provider(&idp, idaas_core::clock::system()).await;
+        let first = provider.bearer_token().await.unwrap().to_secret();
+        let cached_at = now_secs();
+        let served_until = provider.served_until().unwrap();
+        let served_until = served_until
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64();
+        let expires_at = provider.expires_at().unwrap();
+        let expires_at = expires_at.duration_since(UNIX_EPOCH).unwrap().as_secs_f64();
+        let margin = expires_at - served_until;
+        assert!(
+            margin > 0.0 && margin <= 1.0,
+            "the documented margin: min(1 s, lifetime/20), got {margin}"
+        );
+        tokio::time::sleep_until((Instant::now() + Duration::from_secs(1)).into()).await;
+        idp.set_down(true); // 503 from 1 s after the token was cached
+        let mut ok_before = 0;
+        let mut errors_after = Vec::new();
+        let mut errors_at_first = 0.0;
+        let end = served_until + 1.5;
+        while now_secs() < end {
+            let got = provider.bearer_token().await;
+            let at = now_secs();
+            match got {
+                Ok(token) => {
+                    assert!(at < served_until, "served at {at}, past {served_until}");
+                    assert_eq!(token, first);
+                    ok_before += 1;
+                }
+                Err(e) => {
+                    assert!(
+                        at >= served_until,
+                        "an error {:.3} s before the token's end: {e}",
+                        served_until - at
+                    );
+                    if errors_after.is_empty() {
+                        errors_at_first = at;
+                    }
+                    errors_after.push(e.to_string());
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(ok_before > 200, "{ok_before} calls served before the end");
+        assert!(!errors_after.is_empty(), "no error once the token ended");
+        let clear = &errors_after[0];
+        assert!(
+            clear.contains("temporarily_unavailable") || clear.contains("503"),
+            "the error names what failed: {clear}"
+        );
+        eprintln!(
+            "{ok_before} calls served, first error {:.3} s after the token's end: {clear}",
+            errors_at_first - served_until
+        );
+        // the background refreshes retried with a backoff, not per caller
+        let during = idp.requests() - 1;
+        assert!(
+            (1..=45).contains(&during),
+            "{during} requests during {:.1} s of outage",
+            end - cached_at - 1.0
+        );
+    })
+    .await
+    .expect("bounded");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_thousand_tasks_at_expiry_make_one_request() {
+    tokio::time::timeout(BOUND, async {
+        let idp = Idp::start(3600).await;
+        let clock = ManualClock::at_secs(SystemClock.now_secs());
+        let provider = provider(&idp, Arc::new(clock.clone())).await;
+        provider.bearer_token().await.unwrap();
+        idp.delay_ms.store(200, Ordering::SeqCst);
+        clock.advance(Duration::from_secs(3601)); // expired
+        let tasks: Vec<_> = (0..10_000)
+            .map(|_| {
+                let provider = provider.clone();
+                tokio::spawn(async move {
+                    provider
+                        .bearer_token()
+                        .await
+                        .map(|t| t.expose_secret().to_owned())
+                })
+            })
+            .collect();
+        for task in tasks {
+            assert_eq!(task.await.unwrap().unwrap(), "tok-1");
+        }
+        assert_eq!(idp.requests(), 2, "one request for the whole herd");
+    })
+    .await
+    .expect("bounded");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_an_outage_callers_without_a_token_get_one_within_a_second() {
+    tokio::time::timeout(BOUND, async {
+        let idp = Idp::start(2).await;
+        let provider = provider(&idp, idaas_core::clock::system()).await;
+        let first = provider.bearer_token().await.unwrap().to_secret();
+        idp.set_down(true);
+        let outage = Duration::from_secs(8);
+        let down_since = Instant::now();
+        // callers poll through the outage: the token expires, they get errors
+        let mut errors = 0;
+        while down_since.elapsed() < outage {
+            errors += u32::from(provider.bearer_token().await.is_err());
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert!(errors > 100, "{errors}: callers had no valid token");
+        // by now consecutive failures have grown the backoff past 1 s
+        let during = idp.requests() - 1;
+        assert!(during >= 8, "{during} requests during the outage");
+        assert!(
+            during <= 70,
+            "{during}: one probe per interval, not per caller"
+        );
+        idp.set_down(false);
+        let recovered = Instant::now();
+        let fresh = loop {
+            if let Ok(token) = provider.bearer_token().await
+                && token != first
+            {
+                break recovered.elapsed();
+            }
+            assert!(recovered.elapsed() < Duration::from_secs(5), "no recovery");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        eprintln!("{during} requests in the {outage:?} outage; fresh token {fresh:?} after it");
+        assert!(
+            fresh <= Duration::from_secs(1),
+            "a fresh token {fresh:?} after the IdP recovered"
+        );
+    })
+    .await
+    .expect("bounded");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_files_token_cache_keys_reach_the_provider() {
+    let idp = Idp::start(3600).await;
+    let url = &idp.url;
+    let issuer = url.trim_end_matches("/token");
+    let config = ClientConfig::from_json_str(&format!(
+        r#"{{"idaasInstanceId":"idaas_test","clientId":"app","issuer":"{issuer}","tokenEndpoint":"{url}",
+            "scope":"api.example.com|read",
+            "authnConfiguration":{{"authnMethod":"CLIENT_SECRET_POST","clientSecretEnvVarName":"S"}},
+            "tokenCache":{{"behavior":"REFERENCE","stale":"ALLOW","probeInterval":200}}}}"#
+    ))
+    .unwrap();
+    let factory = CredentialProviderFactory::from_config(
+        config,
+        FactoryOptions {
+            env: Arc::new(MapEnv::new().with("S", "s")),
+            ..FactoryOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    let provider = factory.provider().await.unwrap();
+    let expected = idaas_cache::CacheOptions {
+        stale: idaas_cache::StaleBehavior::Allow,
+        probe_interval: Duration::from_millis(200),
+        ..idaas_cache::CacheOptions::reference()
+    };
+    assert_eq!(*provider.cache_options(), expected);
+}
