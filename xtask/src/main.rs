@@ -45,6 +45,7 @@ const BENCHES: &[(&str, &str, &str)] = &[
     ("cache", "idaas-cache", "cache"),
     ("cache", "idaas-credentials", "provider"),
     ("oauth", "idaas-oauth", "jose"),
+    ("retry", "idaas-oauth", "retry"),
     ("guard", "idaas-guard", "guard"),
 ];
 

@@ -5,10 +5,12 @@
 //! the signature) beside the backend's bare signature. Figures go to `target/bench/oauth.json`, each with
 //! the ratio of ours to the fastest peer.
 
+#[path = "support/figures.rs"]
+mod figures;
+
 use std::collections::BTreeMap;
 use std::hint::black_box;
-use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use criterion::Criterion;
 use idaas_oauth::jose::{
@@ -252,56 +254,9 @@ fn jwt_decoding(jwk: &Value) -> jsonwebtoken::DecodingKey {
     jsonwebtoken::DecodingKey::from_jwk(&jwk).unwrap()
 }
 
-/// The median over `ROUNDS` rounds of time(ours batch) / time(peer batch),
-/// the two batches of a round run back to back in alternating order, so
-/// that drifts of the machine (frequency, the other tenant) hit both sides
-/// alike. Batches last about a millisecond.
+/// Paired ratios of ours to a backend: 101 rounds of ~1 ms batches.
 fn paired_ratio(ours: &dyn Fn(), peer: &dyn Fn()) -> f64 {
-    const ROUNDS: usize = 101;
-    let batch = {
-        let started = Instant::now();
-        let mut n = 0u32;
-        while started.elapsed() < Duration::from_millis(1) {
-            ours();
-            n += 1;
-        }
-        n.max(1)
-    };
-    let time = |f: &dyn Fn()| {
-        let started = Instant::now();
-        for _ in 0..batch {
-            f();
-        }
-        started.elapsed().as_secs_f64()
-    };
-    let mut ratios: Vec<f64> = (0..ROUNDS)
-        .map(|round| {
-            if round % 2 == 0 {
-                let a = time(ours);
-                a / time(peer)
-            } else {
-                let b = time(peer);
-                time(ours) / b
-            }
-        })
-        .collect();
-    ratios.sort_by(f64::total_cmp);
-    ratios[ROUNDS / 2]
-}
-
-fn target_dir() -> PathBuf {
-    if let Ok(dir) = std::env::var("CARGO_TARGET_DIR") {
-        return dir.into();
-    }
-    let exe = std::env::current_exe().expect("bench executable path");
-    exe.ancestors().nth(3).expect("target dir").to_owned()
-}
-
-fn mean_ns(target: &std::path::Path, id: &str) -> Option<f64> {
-    let path = target.join("criterion").join(id).join("new/estimates.json");
-    let text = std::fs::read_to_string(path).ok()?;
-    let v: Value = serde_json::from_str(&text).ok()?;
-    v["mean"]["point_estimate"].as_f64()
+    figures::paired_ratio(ours, peer, 101, Duration::from_millis(1))
 }
 
 /// A DPoP proof (fresh `jti`, normalised `htu`, `iat`; the header is
@@ -497,12 +452,12 @@ fn main() {
     dpop_proofs(&mut c, &mut ids, &mut paired);
     c.final_summary();
 
-    let target = target_dir();
+    let target = figures::target_dir();
     let mut figures = serde_json::Map::new();
     for (group, entries) in ids {
         let means: Vec<(&str, f64)> = entries
             .iter()
-            .filter_map(|(name, id)| mean_ns(&target, id).map(|m| (*name, m)))
+            .filter_map(|(name, id)| figures::mean_ns(&target, id).map(|m| (*name, m)))
             .collect();
         let Some(ours) = means.iter().find(|(n, _)| *n == "ours").map(|(_, m)| *m) else {
             continue;
