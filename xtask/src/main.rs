@@ -47,6 +47,7 @@ const BENCHES: &[(&str, &str, &str)] = &[
     ("oauth", "idaas-oauth", "jose"),
     ("retry", "idaas-oauth", "retry"),
     ("guard", "idaas-guard", "guard"),
+    ("cache", "idaas-cache-redis", "fleet"),
 ];
 
 fn main() -> ExitCode {
@@ -247,7 +248,7 @@ fn bench(args: &[String]) -> Result {
         let mut cmd = cargo();
         cmd.args(["bench", "-p", krate, "--bench", target]);
         if *target == "provider" {
-            // as the facade builds it by default: with the fleet-cache hook
+            // as the CLI builds it (feature redis): with the fleet-cache hook
             // on the hit path (unconfigured here, so its cost is the branch)
             cmd.args(["--features", "redis"]);
             match reference_sdk_python() {

@@ -38,7 +38,7 @@
 //! - [`CacheKey`] — sealing (AES-256-GCM) and naming (HMAC-SHA256) of
 //!   entries, from `IDAAS_TOKEN_CACHE_KEY` or a client secret.
 //! - [`FleetOptions`] — URL, timeouts, lease, TLS trust.
-//! - `server` (feature `test-server`) — a throwaway `redis-server` for tests and benches
+//! - `server` — a throwaway `redis-server` for tests and benches
 //!   (feature `test-server`).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
