@@ -15,7 +15,7 @@
 //! use idaas_cache_redis::{CacheKey, EntryId, FleetCache, FleetOptions};
 //! use idaas_core::token::Credential;
 //!
-//! # async fn ask_the_idp() -> Result<Credential, std::io::Error> { unimplemented!() }
+//! # async fn ask_the_idp() -> Result<Credential, std::io::Error> { Ok(Credential::bearer("token", Some(3600))) }
 //! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let options = FleetOptions::new("url", "redis://127.0.0.1:6379")?
 //!     .with_lease(Duration::from_secs(20));
