@@ -7,7 +7,8 @@
 //! process of the fleet takes a lock (`SET NX PX`, a random fencing value),
 //! asks the IdP, stores the sealed entry for the token's remaining lifetime,
 //! releases its lock (compare-and-delete) and publishes; the others wait for
-//! that, at most one lease. Redis down, slow or refusing makes it call the
+//! that, at most one lease (two when the holder dies and another process
+//! takes its lock over). Redis down, slow or refusing makes it call the
 //! IdP as if there were no fleet tier, with one WARN per outage.
 //!
 //! ```no_run

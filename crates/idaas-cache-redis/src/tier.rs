@@ -147,16 +147,18 @@ impl FleetTier {
         let fence = fence();
         match self.try_lock(&fence).await {
             Err(Unavailable) => return self.alone(idp).await,
-            Ok(true) => return self.lead(idp, fence).await,
-            Ok(false) => {}
+            Ok(Lock::Ours) => return self.lead(idp, fence).await,
+            Ok(Lock::HeldBy(holder)) => self.wait(idp, holder).await,
         }
-        self.wait(idp).await
     }
 
     /// Another process refreshes: wait for its entry (its publish wakes us;
     /// we also re-read every poll interval), taking over the lock if its
-    /// lease runs out, for at most one lease.
-    async fn wait<F, Fut, E>(&self, idp: F) -> Result<Credential, E>
+    /// lease runs out. The wait lasts at most one lease per holder and two
+    /// holders: the one found first and, if it dies, the process that took
+    /// the lock over from it — so a takeover near the end of our first
+    /// lease does not send every waiter to the IdP at once.
+    async fn wait<F, Fut, E>(&self, idp: F, first: Option<String>) -> Result<Credential, E>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<Credential, E>>,
@@ -164,7 +166,9 @@ impl FleetTier {
         let link = &self.shared.link;
         let options = link.options();
         link.counters.lock_wait();
-        let deadline = Instant::now() + options.lease;
+        let mut deadline = Instant::now() + options.lease;
+        let mut holder = first;
+        let mut extended = false;
         let mut subscription = link.subscribe(&self.channel).await.ok();
         let span = tracing::debug_span!("l2.wait", outcome = field::Empty);
         async {
@@ -183,11 +187,21 @@ impl FleetTier {
                 let fence = fence();
                 match self.try_lock(&fence).await {
                     Err(Unavailable) => return self.alone(idp).await,
-                    Ok(true) => {
+                    Ok(Lock::Ours) => {
                         tracing::Span::current().record("outcome", "took over the lock");
                         return self.lead(idp, fence).await;
                     }
-                    Ok(false) => {}
+                    Ok(Lock::HeldBy(Some(now_held_by))) => {
+                        let successor = holder.as_ref().is_some_and(|was| *was != now_held_by);
+                        if successor && !extended {
+                            // the first holder died and another took over:
+                            // one more lease for that one's fetch
+                            extended = true;
+                            deadline = Instant::now() + options.lease;
+                        }
+                        holder = Some(now_held_by);
+                    }
+                    Ok(Lock::HeldBy(None)) => {}
                 }
                 let left = deadline.saturating_duration_since(Instant::now());
                 if left.is_zero() {
@@ -329,34 +343,52 @@ impl FleetTier {
         entry
     }
 
-    /// `SET lock fence NX PX lease`: whether we hold it now.
-    async fn try_lock(&self, fence: &str) -> Result<bool, Unavailable> {
+    /// `SET lock fence NX PX lease` and `GET lock` in one round trip: whether
+    /// we hold it now, else whose fence it holds (`None`: it was released
+    /// between the two commands).
+    async fn try_lock(&self, fence: &str) -> Result<Lock, Unavailable> {
         let link = &self.shared.link;
         let lease_ms = u64::try_from(link.options().lease.as_millis())
             .unwrap_or(u64::MAX)
             .max(1);
-        let mut set = redis::cmd("SET");
-        set.arg(&self.lock)
+        // a pipeline, not `SET … NX GET` (Redis 7 only): Redis 6 and
+        // Valkey answer it the same
+        let mut pipe = redis::pipe();
+        pipe.cmd("SET")
+            .arg(&self.lock)
             .arg(fence)
             .arg("NX")
             .arg("PX")
-            .arg(lease_ms);
+            .arg(lease_ms)
+            .cmd("GET")
+            .arg(&self.lock);
         let span = tracing::debug_span!("l2.lock", outcome = field::Empty);
-        let won = link
-            .query::<Option<String>>("lock", &set, link.options().get_timeout)
+        let lock = link
+            .pipeline::<(Option<String>, Option<String>)>("lock", &pipe, link.options().get_timeout)
             .instrument(span.clone())
             .await
-            .map(|ok| ok.is_some());
+            .map(|(set, holder)| match set {
+                Some(_) => Lock::Ours,
+                None => Lock::HeldBy(holder),
+            });
         span.record(
             "outcome",
-            match won {
-                Ok(true) => "acquired",
-                Ok(false) => "held by another process",
+            match lock {
+                Ok(Lock::Ours) => "acquired",
+                Ok(Lock::HeldBy(_)) => "held by another process",
                 Err(_) => "error",
             },
         );
-        won
+        lock
     }
+}
+
+/// What a lock attempt found.
+enum Lock {
+    /// We hold it.
+    Ours,
+    /// Another process does (its fence, if it still held it a moment later).
+    HeldBy(Option<String>),
 }
 
 /// A random fencing value: only its holder can release the lock.

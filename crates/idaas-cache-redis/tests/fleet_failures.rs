@@ -206,3 +206,39 @@ async fn an_entry_sealed_under_another_key_is_ignored() {
     // and an entry of ours copied to another name does not open there either
     assert!(ours.open("idaas:tc:other", &sealed).is_none());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_takeover_at_the_end_of_a_wait_is_waited_for() {
+    let redis = RedisServer::start().unwrap();
+    let emulator = support::emulator(Duration::from_secs(60)).await;
+    let s = Setup {
+        lease: Duration::from_millis(600),
+        idp_delay: Duration::from_millis(300),
+        ..setup(&redis.url(), &emulator.token_endpoint())
+    };
+    let (a, b) = (Member::new(&s), Member::new(&s));
+    // a holder that died just after taking the lock: it expires in one lease,
+    // when the first waiter's own lease of waiting runs out too
+    let client = redis::Client::open(redis.url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let _: () = redis::cmd("SET")
+        .arg(format!("{}:lock", a.tier.entry_name()))
+        .arg("a-dead-holder")
+        .arg("PX")
+        .arg(600)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let first = tokio::spawn(async move { (a.token().await.unwrap(), a.counters().snapshot()) });
+    tokio::time::sleep(Duration::from_millis(40)).await;
+    let second = tokio::spawn(async move { (b.token().await.unwrap(), b.counters().snapshot()) });
+    let (t1, c1) = first.await.unwrap();
+    let (t2, c2) = second.await.unwrap();
+    // one took the lock over when it expired and asked (300 ms); the other's
+    // lease of waiting ran out meanwhile, yet it waited for the new holder
+    assert_eq!(emulator.token_requests(CLIENT_ID), 1, "{c1:?} {c2:?}");
+    assert_eq!(t1, t2);
+    assert_eq!(c1.idp_requests + c2.idp_requests, 1);
+    assert_eq!(c1.l2_hits + c2.l2_hits, 1);
+    assert_eq!((c1.lock_waits, c2.lock_waits), (1, 1));
+}
