@@ -6,10 +6,11 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
 
 use serde_json::Value;
+
+mod support;
 
 /// A running `idaas emulator`, killed when dropped.
 struct Running {
@@ -176,16 +177,10 @@ fn device_flow(e: &Running, decide: impl FnOnce(&str, &str)) -> (Option<i32>, St
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    let reader = std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Ok(v) = serde_json::from_str::<Value>(&line)
-                && v["user_code"].is_string()
-            {
-                let _ = tx.send(v);
-            }
-        }
+    let (rx, reader) = support::watch_lines(child.stderr.take().unwrap(), |line| {
+        serde_json::from_str::<Value>(line)
+            .ok()
+            .filter(|v| v["user_code"].is_string())
     });
     let shown = rx
         .recv_timeout(Duration::from_secs(20))
@@ -290,30 +285,34 @@ fn the_verification_page_escapes_what_it_echoes_and_refuses_forged_posts() {
     );
 }
 
-fn chromium() -> Option<PathBuf> {
+/// Chromium and the interop folder (its playwright-core installed), or
+/// `None` when this machine has no Chromium (never in CI): `test` is skipped.
+fn chromium(test: &str) -> Option<(PathBuf, PathBuf)> {
     let path = PathBuf::from(
         std::env::var_os("IDAAS_CHROMIUM").unwrap_or_else(|| "/usr/bin/chromium".into()),
     );
-    path.is_file().then_some(path)
-}
-
-#[test]
-fn headless_chromium_approves_on_the_device_page() {
-    let Some(chromium) = chromium() else {
+    if !path.is_file() {
         assert!(
             std::env::var_os("CI").is_none(),
             "Chromium is required in CI (install the `chromium` package, or set IDAAS_CHROMIUM)"
         );
-        eprintln!(
-            "SKIPPED headless_chromium_approves_on_the_device_page: no Chromium (set IDAAS_CHROMIUM)"
-        );
-        return;
-    };
+        eprintln!("SKIPPED {test}: no Chromium (set IDAAS_CHROMIUM)");
+        return None;
+    }
     let interop = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../interop");
     assert!(
         interop.join("node_modules/playwright-core").is_dir(),
         "playwright-core is not installed: run `npm ci --prefix interop`"
     );
+    Some((path, interop))
+}
+
+#[test]
+fn headless_chromium_approves_on_the_device_page() {
+    let Some((chromium, interop)) = chromium("headless_chromium_approves_on_the_device_page")
+    else {
+        return;
+    };
     let e = start(&[]);
     let (code, stdout) = device_flow(&e, |uri, user_code| {
         let out = Command::new("node")
@@ -335,4 +334,149 @@ fn headless_chromium_approves_on_the_device_page() {
     assert_eq!(code, Some(0), "{stdout}");
     let tokens: Value = serde_json::from_str(&stdout).unwrap();
     assert!(tokens["access_token"].is_string(), "{tokens}");
+}
+
+/// `idaas --json login --no-browser` against the emulator's native client
+/// (token store in `store`); the printed authorization URL goes to
+/// `answer`; returns the login's exit code and stdout.
+fn login_flow(
+    e: &Running,
+    store: &Path,
+    answer: impl FnOnce(&str),
+) -> (Option<i32>, String, String) {
+    let base = e.banner["base_url"].as_str().unwrap();
+    let mut child = idaas()
+        .env("IDAAS_TOKEN_STORE_DIR", store)
+        .env("BROWSER", "/bin/false")
+        .args(["--json", "login", "--no-browser", "--issuer", base])
+        .args([
+            "--client-id",
+            e.banner["native_client_id"].as_str().unwrap(),
+        ])
+        .args([
+            "--scope",
+            "openid",
+            "--scope",
+            "email",
+            "--scope",
+            "offline_access",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (rx, reader) = support::watch_lines(child.stderr.take().unwrap(), support::printed_url);
+    let url = rx
+        .recv_timeout(Duration::from_secs(20))
+        .expect("idaas login printed the authorization URL");
+    assert!(
+        url.starts_with(e.banner["authorization_endpoint"].as_str().unwrap()),
+        "{url}"
+    );
+    answer(&url);
+    // bounded: a login that never sees the redirect is killed and fails
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    let stderr = reader.join().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr,
+    )
+}
+
+#[test]
+fn login_on_the_login_page_then_userinfo_and_a_denial_is_exit_1() {
+    let e = start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("tokens");
+    let base = e.banner["base_url"].as_str().unwrap().to_owned();
+    assert_eq!(e.banner["users"][0], "alice");
+
+    let (code, stdout, stderr) = login_flow(&e, &store, |url| {
+        // an unknown demo user: the page refuses, exit 2 naming the problem
+        let (c, out, err) = run(idaas().args(["emulator", "sign-in", url, "--user", "mallory"]));
+        assert_eq!(c, Some(2), "{out} {err}");
+        assert!(err.contains("No demo user mallory"), "{err}");
+        let (c, out, err) =
+            run(idaas().args(["--json", "emulator", "sign-in", url, "--user", "bob"]));
+        assert_eq!(c, Some(0), "{out} {err}");
+        let answered: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(answered["decision"], "approved");
+        assert_eq!(answered["application_status"], 200);
+        assert_eq!(answered["application_page"], "Signed in", "{answered}");
+    });
+    assert_eq!(code, Some(0), "{stdout} {stderr}");
+    let signed_in: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(signed_in["sub"], "bob");
+    assert_eq!(signed_in["email"], "bob@example.com");
+
+    let (c, out, err) = run(idaas().env("IDAAS_TOKEN_STORE_DIR", &store).args([
+        "--json",
+        "userinfo",
+        "--issuer",
+        &base,
+        "--client-id",
+        "demo-native",
+    ]));
+    assert_eq!(c, Some(0), "{out} {err}");
+    let info: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(info["sub"], "bob");
+    assert_eq!(info["email_verified"], true);
+
+    // denied on the page: access_denied, exit 1 (the CLI's exit map)
+    let (code, stdout, stderr) = login_flow(&e, &store, |url| {
+        let (c, out, err) = run(idaas().args(["emulator", "sign-in", url, "--deny"]));
+        assert_eq!(c, Some(0), "{out} {err}");
+        assert!(out.contains("denied"), "{out}");
+    });
+    assert_eq!(code, Some(1), "{stdout} {stderr}");
+    let failed: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(failed["exit_code"], 1);
+    assert!(
+        failed["error"].as_str().unwrap().contains("access_denied")
+            || failed["error"].as_str().unwrap().contains("denied"),
+        "{failed}"
+    );
+}
+
+#[test]
+fn headless_chromium_signs_in_on_the_login_page() {
+    let Some((chromium, interop)) = chromium("headless_chromium_signs_in_on_the_login_page") else {
+        return;
+    };
+    let e = start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("tokens");
+    let (code, stdout, stderr) = login_flow(&e, &store, |url| {
+        let out = Command::new("node")
+            .arg(interop.join("chromium-emulator-login.mjs"))
+            .args([url, "alice", "approve"])
+            .env("IDAAS_CHROMIUM", &chromium)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success(),
+            "chromium-emulator-login failed: {stderr}"
+        );
+        let result: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(result["title"], "Signed in", "{result}");
+        assert!(
+            result["url"]
+                .as_str()
+                .unwrap()
+                .starts_with("http://127.0.0.1:")
+        );
+    });
+    assert_eq!(code, Some(0), "{stdout} {stderr}");
+    let signed_in: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(signed_in["sub"], "alice");
 }

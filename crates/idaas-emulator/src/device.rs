@@ -156,22 +156,24 @@ impl State {
     }
 }
 
-/// Refresh tokens issued to people, by value: (client id, scope).
+/// Refresh tokens issued to people, by value.
 #[derive(Debug, Default)]
-pub(crate) struct RefreshTokens(Mutex<HashMap<String, (String, String)>>);
+pub(crate) struct RefreshTokens(pub(crate) Mutex<HashMap<String, RefreshGrant>>);
+
+/// What a refresh token stands for.
+#[derive(Debug, Clone)]
+pub(crate) struct RefreshGrant {
+    pub client_id: String,
+    pub scope: String,
+    /// The person of an authorization code sign-in (device grants: none,
+    /// their tokens are about the client).
+    pub sign_in: Option<crate::authorize::SignIn>,
+}
 
 impl State {
     /// An access token plus a refresh token (device grants: a person).
     fn issue_with_refresh(&self, client: &Client, scope: &str) -> Reply {
-        let refresh = idaas_oauth::authorize::random_token(32);
-        self.refresh_tokens
-            .0
-            .lock()
-            .expect("refresh lock")
-            .insert(refresh.clone(), (client.id.clone(), scope.to_owned()));
-        let mut reply = self.issue(client, Some(scope), None);
-        reply.add_member("refresh_token", json!(refresh));
-        reply
+        self.person_tokens(client, scope, None, true, false)
     }
 
     /// The `refresh_token` grant: rotates the refresh token.
@@ -186,7 +188,14 @@ impl State {
             .expect("refresh lock")
             .remove(token);
         match found {
-            Some((owner, scope)) if owner == client.id => self.issue_with_refresh(client, &scope),
+            Some(grant) if grant.client_id == client.id => {
+                // OIDC Core §12.2: a new ID token, same sub and auth_time, no nonce
+                let sign_in = grant
+                    .sign_in
+                    .map(|s| crate::authorize::SignIn { nonce: None, ..s });
+                let id_token = sign_in.is_some();
+                self.person_tokens(client, &grant.scope, sign_in.as_ref(), true, id_token)
+            }
             _ => oauth_error(400, "invalid_grant", "unknown or used refresh token"),
         }
     }

@@ -26,6 +26,14 @@
 //! ES256 JWTs signed by the emulator's key. Requests are counted per client.
 //! `GET /device` is the device flow's verification page (enter the code,
 //! approve or deny; `POST /device` with the page's form token).
+//! The authorization code flow: `GET /oauth2/authorize` shows a login page
+//! (pick a registered [`User`], approve or deny; PKCE S256 required,
+//! redirect URIs registered per client, loopback ones on any port), the
+//! token endpoint redeems the code once (`grant_type=authorization_code`,
+//! bound to client, redirect URI and verifier, 60 s) for an access token,
+//! an ES256 ID token (`iss`, `aud`, `sub`, `nonce`, `iat`, `exp`,
+//! `auth_time`) and, with `offline_access`, a refresh token;
+//! `GET /oauth2/userinfo` answers for the user.
 //! PKCS7 attested documents are verified as PKCS#7 SignedData against the
 //! trusted cloud signer ([`CloudSigner`] plays the cloud in tests); PCA
 //! client certificates are path-validated to the trusted private CA
@@ -44,7 +52,10 @@
 #![warn(missing_docs)]
 
 mod attestation;
+mod authorize;
+mod code_grant;
 mod device;
+mod html;
 mod jwt_bearer;
 mod openapi;
 mod pam;
@@ -67,7 +78,7 @@ pub use attestation::{CloudSigner, SIGNING_TIME_TOLERANCE, verify_document};
 pub use pam::oauth_tokens::OAuthProvider;
 pub use pam::sts::{CloudAccountRole, CloudVendor};
 pub use private_ca::PrivateCa;
-pub use registry::{Client, FederatedCredential};
+pub use registry::{Client, FederatedCredential, User};
 
 /// Why the emulator could not start.
 #[derive(Debug, thiserror::Error)]
@@ -93,6 +104,7 @@ pub struct EmulatorBuilder {
     clock: Option<SharedClock>,
     access_keys: std::collections::HashMap<String, idaas_core::SecretString>,
     device_interval: Option<u64>,
+    users: Vec<registry::User>,
 }
 
 impl EmulatorBuilder {
@@ -105,6 +117,13 @@ impl EmulatorBuilder {
     /// Registers a client.
     pub fn client(mut self, client: Client) -> Self {
         self.clients.push(client);
+        self
+    }
+
+    /// Registers a person who can sign in on the login page (the
+    /// authorization code flow); the page offers them in this order.
+    pub fn user(mut self, user: User) -> Self {
+        self.users.push(user);
         self
     }
 
@@ -159,6 +178,7 @@ impl EmulatorBuilder {
             self.clients,
             self.access_keys,
         );
+        state.users = self.users;
         if let Some(interval) = self.device_interval {
             state.device_interval = interval;
         }
@@ -218,6 +238,16 @@ impl Emulator {
     /// Registers (or replaces) a client while running.
     pub fn register(&self, client: Client) {
         self.state.register(client);
+    }
+
+    /// `<base>/oauth2/authorize`: the login page of the authorization code flow.
+    pub fn authorization_endpoint(&self) -> String {
+        format!("{}/oauth2/authorize", self.base_url)
+    }
+
+    /// `<base>/oauth2/userinfo`.
+    pub fn userinfo_endpoint(&self) -> String {
+        format!("{}/oauth2/userinfo", self.base_url)
     }
 
     /// `<base>/oauth2/device_authorization`.

@@ -66,6 +66,9 @@ pub struct Client {
     /// Issuers whose jwt-bearer assertions (RFC 7523 §2.1) this client may
     /// present as an authorization grant, with their public keys.
     pub assertion_issuers: Vec<(String, Vec<VerifyingKey>)>,
+    /// Its redirect URIs (authorization code flow). A loopback one
+    /// (`http://127.0.0.1/…`, `http://[::1]/…`) matches any port (RFC 8252 §7.3).
+    pub redirect_uris: Vec<String>,
 }
 
 impl Client {
@@ -77,7 +80,23 @@ impl Client {
             public_key: None,
             federated: Vec::new(),
             assertion_issuers: Vec::new(),
+            redirect_uris: Vec::new(),
         }
+    }
+
+    /// Registers a redirect URI for the authorization code flow (a
+    /// loopback IP literal one matches any port: a native app, RFC 8252).
+    pub fn with_redirect_uri(mut self, uri: impl Into<String>) -> Self {
+        self.redirect_uris.push(uri.into());
+        self
+    }
+
+    /// Whether `given` is one of its redirect URIs: exactly, or a loopback
+    /// one on another port (RFC 8252 §7.3: the port is the app's choice).
+    pub fn allows_redirect(&self, given: &str) -> bool {
+        self.redirect_uris
+            .iter()
+            .any(|registered| redirect_matches(registered, given))
     }
 
     /// Registers a secret.
@@ -108,5 +127,117 @@ impl Client {
     pub fn with_federated(mut self, credential: FederatedCredential) -> Self {
         self.federated.push(credential);
         self
+    }
+}
+
+/// A person who can sign in on the login page (authorization code flow).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// `sub`, and what the person enters on the login page.
+    pub sub: String,
+    /// `name` (scope `profile`).
+    pub name: Option<String>,
+    /// `email` (scope `email`; `email_verified` true).
+    pub email: Option<String>,
+}
+
+impl User {
+    /// A user known by `sub` alone.
+    pub fn new(sub: impl Into<String>) -> Self {
+        Self {
+            sub: sub.into(),
+            name: None,
+            email: None,
+        }
+    }
+
+    /// Their display name.
+    pub fn with_name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Their email address.
+    pub fn with_email(mut self, email: impl Into<String>) -> Self {
+        self.email = Some(email.into());
+        self
+    }
+
+    /// The claims about them the `scope` allows (ID token and userinfo):
+    /// `sub` always, `name` with `profile`, `email` and `email_verified`
+    /// with `email`.
+    pub(crate) fn claims(&self, scope: &str) -> serde_json::Map<String, serde_json::Value> {
+        let has = |s: &str| scope.split_whitespace().any(|x| x == s);
+        let mut claims = serde_json::Map::new();
+        claims.insert("sub".into(), self.sub.clone().into());
+        if has("profile")
+            && let Some(name) = &self.name
+        {
+            claims.insert("name".into(), name.clone().into());
+        }
+        if has("email")
+            && let Some(email) = &self.email
+        {
+            claims.insert("email".into(), email.clone().into());
+            claims.insert("email_verified".into(), true.into());
+        }
+        claims
+    }
+}
+
+/// Exact match, or both `http` on the same loopback IP literal with the same
+/// path and query, any port.
+fn redirect_matches(registered: &str, given: &str) -> bool {
+    if registered == given {
+        return true;
+    }
+    let (Ok(r), Ok(g)) = (url::Url::parse(registered), url::Url::parse(given)) else {
+        return false;
+    };
+    let loopback_ip = |u: &url::Url| match u.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        _ => false,
+    };
+    r.scheme() == "http"
+        && g.scheme() == "http"
+        && loopback_ip(&r)
+        && r.host() == g.host()
+        && r.path() == g.path()
+        && r.query() == g.query()
+        && g.fragment().is_none()
+        && g.username().is_empty()
+        && g.password().is_none()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Client;
+
+    #[test]
+    fn loopback_redirects_match_any_port_and_nothing_else() {
+        let client = Client::new("native")
+            .with_redirect_uri("http://127.0.0.1/callback")
+            .with_redirect_uri("https://app.example.com/cb");
+        for ok in [
+            "http://127.0.0.1/callback",
+            "http://127.0.0.1:49152/callback",
+            "https://app.example.com/cb",
+        ] {
+            assert!(client.allows_redirect(ok), "{ok}");
+        }
+        for refused in [
+            "http://127.0.0.1:49152/other",
+            "http://localhost:49152/callback",
+            "http://[::1]:49152/callback",
+            "https://127.0.0.1:49152/callback",
+            "http://127.0.0.1:49152/callback?x=1",
+            "http://u@127.0.0.1:49152/callback",
+            "https://app.example.com:8443/cb",
+            "https://app.example.com/cb/x",
+            "http://127.0.0.1.evil.example/callback",
+        ] {
+            assert!(!client.allows_redirect(refused), "{refused}");
+        }
     }
 }

@@ -27,6 +27,10 @@ pub(crate) struct Reply {
     status: u16,
     body: Vec<u8>,
     html: bool,
+    headers: Vec<(&'static str, String)>,
+    /// Origins besides the emulator's a page's form may lead to (CSP
+    /// `form-action` also governs the redirect after the POST).
+    form_targets: Vec<String>,
 }
 
 impl Reply {
@@ -35,7 +39,33 @@ impl Reply {
             status,
             body: serde_json::to_vec(&body).unwrap_or_default(),
             html: false,
+            headers: Vec::new(),
+            form_targets: Vec::new(),
         }
+    }
+
+    /// A `302 Found` to `location` (no body).
+    pub(crate) fn redirect(location: String) -> Self {
+        Self {
+            status: 302,
+            body: Vec::new(),
+            html: true,
+            headers: vec![("location", location)],
+            form_targets: Vec::new(),
+        }
+    }
+
+    /// Lets the page's form lead to `origin` too (the login page: its POST
+    /// is answered by a redirect to the client).
+    pub(crate) fn with_form_target(mut self, origin: String) -> Self {
+        self.form_targets.push(origin);
+        self
+    }
+
+    /// Adds a response header.
+    pub(crate) fn with_header(mut self, name: &'static str, value: String) -> Self {
+        self.headers.push((name, value));
+        self
     }
 
     /// An HTML page (served unframeable, with a CSP allowing no script).
@@ -44,6 +74,8 @@ impl Reply {
             status,
             body: body.into_bytes(),
             html: true,
+            headers: Vec::new(),
+            form_targets: Vec::new(),
         }
     }
 
@@ -68,6 +100,8 @@ pub(crate) struct State {
     pub(crate) devices: crate::device::DeviceGrants,
     pub(crate) device_interval: u64,
     pub(crate) refresh_tokens: crate::device::RefreshTokens,
+    pub(crate) users: Vec<crate::registry::User>,
+    pub(crate) sign_ins: crate::authorize::SignIns,
     pub(crate) pam_state: crate::pam::PamState,
     /// The verification page's form token (CSRF).
     pub(crate) page_token: SecretString,
@@ -104,6 +138,8 @@ impl State {
             devices: Default::default(),
             device_interval: crate::device::DEVICE_INTERVAL,
             refresh_tokens: Default::default(),
+            users: Vec::new(),
+            sign_ins: Default::default(),
             pam_state: Default::default(),
             page_token: idaas_oauth::authorize::random_token(32).into(),
             counters: Mutex::new(HashMap::new()),
@@ -152,18 +188,37 @@ impl State {
     }
 
     fn discovery(&self) -> Reply {
+        let base = &self.base_url;
         Reply::json(
             200,
             json!({
-                "issuer": self.base_url,
+                "issuer": base,
+                "authorization_endpoint": format!("{base}/oauth2/authorize"),
                 "token_endpoint": self.token_endpoint(),
-                "device_authorization_endpoint": format!("{}/oauth2/device_authorization", self.base_url),
-                "jwks_uri": format!("{}/oauth2/jwks", self.base_url),
-                "grant_types_supported": ["client_credentials", "urn:ietf:params:oauth:grant-type:token-exchange"],
+                "userinfo_endpoint": format!("{base}/oauth2/userinfo"),
+                "device_authorization_endpoint": format!("{base}/oauth2/device_authorization"),
+                "jwks_uri": format!("{base}/oauth2/jwks"),
+                "response_types_supported": ["code"],
+                "response_modes_supported": ["query"],
+                "grant_types_supported": [
+                    "authorization_code",
+                    "refresh_token",
+                    "client_credentials",
+                    "urn:ietf:params:oauth:grant-type:token-exchange",
+                    "urn:ietf:params:oauth:grant-type:jwt-bearer",
+                    "urn:ietf:params:oauth:grant-type:device_code"
+                ],
+                "code_challenge_methods_supported": ["S256"],
+                "authorization_response_iss_parameter_supported": true,
+                "scopes_supported": ["openid", "profile", "email", "offline_access"],
+                "claims_supported": ["sub", "name", "email", "email_verified", "nonce", "auth_time"],
+                "subject_types_supported": ["public"],
                 "token_endpoint_auth_methods_supported": [
-                    "client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt"
+                    "client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt", "none"
                 ],
                 "id_token_signing_alg_values_supported": [self.signing_key.algorithm().as_str()],
+                "request_parameter_supported": false,
+                "request_uri_parameter_supported": false,
             }),
         )
     }
@@ -211,6 +266,9 @@ impl State {
                 "GET",
                 "/.well-known/openid-configuration" | "/.well-known/oauth-authorization-server",
             ) => self.discovery(),
+            ("GET", "/oauth2/authorize") => self.login_page(&query),
+            ("POST", "/oauth2/authorize") => self.login_decision(&headers, &body),
+            ("GET" | "POST", "/oauth2/userinfo") => self.userinfo(authorization.as_deref()),
             ("GET", "/device") => self.verification_form(&query),
             ("POST", "/device") => self.verification_decision(&headers, &body),
             ("GET", "/oauth2/jwks") => Reply::json(200, jwk_set([&self.signing_key])),
@@ -244,13 +302,19 @@ pub(crate) async fn serve(
                     let mut response = Response::builder()
                         .status(reply.status)
                         .header(http::header::CACHE_CONTROL, "no-store");
+                    for (name, value) in &reply.headers {
+                        response = response.header(*name, value);
+                    }
                     response = if reply.html {
                         response
                             .header(http::header::CONTENT_TYPE, "text/html; charset=utf-8")
                             .header("x-frame-options", "DENY")
                             .header(
                                 "content-security-policy",
-                                "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+                                format!(
+                                    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'{}; frame-ancestors 'none'",
+                                    reply.form_targets.iter().map(|o| format!(" {o}")).collect::<String>()
+                                ),
                             )
                     } else {
                         response.header(http::header::CONTENT_TYPE, "application/json")

@@ -108,6 +108,12 @@ impl State {
         };
         match form.get("grant_type") {
             Some("client_credentials") => self.issue(&client, form.get("scope"), None),
+            Some("authorization_code") => self.authorization_code(
+                &client,
+                form.get("code"),
+                form.get("redirect_uri"),
+                form.get("code_verifier"),
+            ),
             Some(TOKEN_EXCHANGE) => self.exchange(&client, &form),
             Some(idaas_oauth::JWT_BEARER_GRANT) => {
                 self.jwt_bearer(&client, form.get("assertion"), form.get("scope"))

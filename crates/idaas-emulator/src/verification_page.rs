@@ -9,44 +9,8 @@
 use http::HeaderMap;
 
 use crate::device::Decision;
+use crate::html::{escape, page, query_value, same_origin};
 use crate::server::{Reply, State};
-
-/// `&`, `<`, `>`, `"` and `'` as entities: safe in text and quoted attributes.
-pub(crate) fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-fn page(status: u16, title: &str, body: &str) -> Reply {
-    Reply::html(
-        status,
-        format!(
-            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title>\
-             <style>body{{font-family:sans-serif;max-width:32em;margin:3em auto}}\
-             input{{font-size:1.4em;letter-spacing:.1em}}button{{font-size:1.1em;margin:.5em .5em 0 0}}</style>\
-             </head><body><h1>{}</h1>{body}</body></html>",
-            escape(title),
-            escape(title)
-        ),
-    )
-}
-
-fn query_value(query: &str, name: &str) -> Option<String> {
-    idaas_oauth::form::decode(query)
-        .into_iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v)
-}
 
 impl State {
     /// `GET /device[?user_code=…]`: the form.
@@ -71,14 +35,8 @@ impl State {
 
     /// `POST /device`: the decision.
     pub(crate) fn verification_decision(&self, headers: &HeaderMap, body: &str) -> Reply {
-        if let Some(origin) = headers.get(http::header::ORIGIN)
-            && origin.as_bytes() != self.base_url.as_bytes()
-        {
-            return page(
-                403,
-                "Refused",
-                "<p>This form only accepts requests from its own page.</p>",
-            );
+        if let Err(refused) = same_origin(headers, &self.base_url) {
+            return refused;
         }
         let form = idaas_oauth::form::decode(body);
         let field = |name: &str| {
@@ -137,18 +95,5 @@ impl State {
                 ),
             )
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::escape;
-
-    #[test]
-    fn escapes_markup_and_quotes() {
-        assert_eq!(
-            escape("<script>\"x\"&'y'</script>"),
-            "&lt;script&gt;&quot;x&quot;&amp;&#39;y&#39;&lt;/script&gt;"
-        );
     }
 }

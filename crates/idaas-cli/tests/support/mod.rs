@@ -216,3 +216,34 @@ pub fn client_credentials(
     args.extend(["--client-secret", secret]);
     idaas(&args, None, env)
 }
+
+/// Reads `stream` line by line on its own thread: what `pick` finds in a
+/// line is sent on the channel, the other lines are what the thread returns.
+pub fn watch_lines<T: Send + 'static>(
+    stream: impl Read + Send + 'static,
+    pick: impl Fn(&str) -> Option<T> + Send + 'static,
+) -> (std::sync::mpsc::Receiver<T>, thread::JoinHandle<String>) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = thread::spawn(move || {
+        let mut rest = String::new();
+        for line in BufReader::new(stream).lines().map_while(Result::ok) {
+            match pick(&line) {
+                Some(found) => {
+                    let _ = tx.send(found);
+                }
+                None => {
+                    rest.push_str(&line);
+                    rest.push('\n');
+                }
+            }
+        }
+        rest
+    });
+    (rx, reader)
+}
+
+/// The authorization URL `idaas login` prints on its own line.
+pub fn printed_url(line: &str) -> Option<String> {
+    let line = line.trim();
+    line.starts_with("http://").then(|| line.to_owned())
+}

@@ -22,13 +22,20 @@ pub struct DecideArgs {
     pub net: NetArgs,
 }
 
-/// The value of the form's hidden `csrf` input.
-fn form_token(page: &str) -> Option<&str> {
-    let rest = &page[page.find("name=\"csrf\" value=\"")? + 19..];
+/// The value of the form's hidden input `name` (the emulator's pages write
+/// `name="…" value="…"`).
+pub(super) fn hidden_value<'a>(page: &'a str, name: &str) -> Option<&'a str> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let rest = &page[page.find(&marker)? + marker.len()..];
     Some(&rest[..rest.find('"')?])
 }
 
-async fn send(
+/// The value of the form's hidden `csrf` input.
+fn form_token(page: &str) -> Option<&str> {
+    hidden_value(page, "csrf")
+}
+
+pub(super) async fn send(
     http: &idaas::http::SharedHttpClient,
     request: http::Request<Bytes>,
     json: bool,
@@ -43,7 +50,11 @@ async fn send(
     ))
 }
 
-fn request(method: &str, url: &str, body: String) -> Result<http::Request<Bytes>, String> {
+pub(super) fn request(
+    method: &str,
+    url: &str,
+    body: String,
+) -> Result<http::Request<Bytes>, String> {
     let mut builder = http::Request::builder().method(method).uri(url);
     if method == "POST" {
         builder = builder.header(

@@ -1,14 +1,16 @@
 //! `idaas emulator [--port N] [--pam-data FILE] [--write-config PATH]`:
 //! serve until Ctrl-C, with a confidential client, a public device client, a
-//! native (loopback) client and PAM data; `idaas emulator approve|deny CODE
-//! --url URL` decides a device code from another terminal.
+//! native (loopback) client, demo users for its login page and PAM data;
+//! `idaas emulator approve|deny CODE --url URL` decides a device code and
+//! `idaas emulator sign-in URL` answers a login page from another terminal.
 
 mod approve;
 mod pam_data;
+mod sign_in;
 
 use std::path::PathBuf;
 
-use idaas_emulator::{Client, Emulator};
+use idaas_emulator::{Client, Emulator, User};
 use serde_json::json;
 
 use crate::exit::{Code, Failure};
@@ -57,6 +59,24 @@ pub enum EmulatorAction {
     Approve(approve::DecideArgs),
     /// Deny a device code.
     Deny(approve::DecideArgs),
+    /// Answer the login page of an authorization URL (what a person does
+    /// in the browser): sign in as a demo user, or deny.
+    SignIn(sign_in::SignInArgs),
+}
+
+/// The redirect URI registered for the native client: any port (RFC 8252).
+pub(crate) const NATIVE_REDIRECT_URI: &str = "http://127.0.0.1/callback";
+
+/// The people of the login page.
+fn demo_users() -> Vec<User> {
+    vec![
+        User::new("alice")
+            .with_name("Alice Demo")
+            .with_email("alice@example.com"),
+        User::new("bob")
+            .with_name("Bob Demo")
+            .with_email("bob@example.com"),
+    ]
 }
 
 /// The client configuration of the confidential client (its secret by
@@ -81,6 +101,7 @@ pub async fn run(args: EmulatorArgs, json: bool) -> Result<Code, Failure> {
     match args.action {
         Some(EmulatorAction::Approve(a)) => return approve::run(a, true, json).await,
         Some(EmulatorAction::Deny(a)) => return approve::run(a, false, json).await,
+        Some(EmulatorAction::SignIn(a)) => return sign_in::run(a, json).await,
         None => {}
     }
     let pam_text = match &args.pam_data {
@@ -93,12 +114,17 @@ pub async fn run(args: EmulatorArgs, json: bool) -> Result<Code, Failure> {
         })?,
         None => pam_data::DEMO.to_owned(),
     };
-    let emulator = Emulator::builder()
+    let users = demo_users();
+    let mut builder = Emulator::builder();
+    for user in &users {
+        builder = builder.user(user.clone());
+    }
+    let emulator = builder
         .port(args.port)
         .device_interval(args.device_interval)
         .client(Client::new(args.client_id.clone()).with_secret(args.client_secret.clone()))
         .client(Client::new(args.device_client_id.clone()))
-        .client(Client::new(args.native_client_id.clone()))
+        .client(Client::new(args.native_client_id.clone()).with_redirect_uri(NATIVE_REDIRECT_URI))
         .start()
         .await
         .map_err(|e| Failure::new(Code::Network, e.to_string(), json))?;
@@ -131,6 +157,9 @@ pub async fn run(args: EmulatorArgs, json: bool) -> Result<Code, Failure> {
             "client_secret_env": SECRET_ENV,
             "device_client_id": args.device_client_id,
             "native_client_id": args.native_client_id,
+            "native_redirect_uri": NATIVE_REDIRECT_URI,
+            "authorization_endpoint": emulator.authorization_endpoint(),
+            "users": users.iter().map(|u| u.sub.as_str()).collect::<Vec<_>>(),
             "config": config,
             "config_path": args.write_config.as_ref().map(|p| p.display().to_string()),
             "pam": pam.json(),
@@ -148,7 +177,19 @@ pub async fn run(args: EmulatorArgs, json: bool) -> Result<Code, Failure> {
                 "  device client    {} (public) — approve at {base}/device or: idaas emulator approve CODE --url {base}",
                 args.device_client_id
             ),
-            format!("  native client    {} (public)", args.native_client_id),
+            format!(
+                "  native client    {} (public, redirect {NATIVE_REDIRECT_URI} on any port) — idaas login --issuer {base} --client-id {}",
+                args.native_client_id, args.native_client_id
+            ),
+            format!(
+                "  login page       {} — demo users {}; or: idaas emulator sign-in URL --user alice",
+                emulator.authorization_endpoint(),
+                users
+                    .iter()
+                    .map(|u| u.sub.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
             format!(
                 "  PAM              API keys {}; OAuth providers {}; JWT providers {}; cloud roles {}",
                 pam.api_keys.join(", "),
