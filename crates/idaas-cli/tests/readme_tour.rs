@@ -1,13 +1,17 @@
 //! The README's CLI tour, line by line, against `idaas emulator`: the block
 //! between `<!-- tour:start -->` and `<!-- tour:end -->` is read from
 //! README.md and run as written (the port swapped for a free one, the
-//! shown device code for `BCDF-GHJK`), so the README cannot drift.
+//! shown device code for `BCDF-GHJK`, the authorization URL `idaas login`
+//! printed for the one `emulator sign-in` is given), so the README cannot
+//! drift.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
+
+mod support;
 
 struct Killed(Vec<Child>);
 
@@ -61,6 +65,8 @@ fn the_readme_tour_runs_against_the_emulator() {
     let mut background = Killed(Vec::new());
     let mut device: Option<(Child, mpsc::Receiver<String>)> = None;
     let mut code = String::new();
+    let mut login: Option<(Child, String)> = None;
+    let store = dir.path().join("tokens");
     for raw in lines {
         let mut line = raw.replace("8765", &port);
         for (name, value) in &env {
@@ -76,15 +82,22 @@ fn the_readme_tour_runs_against_the_emulator() {
         if !code.is_empty() {
             line = line.replace("BCDF-GHJK", &code);
         }
-        let args: Vec<&str> = line.split_whitespace().skip(1).collect();
+        let mut args: Vec<&str> = line.split_whitespace().skip(1).collect();
+        if args.starts_with(&["emulator", "sign-in"]) {
+            let (_, url) = login.as_ref().expect("the tour runs idaas login first");
+            assert!(args[2].starts_with("'http://"), "{line}");
+            args[2] = url;
+        }
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_idaas"));
         cmd.args(&args)
             .current_dir(dir.path())
             .env_remove("CLOUD_IDAAS_CONFIG_PATH")
             .env_remove("IDAAS_EMULATOR_URL")
+            .env("IDAAS_TOKEN_STORE_DIR", &store)
+            .env("BROWSER", "/bin/false")
             .envs(&env)
             .stdin(Stdio::null());
-        if args[0] == "emulator" && args.get(1) != Some(&"approve") {
+        if args[0] == "emulator" && !matches!(args.get(1), Some(&"approve" | &"sign-in")) {
             let mut child = cmd.stdout(Stdio::piped()).spawn().unwrap();
             let stdout = BufReader::new(child.stdout.take().unwrap());
             background.0.push(child);
@@ -102,14 +115,9 @@ fn the_readme_tour_runs_against_the_emulator() {
                 .stderr(Stdio::piped())
                 .spawn()
                 .unwrap();
-            let stderr = child.stderr.take().unwrap();
-            let (tx, rx) = mpsc::channel();
-            std::thread::spawn(move || {
-                for l in BufReader::new(stderr).lines().map_while(Result::ok) {
-                    if let Some(c) = l.strip_prefix("and enter the code:") {
-                        let _ = tx.send(c.trim().to_owned());
-                    }
-                }
+            let (rx, _) = support::watch_lines(child.stderr.take().unwrap(), |l| {
+                l.strip_prefix("and enter the code:")
+                    .map(|c| c.trim().to_owned())
             });
             code = rx
                 .recv_timeout(Duration::from_secs(20))
@@ -117,7 +125,35 @@ fn the_readme_tour_runs_against_the_emulator() {
             device = Some((child, rx));
             continue;
         }
+        if args[0] == "login" {
+            let mut child = cmd
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            let (rx, _) = support::watch_lines(child.stderr.take().unwrap(), support::printed_url);
+            let url = rx
+                .recv_timeout(Duration::from_secs(20))
+                .unwrap_or_else(|_| panic!("{line}: no URL shown"));
+            login = Some((child, url));
+            continue;
+        }
+        let signing_in = args.starts_with(&["emulator", "sign-in"]);
         let out = cmd.output().unwrap();
+        if signing_in {
+            // the login's listener got the redirect: it ends signed in
+            let (mut child, _) = login.take().unwrap();
+            let status = child.wait().unwrap();
+            let mut text = String::new();
+            child
+                .stdout
+                .take()
+                .unwrap()
+                .read_to_string(&mut text)
+                .unwrap();
+            assert!(status.success(), "idaas login: {text}");
+            assert!(text.contains("signed in as alice"), "{text}");
+        }
         assert!(
             out.status.success(),
             "{line}: {}\n{}",
