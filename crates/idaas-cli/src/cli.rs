@@ -115,6 +115,16 @@ pub enum Command {
         /// Its type.
         #[arg(long, default_value = "urn:ietf:params:oauth:token-type:access_token")]
         subject_token_type: String,
+        /// The actor's token (delegation: the issued token's `act` names
+        /// it): the value, `-` (stdin) or `@FILE`.
+        #[arg(long, allow_hyphen_values = true, conflicts_with = "actor_token_env")]
+        actor_token: Option<SecretArg>,
+        /// The environment variable holding the actor token.
+        #[arg(long, value_name = "VAR")]
+        actor_token_env: Option<String>,
+        /// The actor token's type.
+        #[arg(long, default_value = "urn:ietf:params:oauth:token-type:access_token")]
+        actor_token_type: String,
         /// The type of token wanted.
         #[arg(long)]
         requested_token_type: Option<String>,

@@ -172,3 +172,99 @@ fn jwt_bearer_and_token_exchange_with_an_actor() {
     assert_eq!(info["exchanged_sub"], "user-42", "{info}");
     assert!(info.get("act").is_none_or(Value::is_null), "{info}");
 }
+
+/// `idaas exchange` (the configuration's client, client_secret_post) with
+/// `--actor-token` (by file) or without: the issued token's `act` names
+/// the actor's client.
+#[test]
+fn config_exchange_with_an_actor_token() {
+    let p = support::provider();
+    let secret = p.client("basic", "secret");
+    let post_secret = p.client("post", "secret");
+    let issuer = p.issuer();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("client-config.json");
+    std::fs::write(
+        &config,
+        json!({
+            "idaasInstanceId": "interop",
+            "clientId": p.client("post", "id"),
+            "issuer": issuer,
+            "tokenEndpoint": format!("{issuer}/token"),
+            "scope": p.info["idaas_scope"],
+            "authnConfiguration": {"authnMethod": "CLIENT_SECRET_POST", "clientSecretEnvVarName": "POST_SECRET"}
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let env = [("GRANTS_SECRET", secret.as_str())];
+    let base = client_args(p);
+    let base: Vec<&str> = base.iter().map(String::as_str).collect();
+    let token_of = |client: &str, secret: &str| {
+        let out = idaas(
+            &[
+                "--json",
+                "client-credentials",
+                "--issuer",
+                &issuer,
+                "--client-id",
+                client,
+                "--client-secret-env",
+                "S",
+                "--scope",
+                "api:read",
+            ],
+            &[("S", secret)],
+        );
+        ok(&out)["access_token"].as_str().unwrap().to_owned()
+    };
+    let subject = token_of(&p.client("basic", "id"), &secret);
+    let actor = token_of(&p.client("post", "id"), &post_secret);
+    let actor_file = dir.path().join("actor.token");
+    std::fs::write(&actor_file, format!("{actor}\n")).unwrap();
+    let actor_arg = format!("@{}", actor_file.display());
+    let config_arg = config.to_str().unwrap();
+    let exchange = |extra: &[&str]| {
+        let mut args = vec![
+            "--json",
+            "exchange",
+            "--config",
+            config_arg,
+            "--subject-token-env",
+            "SUBJECT",
+            "--requested-token-type",
+            "urn:ietf:params:oauth:token-type:access_token",
+        ];
+        args.extend_from_slice(extra);
+        let issued = ok(&idaas(
+            &args,
+            &[
+                ("POST_SECRET", post_secret.as_str()),
+                ("SUBJECT", subject.as_str()),
+            ],
+        ));
+        assert_eq!(
+            issued["issued_token_type"],
+            "urn:ietf:params:oauth:token-type:access_token"
+        );
+        let mut intro = vec![
+            "--json",
+            "introspect",
+            issued["access_token"].as_str().unwrap(),
+        ];
+        intro.extend(&base);
+        ok(&idaas(&intro, &env))
+    };
+    let info = exchange(&[
+        "--actor-token",
+        &actor_arg,
+        "--actor-token-type",
+        "urn:ietf:params:oauth:token-type:access_token",
+    ]);
+    assert_eq!(info["active"], true, "{info}");
+    assert_eq!(info["exchanged_sub"], p.client("basic", "id"), "{info}");
+    assert_eq!(info["act"]["sub"], p.client("post", "id"), "{info}");
+    let info = exchange(&[]);
+    assert_eq!(info["exchanged_sub"], p.client("basic", "id"), "{info}");
+    assert!(info.get("act").is_none_or(Value::is_null), "{info}");
+}

@@ -79,6 +79,9 @@ pub fn run(cli: Cli) -> Result<Code, Failure> {
             subject_token,
             subject_token_env,
             subject_token_type,
+            actor_token,
+            actor_token_env,
+            actor_token_type,
             requested_token_type,
             scope,
             net,
@@ -89,11 +92,18 @@ pub fn run(cli: Cli) -> Result<Code, Failure> {
                 "--subject-token",
                 json,
             )?;
+            let actor_token = secrets::optional(
+                actor_token.as_ref(),
+                actor_token_env.as_deref(),
+                "--actor-token",
+                json,
+            )?;
             runtime(json)?.block_on(token::exchange(
                 config,
                 token::ExchangeArgs {
                     subject_token,
                     subject_token_type,
+                    actor: actor_token.map(|token| (token, actor_token_type)),
                     requested_token_type,
                     scope,
                 },

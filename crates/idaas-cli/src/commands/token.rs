@@ -55,6 +55,8 @@ pub async fn run(
 pub struct ExchangeArgs {
     pub subject_token: String,
     pub subject_token_type: String,
+    /// The actor token and its type (delegation).
+    pub actor: Option<(String, String)>,
     pub requested_token_type: Option<String>,
     pub scope: Option<String>,
 }
@@ -71,14 +73,27 @@ pub async fn exchange(
         None => factory.token_exchange_provider().await,
     }
     .map_err(|e| Failure::of(&e, json))?;
-    let issued = provider
-        .credential(
-            &args.subject_token.as_str().into(),
-            &args.subject_token_type,
-            args.requested_token_type.as_deref(),
-        )
-        .await
-        .map_err(|e| Failure::of(&e, json))?;
+    let subject = args.subject_token.as_str().into();
+    let requested = args.requested_token_type.as_deref();
+    let issued = match &args.actor {
+        Some((actor, actor_type)) => {
+            provider
+                .delegated_credential(
+                    &subject,
+                    &args.subject_token_type,
+                    &actor.as_str().into(),
+                    actor_type,
+                    requested,
+                )
+                .await
+        }
+        None => {
+            provider
+                .credential(&subject, &args.subject_token_type, requested)
+                .await
+        }
+    }
+    .map_err(|e| Failure::of(&e, json))?;
     if json {
         output::out_json(&json!({
             "access_token": issued.access_token.expose_secret(),
