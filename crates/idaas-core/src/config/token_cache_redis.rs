@@ -3,7 +3,7 @@
 //! other `tokenCache` keys have their own reader.
 //!
 //! ```json
-//! "tokenCache": { "redis": { "url": "rediss://cache.internal:6380", "keyEnvVarName": "IDAAS_TOKEN_CACHE_KEY", "getTimeout": 50 } }
+//! "tokenCache": { "redis": { "url": "rediss://cache.internal:6380", "keyEnvVarName": "IDAAS_TOKEN_CACHE_KEY", "getTimeout": 50, "countInProcessHits": false } }
 //! ```
 
 use std::fmt;
@@ -13,6 +13,7 @@ use serde_json::{Map, Value};
 
 use super::error::{ConfigError, FieldProblem};
 use super::keys::normalise;
+use super::redis_url::{check_url, redact_url};
 
 /// The JSON path of this object.
 pub const TOKEN_CACHE_REDIS_PATH: &str = "tokenCache.redis";
@@ -24,8 +25,9 @@ pub const GET_TIMEOUT_RANGE_MS: std::ops::RangeInclusive<u64> = 1..=10_000;
 /// `tokenCache.redis`: where the fleet's Redis is and where its key is.
 #[derive(Clone, PartialEq, Eq)]
 pub struct RedisCacheConfig {
-    /// `url`: `redis://[user:password@]host[:port][/db]`, or `rediss://…`
-    /// (TLS, trusting what `httpConfiguration` trusts).
+    /// `url`: `redis://[user:password@]host[:port][/db]`, `rediss://…`
+    /// (TLS, trusting what `httpConfiguration` trusts), or a Sentinel or
+    /// Cluster URL ([`RedisUrl`](super::RedisUrl)).
     pub url: String,
     /// `keyEnvVarName` (default `IDAAS_TOKEN_CACHE_KEY`): the variable
     /// holding the 32-byte base64 sealing key. Unset, a client-secret
@@ -33,6 +35,9 @@ pub struct RedisCacheConfig {
     pub key_env_var_name: String,
     /// `getTimeout` in ms (default 50): the most a Redis read may add to a call.
     pub get_timeout: Duration,
+    /// `countInProcessHits` (default `false`): count in-process cache hits
+    /// in the provider's fleet counters, at a small cost to every hit.
+    pub count_in_process_hits: bool,
 }
 
 impl fmt::Debug for RedisCacheConfig {
@@ -41,6 +46,7 @@ impl fmt::Debug for RedisCacheConfig {
             .field("url", &redact_url(&self.url))
             .field("key_env_var_name", &self.key_env_var_name)
             .field("get_timeout", &self.get_timeout)
+            .field("count_in_process_hits", &self.count_in_process_hits)
             .finish()
     }
 }
@@ -53,6 +59,7 @@ impl RedisCacheConfig {
             url: check_url(path, url)?,
             key_env_var_name: DEFAULT_KEY_ENV_VAR_NAME.to_owned(),
             get_timeout: Duration::from_millis(50),
+            count_in_process_hits: false,
         })
     }
 
@@ -127,6 +134,12 @@ impl RedisCacheConfig {
                 ));
             }
         }
+        let count_path = format!("{TOKEN_CACHE_REDIS_PATH}.countInProcessHits");
+        match find(redis, "count_in_process_hits") {
+            None | Some(Value::Null) => {}
+            Some(Value::Bool(b)) => config.count_in_process_hits = *b,
+            Some(other) => return Err(wrong_type(&count_path, "true or false", other)),
+        }
         Ok(Some(config))
     }
 }
@@ -155,47 +168,6 @@ pub(super) fn wrong_type(path: &str, expected: &str, found: &Value) -> ConfigErr
     )
 }
 
-/// Checks a Redis URL: `redis://` or `rediss://`, a host, an optional
-/// database number. Returns it trimmed; errors name `path` and never show
-/// a password.
-pub fn check_url(path: &str, url: &str) -> Result<String, ConfigError> {
-    let bad = |reason: String| ConfigError::field(path, FieldProblem::InvalidUrl, reason);
-    let url = url.trim();
-    let parsed =
-        url::Url::parse(url).map_err(|e| bad(format!("{} is not a URL ({e})", redact_url(url))))?;
-    match parsed.scheme() {
-        "redis" | "rediss" => {}
-        other => {
-            return Err(bad(format!(
-                "scheme {other:?} is not supported; use redis:// or rediss:// (TLS) to a single Redis or Valkey server"
-            )));
-        }
-    }
-    if parsed.host_str().is_none_or(str::is_empty) {
-        return Err(bad(format!("{} has no host", redact_url(url))));
-    }
-    let db = parsed.path().trim_start_matches('/');
-    if !db.is_empty() && db.parse::<u16>().is_err() {
-        return Err(bad(format!(
-            "the path {db:?} must be a database number (e.g. /0)"
-        )));
-    }
-    Ok(url.to_owned())
-}
-
-/// A URL with its password replaced, for logs, errors and `Debug`.
-pub fn redact_url(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut u) => {
-            if u.password().is_some() {
-                let _ = u.set_password(Some("REDACTED"));
-            }
-            u.to_string()
-        }
-        Err(_) => "<unparsable URL>".into(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -222,6 +194,9 @@ mod tests {
         let d = d.token_cache_redis.unwrap();
         assert_eq!(d.key_env_var_name, DEFAULT_KEY_ENV_VAR_NAME);
         assert_eq!(d.get_timeout, Duration::from_millis(50));
+        assert!(!d.count_in_process_hits);
+        let counted = with(r#"{"redis":{"url":"redis://h","countInProcessHits":true}}"#).unwrap();
+        assert!(counted.token_cache_redis.unwrap().count_in_process_hits);
         assert!(
             with(r#"{"maxEntries": 5}"#)
                 .unwrap()
@@ -277,6 +252,11 @@ mod tests {
             (
                 r#"{"redis":{"url":"redis://h","keyEnvVarName":1}}"#,
                 "tokenCache.redis.keyEnvVarName",
+                FieldProblem::WrongType,
+            ),
+            (
+                r#"{"redis":{"url":"redis://h","countInProcessHits":"yes"}}"#,
+                "tokenCache.redis.countInProcessHits",
                 FieldProblem::WrongType,
             ),
             (
