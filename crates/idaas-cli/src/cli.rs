@@ -78,6 +78,20 @@ pub struct NetArgs {
     pub insecure: bool,
 }
 
+/// DPoP (RFC 9449) for the commands that request tokens.
+#[derive(Debug, Args, Default, Clone)]
+pub struct DpopArgs {
+    /// Bind the tokens to a DPoP key: every token request carries a proof
+    /// signed by it, the token comes back `token_type` DPoP with `cnf.jkt`
+    /// (without --dpop-key: a fresh ES256 key, gone when the command ends).
+    #[arg(long)]
+    pub dpop: bool,
+    /// The DPoP private key (PEM: EC P-256, Ed25519 or RSA); implies --dpop.
+    /// Keep it to refresh or use the tokens later.
+    #[arg(long, value_name = "PEM")]
+    pub dpop_key: Option<PathBuf>,
+}
+
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -153,6 +167,9 @@ pub enum Command {
         /// Do not draw the QR code (it is drawn only when stderr is a terminal).
         #[arg(long)]
         no_qr: bool,
+        /// DPoP.
+        #[command(flatten)]
+        dpop: DpopArgs,
         /// Transport options.
         #[command(flatten)]
         net: NetArgs,
@@ -162,6 +179,9 @@ pub enum Command {
         /// The client.
         #[command(flatten)]
         oauth: OAuthArgs,
+        /// DPoP.
+        #[command(flatten)]
+        dpop: DpopArgs,
     },
     /// Token introspection (RFC 7662): exit 0 if active, 1 if not.
     Introspect {
@@ -203,6 +223,9 @@ pub enum Command {
         /// The environment variable holding the refresh token.
         #[arg(long, value_name = "VAR")]
         refresh_token_env: Option<String>,
+        /// DPoP (a DPoP-bound refresh token needs the key it was issued to).
+        #[command(flatten)]
+        dpop: DpopArgs,
     },
     /// Publish the public JWK set of a directory of private keys (kid = RFC 7638 thumbprint).
     Jwks {
@@ -269,6 +292,23 @@ pub enum Command {
         /// Do not start a browser: only print the URL.
         #[arg(long)]
         no_browser: bool,
+        /// Push the authorization request (PAR, RFC 9126) even if the
+        /// provider does not require it (default: when it has the endpoint).
+        #[arg(long, conflicts_with = "no_par")]
+        par: bool,
+        /// Never push the authorization request.
+        #[arg(long)]
+        no_par: bool,
+        /// Send the authorization parameters as a request object (JAR, RFC
+        /// 9101) signed by this private key (PEM), the one the client
+        /// registered with the provider.
+        #[arg(long, value_name = "PEM")]
+        jar: Option<PathBuf>,
+        /// Ask for a signed authorization response (JARM,
+        /// `response_mode=jwt`), accepted only if it verifies with the
+        /// provider's keys.
+        #[arg(long)]
+        jarm: bool,
     },
     /// The provider's userinfo for the stored session (refreshed if needed).
     Userinfo {
@@ -531,6 +571,10 @@ pub struct SignInArgs {
     /// use (default: the latest sign-in of this issuer and client).
     #[arg(long = "scope")]
     pub scopes: Vec<String>,
+    /// DPoP: the tokens bound to a key (`login`; `userinfo` needs the
+    /// same `--dpop-key` to use them).
+    #[command(flatten)]
+    pub dpop: DpopArgs,
     /// Transport options.
     #[command(flatten)]
     pub net: NetArgs,

@@ -3,6 +3,8 @@
 //! assertion's issuer is trusted through `/admin/trust`, the exchanged
 //! token's `act` claim (seen by introspection) names the actor.
 
+#[path = "support/mod.rs"]
+mod cli_support;
 #[allow(dead_code)]
 #[path = "../../idaas-oauth/tests/support/mod.rs"]
 mod support;
@@ -20,14 +22,7 @@ fn idaas(args: &[&str], env: &[(&str, &str)]) -> Output {
 }
 
 fn ok(out: &Output) -> Value {
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{} / {}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    cli_support::ok_json(out)
 }
 
 fn trust(issuer: &str, jwks: Value) {

@@ -77,11 +77,53 @@ pub async fn verify(
     }
 }
 
+/// What the `cnf` claim binds the token to (RFC 7800): a DPoP key's
+/// thumbprint (`jkt`, RFC 9449) and/or a client certificate's
+/// (`x5t#S256`, RFC 8705), as `{"method", "jkt" | "x5t#S256"}` entries.
+fn binding(claims: &serde_json::Map<String, serde_json::Value>) -> Vec<serde_json::Value> {
+    let Some(cnf) = claims.get("cnf").and_then(|c| c.as_object()) else {
+        return Vec::new();
+    };
+    [("jkt", "dpop"), ("x5t#S256", "mtls")]
+        .into_iter()
+        .filter_map(|(member, method)| {
+            let value = cnf.get(member)?.as_str()?;
+            Some(serde_json::json!({"method": method, member: value}))
+        })
+        .collect()
+}
+
+/// `binding` in human form.
+fn describe_binding(claims: &serde_json::Map<String, serde_json::Value>) -> Vec<String> {
+    let mut lines: Vec<String> = binding(claims)
+        .iter()
+        .map(|b| match b["method"].as_str() {
+            Some("dpop") => format!(
+                "bound to a DPoP key (RFC 9449): jkt {} — use it only with proofs signed by that key",
+                output::field(b["jkt"].as_str().unwrap_or_default())
+            ),
+            _ => format!(
+                "bound to a client certificate (RFC 8705): x5t#S256 {} — use it only over mutual TLS with that certificate",
+                output::field(b["x5t#S256"].as_str().unwrap_or_default())
+            ),
+        })
+        .collect();
+    if lines.is_empty() && claims.contains_key("cnf") {
+        lines.push(
+            "cnf: a confirmation method idaas does not know (neither jkt nor x5t#S256)".into(),
+        );
+    }
+    lines
+}
+
 fn print(jws: &Jws, verified: bool, json: bool) {
     if json {
-        output::out_json(
-            &serde_json::json!({"header": jws.header, "claims": jws.claims, "verified": verified}),
-        );
+        output::out_json(&serde_json::json!({
+            "header": jws.header,
+            "claims": jws.claims,
+            "verified": verified,
+            "binding": binding(&jws.claims),
+        }));
         return;
     }
     for (label, value) in [("header", &jws.header), ("claims", &jws.claims)] {
@@ -95,9 +137,42 @@ fn print(jws: &Jws, verified: bool, json: bool) {
             output::out(format_args!("{name}: {}", output::when(t)));
         }
     }
+    for line in describe_binding(&jws.claims) {
+        output::out(line);
+    }
     if verified {
         output::out("(signature and claims verified)");
     } else {
         output::out("(signature not verified)");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    #[test]
+    fn cnf_in_human_form() {
+        let claims = |v: serde_json::Value| v.as_object().unwrap().clone();
+        let both = claims(json!({"cnf": {"jkt": "abc", "x5t#S256": "def"}}));
+        assert_eq!(
+            super::binding(&both),
+            [
+                json!({"method": "dpop", "jkt": "abc"}),
+                json!({"method": "mtls", "x5t#S256": "def"})
+            ]
+        );
+        let lines = super::describe_binding(&both);
+        assert!(
+            lines[0].contains("DPoP key") && lines[0].contains("jkt abc"),
+            "{lines:?}"
+        );
+        assert!(lines[1].contains("client certificate") && lines[1].contains("x5t#S256 def"));
+        assert!(super::describe_binding(&claims(json!({"sub": "x"}))).is_empty());
+        let odd = super::describe_binding(&claims(json!({"cnf": {"jwk": {}}})));
+        assert!(odd[0].contains("does not know"), "{odd:?}");
+        // server text is escaped
+        let hostile = super::describe_binding(&claims(json!({"cnf": {"jkt": "\u{1b}]0;x\u{7}"}})));
+        assert!(!hostile[0].contains('\u{1b}'), "{hostile:?}");
     }
 }

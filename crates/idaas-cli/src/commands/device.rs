@@ -14,7 +14,7 @@ use qrcode::QrCode;
 use qrcode::render::unicode::Dense1x2;
 use serde_json::json;
 
-use crate::cli::NetArgs;
+use crate::cli::{DpopArgs, NetArgs};
 use crate::exit::{Code, Failure};
 use crate::output;
 
@@ -24,6 +24,7 @@ pub struct Args {
     pub client_id: String,
     pub scope: Option<String>,
     pub qr: bool,
+    pub dpop: DpopArgs,
 }
 
 /// What the person must do, on stderr (every field is server text).
@@ -61,7 +62,11 @@ fn show(auth: &DeviceAuthorization, terminal: bool, qr: bool, json: bool) {
 
 pub async fn run(args: Args, net: &NetArgs, json: bool) -> Result<Code, Failure> {
     let http = super::http_client(net, json)?;
-    let client = OAuthClient::new(http, args.client_id, args.token_endpoint, ClientAuth::None);
+    let client = super::dpop::bind(
+        OAuthClient::new(http, args.client_id, args.token_endpoint, ClientAuth::None),
+        &args.dpop,
+        json,
+    )?;
     let auth = client
         .device_authorization(&args.device_endpoint, args.scope.as_deref())
         .await

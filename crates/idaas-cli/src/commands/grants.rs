@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use idaas::oauth::jose::SigningKey;
 use idaas::oauth::{TokenExchange, UserAssertion};
 
-use crate::cli::OAuthArgs;
+use crate::cli::{DpopArgs, OAuthArgs};
 use crate::exit::{Code, Failure};
 use crate::secrets::{self, SecretArg};
 
@@ -48,6 +48,9 @@ pub struct JwtBearerArgs {
     /// The assertion's lifetime, seconds.
     #[arg(long, default_value_t = 3600)]
     pub lifetime: u64,
+    /// DPoP.
+    #[command(flatten)]
+    pub dpop: DpopArgs,
 }
 
 /// The arguments of `idaas token-exchange`.
@@ -81,6 +84,9 @@ pub struct TokenExchangeArgs {
     /// `audience` of the issued token.
     #[arg(long)]
     pub audience: Option<String>,
+    /// DPoP.
+    #[command(flatten)]
+    pub dpop: DpopArgs,
 }
 
 fn usage(message: String, json: bool) -> Failure {
@@ -100,7 +106,11 @@ pub async fn jwt_bearer(args: JwtBearerArgs, json: bool) -> Result<Code, Failure
     if let Some(kid) = &args.kid {
         key = key.with_kid(kid.clone());
     }
-    let client = super::oauth::client(&args.oauth, json).await?;
+    let client = super::dpop::bind(
+        super::oauth::client(&args.oauth, json).await?,
+        &args.dpop,
+        json,
+    )?;
     let audience = match (&args.aud, client.issuer()) {
         (Some(aud), _) => aud.clone(),
         (None, Some(issuer)) => issuer.to_owned(),
@@ -153,7 +163,11 @@ pub async fn token_exchange(args: TokenExchangeArgs, json: bool) -> Result<Code,
     if !args.oauth.scopes.is_empty() {
         request.scope = Some(args.oauth.scopes.join(" "));
     }
-    let client = super::oauth::client(&args.oauth, json).await?;
+    let client = super::dpop::bind(
+        super::oauth::client(&args.oauth, json).await?,
+        &args.dpop,
+        json,
+    )?;
     let token = client
         .token_exchange(&request)
         .await

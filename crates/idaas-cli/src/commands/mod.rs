@@ -3,6 +3,7 @@
 mod config;
 mod decode;
 mod device;
+mod dpop;
 pub(crate) mod emulator;
 pub(crate) mod grants;
 mod jwks;
@@ -47,8 +48,8 @@ pub fn run(cli: Cli) -> Result<Code, Failure> {
         }
         Command::Jwks { keys } => jwks::run(&keys, json),
         Command::Verify(args) => runtime(json)?.block_on(verify::run(args, json)),
-        Command::ClientCredentials { oauth } => {
-            runtime(json)?.block_on(oauth::client_credentials(oauth, json))
+        Command::ClientCredentials { oauth, dpop } => {
+            runtime(json)?.block_on(oauth::client_credentials(oauth, &dpop, json))
         }
         Command::Introspect { oauth, token, hint } => {
             let token = token.read(json)?;
@@ -62,6 +63,7 @@ pub fn run(cli: Cli) -> Result<Code, Failure> {
             oauth,
             refresh_token,
             refresh_token_env,
+            dpop,
         } => {
             let refresh_token = secrets::required(
                 refresh_token.as_ref(),
@@ -69,7 +71,7 @@ pub fn run(cli: Cli) -> Result<Code, Failure> {
                 "--refresh-token",
                 json,
             )?;
-            runtime(json)?.block_on(oauth::refresh(oauth, refresh_token, json))
+            runtime(json)?.block_on(oauth::refresh(oauth, refresh_token, &dpop, json))
         }
         Command::Token { config, scope, net } => {
             runtime(json)?.block_on(token::run(config, scope, &net, json))
@@ -122,7 +124,24 @@ pub fn run(cli: Cli) -> Result<Code, Failure> {
             signin,
             port,
             no_browser,
-        } => runtime(json)?.block_on(signin::login(signin, port, no_browser, json)),
+            par,
+            no_par,
+            jar,
+            jarm,
+        } => {
+            let options = signin::LoginOptions {
+                port,
+                no_browser,
+                par: match (par, no_par) {
+                    (true, _) => idaas::oauth::Par::Always,
+                    (_, true) => idaas::oauth::Par::Never,
+                    _ => idaas::oauth::Par::Auto,
+                },
+                jar,
+                jarm,
+            };
+            runtime(json)?.block_on(signin::login(signin, options, json))
+        }
         Command::Userinfo { signin } => runtime(json)?.block_on(signin::userinfo(signin, json)),
         Command::LogoutUrl {
             signin,
@@ -140,6 +159,7 @@ pub fn run(cli: Cli) -> Result<Code, Failure> {
             client_id,
             scope,
             no_qr,
+            dpop,
             net,
         } => runtime(json)?.block_on(device::run(
             device::Args {
@@ -148,6 +168,7 @@ pub fn run(cli: Cli) -> Result<Code, Failure> {
                 client_id,
                 scope,
                 qr: !no_qr,
+                dpop,
             },
             &net,
             json,

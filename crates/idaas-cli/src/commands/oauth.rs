@@ -8,7 +8,7 @@ use idaas::oauth::jose::{Algorithm, SigningKey};
 use idaas::oauth::{ClientAuth, ClientCredentials, OAuthClient, TokenResponse};
 use serde_json::json;
 
-use crate::cli::OAuthArgs;
+use crate::cli::{DpopArgs, OAuthArgs};
 use crate::exit::{Code, Failure};
 use crate::output;
 use crate::secrets;
@@ -118,8 +118,12 @@ pub(crate) fn print_tokens(token: &TokenResponse, json: bool) {
     }
 }
 
-pub async fn client_credentials(args: OAuthArgs, json: bool) -> Result<Code, Failure> {
-    let client = client(&args, json).await?;
+pub async fn client_credentials(
+    args: OAuthArgs,
+    dpop: &DpopArgs,
+    json: bool,
+) -> Result<Code, Failure> {
+    let client = super::dpop::bind(client(&args, json).await?, dpop, json)?;
     let mut request = ClientCredentials::default();
     if !args.scopes.is_empty() {
         request.scope = Some(args.scopes.join(" "));
@@ -135,8 +139,13 @@ pub async fn client_credentials(args: OAuthArgs, json: bool) -> Result<Code, Fai
     Ok(Code::Ok)
 }
 
-pub async fn refresh(args: OAuthArgs, refresh_token: String, json: bool) -> Result<Code, Failure> {
-    let client = client(&args, json).await?;
+pub async fn refresh(
+    args: OAuthArgs,
+    refresh_token: String,
+    dpop: &DpopArgs,
+    json: bool,
+) -> Result<Code, Failure> {
+    let client = super::dpop::bind(client(&args, json).await?, dpop, json)?;
     let scope = (!args.scopes.is_empty()).then(|| args.scopes.join(" "));
     let token = client
         .refresh(&refresh_token.into(), scope.as_deref())

@@ -2,9 +2,13 @@
 //! the session saved in the token store), `idaas userinfo` and
 //! `idaas logout-url` on the stored session.
 
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use idaas::oauth::jose::SigningKey;
 use idaas::oauth::store::{StoredTokens, TokenStore};
 use idaas::oauth::{
-    Agent, ClientAuth, Error, LoginFlow, LogoutRequest, Session, SessionOptions, UserClient,
+    Agent, ClientAuth, Error, LoginFlow, LogoutRequest, Par, Session, SessionOptions, UserClient,
 };
 use serde_json::{Value, json};
 
@@ -28,9 +32,12 @@ async fn client(args: &SignInArgs, json: bool) -> Result<(UserClient, TokenStore
         Some(secret) => ClientAuth::basic(secret),
         None => ClientAuth::None,
     };
-    let client = UserClient::discover(http, &args.issuer, args.client_id.clone(), auth)
+    let mut client = UserClient::discover(http, &args.issuer, args.client_id.clone(), auth)
         .await
         .map_err(|e| failure(&e, json))?;
+    if let Some(dpop) = super::dpop::key(&args.dpop, json)? {
+        client = client.with_dpop(dpop);
+    }
     let store = TokenStore::default_location()
         .map_err(|e| Failure::new(Code::Usage, e.to_string(), json))?;
     Ok((client, store))
@@ -114,23 +121,43 @@ fn describe(agent: &Agent) -> Value {
     })
 }
 
+/// How `idaas login` signs in.
+pub struct LoginOptions {
+    /// The loopback port (0: ephemeral).
+    pub port: u16,
+    /// Only print the URL.
+    pub no_browser: bool,
+    /// Whether to push the request (PAR).
+    pub par: Par,
+    /// The key that signs a request object (JAR).
+    pub jar: Option<PathBuf>,
+    /// Ask for a signed response (JARM).
+    pub jarm: bool,
+}
+
 /// `idaas login`.
-pub async fn login(
-    args: SignInArgs,
-    port: u16,
-    no_browser: bool,
-    json: bool,
-) -> Result<Code, Failure> {
+pub async fn login(args: SignInArgs, options: LoginOptions, json: bool) -> Result<Code, Failure> {
     let (client, store) = client(&args, json).await?;
-    let flow = flow(&args, &store)
-        .port(port)
-        .open_browser(!no_browser)
-        .on_url(|url| {
-            output::err(format_args!(
-                "To sign in, open this URL in a browser:\n\n  {}\n",
-                output::verbatim(url)
-            ))
-        });
+    let mut flow = flow(&args, &store)
+        .port(options.port)
+        .open_browser(!options.no_browser)
+        .par(options.par)
+        .jarm(options.jarm);
+    if let Some(path) = &options.jar {
+        let key = std::fs::read_to_string(path)
+            .map_err(|e| e.to_string())
+            .and_then(|pem| SigningKey::from_pem(&pem).map_err(|e| e.to_string()))
+            .map_err(|e| {
+                Failure::new(Code::Usage, format!("--jar {}: {e}", path.display()), json)
+            })?;
+        flow = flow.request_object(Arc::new(key));
+    }
+    let flow = flow.on_url(|url| {
+        output::err(format_args!(
+            "To sign in, open this URL in a browser:\n\n  {}\n",
+            output::verbatim(url)
+        ))
+    });
     let session = client.login(&flow).await.map_err(|e| failure(&e, json))?;
     let agent = session.agent();
     if json {

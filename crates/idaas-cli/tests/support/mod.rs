@@ -247,3 +247,15 @@ pub fn printed_url(line: &str) -> Option<String> {
     let line = line.trim();
     line.starts_with("http://").then(|| line.to_owned())
 }
+
+/// The JSON a command printed on stdout, after asserting it exited 0.
+pub fn ok_json(out: &Output) -> serde_json::Value {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{} / {}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
