@@ -3,7 +3,9 @@
 //! thumbprint, shown by `decode`; the nonce dance of a provider that
 //! demands one), `login --par --dpop-key` for a client that must push and
 //! bind, `login --jar --jarm` (pushed, and on the front channel with
-//! `--no-par`) for a client that must sign its requests.
+//! `--no-par`) for a client that must sign its requests; `device
+//! --dpop-key`, then `refresh` (refused with another key) and
+//! `token-exchange --dpop-key`.
 
 #[allow(dead_code)]
 #[path = "../../idaas-oauth/tests/support/browser.rs"]
@@ -221,4 +223,131 @@ fn login_with_a_signed_request_and_a_signed_response() {
         &[],
     );
     assert_ne!(out.status.code(), Some(0), "{out:?}");
+}
+
+#[test]
+fn device_flow_refresh_and_token_exchange_with_dpop() {
+    let p = support::provider();
+    let issuer = p.issuer();
+    let dir = tempfile::tempdir().unwrap();
+    let key = key_file();
+    let key_arg = key.to_str().unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let metadata = cli_support::discover(&issuer);
+    let device_endpoint = metadata.raw["device_authorization_endpoint"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let native = p.client("dpop_native", "id");
+    let mut child = command(
+        dir.path(),
+        &[
+            "--json",
+            "device",
+            "--device-endpoint",
+            &device_endpoint,
+            "--token-endpoint",
+            &metadata.token_endpoint,
+            "--client-id",
+            &native,
+            "--scope",
+            "openid offline_access",
+            "--dpop-key",
+            key_arg,
+        ],
+        &[],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let (rx, _) = cli_support::watch_lines(child.stderr.take().unwrap(), |line| {
+        serde_json::from_str::<Value>(line)
+            .ok()
+            .filter(|v| v["user_code"].is_string())
+    });
+    let shown = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("idaas device showed the code");
+    let account = &p.info["accounts"]["usr_bob"];
+    let uri = shown["verification_uri"].as_str().unwrap();
+    let landing = runtime.block_on(async {
+        browser::Browser::new(
+            account["login"].as_str().unwrap(),
+            account["password"].as_str().unwrap(),
+        )
+        .drive(
+            &format!("{uri}?user_code={}", shown["user_code"].as_str().unwrap()),
+            &format!("{uri}/never"),
+            false,
+        )
+        .await
+    });
+    assert!(landing.body.contains("Device signed in"), "{landing:?}");
+    let tokens = ok(&child.wait_with_output().unwrap());
+    assert_eq!(tokens["token_type"], "DPoP", "{tokens}");
+    let refresh_token = tokens["refresh_token"].as_str().unwrap().to_owned();
+
+    // a public client's refresh token is bound to the key (RFC 9449 §5)
+    let refresh = |dpop: &[&str]| {
+        let mut args = vec![
+            "--json",
+            "refresh",
+            "--issuer",
+            &issuer,
+            "--client-id",
+            &native,
+        ];
+        args.extend(["--refresh-token-env", "RT"]);
+        args.extend_from_slice(dpop);
+        idaas(dir.path(), &args, &[("RT", refresh_token.as_str())])
+    };
+    let out = refresh(&["--dpop"]);
+    assert_ne!(out.status.code(), Some(0), "another key: {out:?}");
+    let renewed = ok(&refresh(&["--dpop-key", key_arg]));
+    assert_eq!(renewed["token_type"], "DPoP", "{renewed}");
+
+    // token exchange by the DPoP client: the issued token is bound too
+    let basic_id = p.client("basic", "id");
+    let basic_secret = p.client("basic", "secret");
+    let subject = ok(&idaas(
+        dir.path(),
+        &[
+            "--json",
+            "client-credentials",
+            "--issuer",
+            &issuer,
+            "--client-id",
+            &basic_id,
+            "--client-secret-env",
+            "S",
+            "--scope",
+            "api:read",
+        ],
+        &[("S", basic_secret.as_str())],
+    ))["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let dpop_id = p.client("dpop", "id");
+    let dpop_secret = p.client("dpop", "secret");
+    let exchanged = ok(&idaas(
+        dir.path(),
+        &[
+            "--json",
+            "token-exchange",
+            "--issuer",
+            &issuer,
+            "--client-id",
+            &dpop_id,
+            "--client-secret-env",
+            "S",
+            "--subject-token-env",
+            "SUBJECT",
+            "--dpop-key",
+            key_arg,
+        ],
+        &[("S", dpop_secret.as_str()), ("SUBJECT", subject.as_str())],
+    ));
+    assert_eq!(exchanged["token_type"], "DPoP", "{exchanged}");
 }

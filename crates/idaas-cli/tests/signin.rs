@@ -6,6 +6,8 @@
 #[allow(dead_code)]
 #[path = "../../idaas-oauth/tests/support/browser.rs"]
 mod browser;
+#[path = "support/mod.rs"]
+mod cli_support;
 #[allow(dead_code)]
 #[path = "../../idaas-oauth/tests/support/mod.rs"]
 mod support;
@@ -204,15 +206,7 @@ fn device_sign_in_approved_by_the_scripted_browser() {
     let client_id = p.client("native", "id");
     let account = &p.info["accounts"]["usr_bob"];
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let metadata = runtime
-        .block_on(
-            idaas::oauth::Discovery::new(
-                std::sync::Arc::new(idaas::http::HyperClient::new(Default::default()).unwrap()),
-                issuer.as_str(),
-            )
-            .metadata(),
-        )
-        .unwrap();
+    let metadata = cli_support::discover(&issuer);
     let device_endpoint = metadata
         .raw
         .get("device_authorization_endpoint")

@@ -259,3 +259,12 @@ pub fn ok_json(out: &Output) -> serde_json::Value {
     );
     serde_json::from_slice(&out.stdout).unwrap()
 }
+
+/// The discovered metadata of `issuer` (the device endpoint, the token endpoint…).
+pub fn discover(issuer: &str) -> Arc<idaas::oauth::discovery::ProviderMetadata> {
+    let http = Arc::new(idaas::http::HyperClient::new(Default::default()).unwrap());
+    tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(idaas::oauth::Discovery::new(http, issuer).metadata())
+        .unwrap()
+}
