@@ -97,6 +97,12 @@ fn jwt_bearer_and_token_exchange_with_an_actor() {
         "{user}"
     );
 
+    // --dpop: the same grant, the token bound to a fresh key
+    let mut bound = args.clone();
+    bound.push("--dpop");
+    let bound = ok(&idaas(&bound, &env));
+    assert_eq!(bound["token_type"], "DPoP", "{bound}");
+
     // an untrusted issuer is refused: exit 4 (the credentials were refused)
     let mut bad = args.clone();
     let i = bad.iter().position(|a| *a == our_issuer).unwrap();
