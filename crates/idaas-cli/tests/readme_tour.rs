@@ -65,7 +65,9 @@ fn the_readme_tour_runs_against_the_emulator() {
     let mut background = Killed(Vec::new());
     let mut device: Option<(Child, mpsc::Receiver<String>)> = None;
     let mut code = String::new();
-    let mut login: Option<(Child, String)> = None;
+    // the waiting `idaas login` (killed if the test fails first) and its URL
+    let mut login = Killed(Vec::new());
+    let mut login_url = String::new();
     let store = dir.path().join("tokens");
     for raw in lines {
         let mut line = raw.replace("8765", &port);
@@ -84,9 +86,9 @@ fn the_readme_tour_runs_against_the_emulator() {
         }
         let mut args: Vec<&str> = line.split_whitespace().skip(1).collect();
         if args.starts_with(&["emulator", "sign-in"]) {
-            let (_, url) = login.as_ref().expect("the tour runs idaas login first");
+            assert!(!login_url.is_empty(), "the tour runs idaas login first");
             assert!(args[2].starts_with("'http://"), "{line}");
-            args[2] = url;
+            args[2] = &login_url;
         }
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_idaas"));
         cmd.args(&args)
@@ -135,14 +137,15 @@ fn the_readme_tour_runs_against_the_emulator() {
             let url = rx
                 .recv_timeout(Duration::from_secs(20))
                 .unwrap_or_else(|_| panic!("{line}: no URL shown"));
-            login = Some((child, url));
+            login.0.push(child);
+            login_url = url;
             continue;
         }
         let signing_in = args.starts_with(&["emulator", "sign-in"]);
         let out = cmd.output().unwrap();
         if signing_in {
             // the login's listener got the redirect: it ends signed in
-            let (mut child, _) = login.take().unwrap();
+            let mut child = login.0.pop().unwrap();
             let status = child.wait().unwrap();
             let mut text = String::new();
             child
