@@ -440,8 +440,7 @@ fn login_on_the_login_page_then_userinfo_and_a_denial_is_exit_1() {
     let failed: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(failed["exit_code"], 1);
     assert!(
-        failed["error"].as_str().unwrap().contains("access_denied")
-            || failed["error"].as_str().unwrap().contains("denied"),
+        failed["error"].as_str().unwrap().contains("access_denied"),
         "{failed}"
     );
 }
