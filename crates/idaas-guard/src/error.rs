@@ -34,6 +34,9 @@ pub enum Reason {
     Inactive,
     /// The token's `jti` was seen before (replay cache).
     Replayed,
+    /// The token is bound to a TLS client certificate (`cnf.x5t#S256`, RFC
+    /// 8705 §3) and the request came without it, or with another one.
+    CertificateMismatch,
 }
 
 impl Reason {
@@ -52,6 +55,9 @@ impl Reason {
             Self::MissingClaim => "the token lacks a required claim",
             Self::Inactive => "the access token is not active (revoked, expired or unknown)",
             Self::Replayed => "the access token was already used",
+            Self::CertificateMismatch => {
+                "the access token is bound to a client certificate this request did not present"
+            }
         }
     }
 }

@@ -46,6 +46,9 @@
 //! - [`Principal`] — subject, client, scopes as a compiled
 //!   [`ScopeSet`](idaas_scope::ScopeSet) (IDaaS `aud|value` items by
 //!   value), organizations, raw claims; [`Requirement`] checks;
+//! - [`ClientCertificate`] — certificate-bound tokens (RFC 8705 §3): a
+//!   token with `cnf.x5t#S256` only with the TLS client certificate of that
+//!   thumbprint (the server puts it into the request's extensions);
 //! - [`Error`] — each refusal with its RFC 6750 §3 status, `error` code and
 //!   `WWW-Authenticate` challenge; [`bearer_token`] and [`refusal`] for
 //!   other frameworks;
@@ -59,6 +62,7 @@
 #[cfg(feature = "axum")]
 mod axum;
 mod bearer;
+mod binding;
 mod challenge;
 mod error;
 mod introspection;
@@ -69,6 +73,7 @@ mod tower;
 mod verifier;
 
 pub use bearer::{bearer_token, refusal};
+pub use binding::ClientCertificate;
 pub use error::{Error, Reason};
 pub use introspection::IntrospectionCache;
 pub use principal::{Principal, Requirement, TokenKind, effective_scopes};

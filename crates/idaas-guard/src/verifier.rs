@@ -325,8 +325,28 @@ impl TokenVerifier {
     }
 
     /// Verifies `token`: a JWT (three dot-separated parts) locally when JWTs
-    /// are accepted, anything else by introspection when configured.
+    /// are accepted, anything else by introspection when configured. A
+    /// certificate-bound token (`cnf.x5t#S256`) is refused: no certificate
+    /// is presented here (see [`Self::verify_with_certificate`]).
     pub async fn verify(&self, token: &str) -> Result<Principal, Error> {
+        self.verify_with_certificate(token, None).await
+    }
+
+    /// [`Self::verify`] for a request that came with the TLS client
+    /// certificate `certificate` (or none): a token bound to a certificate
+    /// (`cnf.x5t#S256`, RFC 8705 §3) is accepted only when it is that one,
+    /// else [`Reason::CertificateMismatch`].
+    pub async fn verify_with_certificate(
+        &self,
+        token: &str,
+        certificate: Option<&crate::ClientCertificate>,
+    ) -> Result<Principal, Error> {
+        let principal = self.verify_token(token).await?;
+        crate::binding::check(principal.claims(), certificate)?;
+        Ok(principal)
+    }
+
+    async fn verify_token(&self, token: &str) -> Result<Principal, Error> {
         let inner = &self.inner;
         let looks_like_jwt = token.bytes().filter(|b| *b == b'.').count() == 2;
         match (&inner.jwks, &inner.introspector) {

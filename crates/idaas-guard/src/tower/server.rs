@@ -12,6 +12,7 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 use crate::bearer::{bearer_token, refusal};
+use crate::binding::ClientCertificate;
 use crate::error::Error;
 use crate::principal::{Principal, Requirement};
 use crate::verifier::TokenVerifier;
@@ -20,7 +21,9 @@ use crate::verifier::TokenVerifier;
 ///
 /// - no token: 401 with `WWW-Authenticate: Bearer realm="…"`;
 /// - a malformed `Authorization` header: 400 `invalid_request`;
-/// - a refused token: 401 `invalid_token`;
+/// - a refused token: 401 `invalid_token` (also a certificate-bound token,
+///   `cnf.x5t#S256`, without the [`ClientCertificate`] of that thumbprint
+///   in the request's extensions: RFC 8705 §3, see [`ClientCertificate`]);
 /// - a valid token lacking a requirement: 403 `insufficient_scope` with the
 ///   `scope` needed;
 /// - the issuer unreachable with nothing cached: 503.
@@ -63,10 +66,24 @@ impl RequireToken {
         self
     }
 
-    /// The principal of a request's headers, or why it is refused.
+    /// The principal of a request's headers, or why it is refused (a
+    /// certificate-bound token is refused: see [`Self::check_with_certificate`]).
     pub async fn check(&self, headers: &http::HeaderMap) -> Result<Principal, Error> {
+        self.check_with_certificate(headers, None).await
+    }
+
+    /// [`Self::check`] for a request that came with the TLS client
+    /// certificate `certificate`, if any.
+    pub async fn check_with_certificate(
+        &self,
+        headers: &http::HeaderMap,
+        certificate: Option<&ClientCertificate>,
+    ) -> Result<Principal, Error> {
         let token = bearer_token(headers)?;
-        let principal = self.verifier.verify(token).await?;
+        let principal = self
+            .verifier
+            .verify_with_certificate(token, certificate)
+            .await?;
         principal.require_all(self.requirements.iter())?;
         Ok(principal)
     }
@@ -111,7 +128,11 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let layer = self.layer.clone();
         Box::pin(async move {
-            match layer.check(request.headers()).await {
+            let certificate = request.extensions().get::<ClientCertificate>();
+            match layer
+                .check_with_certificate(request.headers(), certificate)
+                .await
+            {
                 Ok(principal) => {
                     request.extensions_mut().insert(principal);
                     inner.call(request).await
