@@ -189,3 +189,43 @@ async fn a_wrong_certificate_or_the_plain_endpoint_is_refused() {
         "{e:?}"
     );
 }
+
+#[tokio::test]
+async fn device_authorization_authenticates_by_certificate_at_its_alias() {
+    let user = idaas_oauth::UserClient::from_metadata(
+        http(Some("client")),
+        metadata().await,
+        "mtls-pki",
+        ClientAuth::TlsClientAuth,
+    )
+    .unwrap();
+    let endpoint = user
+        .metadata()
+        .device_authorization_endpoint
+        .clone()
+        .unwrap();
+    assert!(
+        endpoint.starts_with(&mtls_info("alias_origin")),
+        "{endpoint}"
+    );
+    assert_eq!(
+        user.oauth().token_endpoint(),
+        format!("{}/token", mtls_info("alias_origin"))
+    );
+    let started = user
+        .oauth()
+        .device_authorization(&endpoint, Some("openid"))
+        .await
+        .unwrap();
+    assert!(!started.user_code.is_empty());
+    // the same request from a certificate the provider does not know
+    let intruder = client("pki", "client-other", ClientAuth::TlsClientAuth).await;
+    let e = intruder
+        .device_authorization(&endpoint, Some("openid"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, Error::OAuth(o) if o.code == OAuthErrorCode::InvalidClient),
+        "{e:?}"
+    );
+}
