@@ -11,8 +11,9 @@ use http::{Request, Response};
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::bearer::{bearer_token, refusal};
+use crate::bearer::{Presented, bearer_token, presented_token, refusal};
 use crate::binding::ClientCertificate;
+use crate::dpop::DpopRequest;
 use crate::error::Error;
 use crate::principal::{Principal, Requirement};
 use crate::verifier::TokenVerifier;
@@ -28,12 +29,18 @@ use crate::verifier::TokenVerifier;
 ///   `scope` needed;
 /// - the issuer unreachable with nothing cached: 503.
 ///
+/// With [`RequireToken::dpop`], `Authorization: DPoP` with a `DPoP` proof
+/// is accepted too (RFC 9449 §7, see [`crate::dpop`]; a refused proof: 401
+/// `invalid_dpop_proof`), and a DPoP-bound token sent as `Bearer` is 401
+/// `invalid_token`.
+///
 /// Otherwise the request goes on with its [`Principal`] in the extensions.
 #[derive(Debug, Clone)]
 pub struct RequireToken {
     verifier: TokenVerifier,
     requirements: Arc<[Requirement]>,
     realm: Option<Arc<str>>,
+    dpop_origin: Option<Arc<str>>,
 }
 
 impl RequireToken {
@@ -43,6 +50,7 @@ impl RequireToken {
             verifier,
             requirements: Arc::new([]),
             realm: None,
+            dpop_origin: None,
         }
     }
 
@@ -64,6 +72,61 @@ impl RequireToken {
     pub fn realm(mut self, realm: impl Into<String>) -> Self {
         self.realm = Some(realm.into().into());
         self
+    }
+
+    /// Accepts DPoP-bound tokens (`Authorization: DPoP` and a proof) on
+    /// requests that clients address at `origin` (`https://api.example.com`,
+    /// as the clients see it, before any proxy): a proof's `htu` must be
+    /// `origin` + the request's path.
+    pub fn dpop(mut self, origin: impl Into<String>) -> Self {
+        self.dpop_origin = Some(origin.into().trim_end_matches('/').into());
+        self
+    }
+
+    /// The principal of a request (method, URI, headers and the
+    /// [`ClientCertificate`] in its extensions, if any), or why it is
+    /// refused: what the layer checks.
+    pub async fn check_request<B>(&self, request: &Request<B>) -> Result<Principal, Error>
+    where
+        B: Sync,
+    {
+        self.check_parts(
+            request.method(),
+            request.uri(),
+            request.headers(),
+            request.extensions().get::<ClientCertificate>(),
+        )
+        .await
+    }
+
+    async fn check_parts(
+        &self,
+        method: &http::Method,
+        uri: &http::Uri,
+        headers: &http::HeaderMap,
+        certificate: Option<&ClientCertificate>,
+    ) -> Result<Principal, Error> {
+        let principal = match presented_token(headers, self.dpop_origin.is_some())? {
+            Presented::Bearer(token) => {
+                self.verifier
+                    .verify_presented(token, certificate, None)
+                    .await?
+            }
+            Presented::Dpop { token, proof } => {
+                let origin = self.dpop_origin.as_deref().unwrap_or_default();
+                let url = format!("{origin}{}", uri.path());
+                let request = DpopRequest {
+                    proof,
+                    method: method.as_str(),
+                    url: &url,
+                };
+                self.verifier
+                    .verify_presented(token, certificate, Some(&request))
+                    .await?
+            }
+        };
+        principal.require_all(self.requirements.iter())?;
+        Ok(principal)
     }
 
     /// The principal of a request's headers, or why it is refused (a
@@ -130,7 +193,12 @@ where
         Box::pin(async move {
             let certificate = request.extensions().get::<ClientCertificate>();
             match layer
-                .check_with_certificate(request.headers(), certificate)
+                .check_parts(
+                    request.method(),
+                    request.uri(),
+                    request.headers(),
+                    certificate,
+                )
                 .await
             {
                 Ok(principal) => {
