@@ -12,6 +12,12 @@
 //
 // - DPoP (issue 17): DPoP-bound clients (one that must send the OP's nonce),
 //   the custom grants bind their tokens to a DPoP proof too
+// - mutual TLS (RFC 8705, issue 17): a second provider over https (the
+//   test CA's localhost certificate) whose mtls_endpoint_aliases point to
+//   a second https listener asking for client certificates; clients
+//   authenticating with tls_client_auth (subject DN) and
+//   self_signed_tls_client_auth (JWKS x5c), tokens bound to the certificate
+//   (cnf.x5t#S256). Announced under "mtls".
 // - user sign-in (issue 4): a native loopback client, test accounts with an
 //   organizations claim, login + consent interactions at /interaction/:uid,
 //   the device flow pages, userinfo, RP-initiated logout, revocation
@@ -20,6 +26,8 @@
 // accounts, interaction pages, provider configuration, server.
 
 import { createServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { X509Certificate } from 'node:crypto';
 import { generateKeyPairSync, createPublicKey, randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -516,6 +524,114 @@ async function buildProvider(issuer) {
   return provider;
 }
 
+// ---------------------------------------------------------------- mutual TLS (RFC 8705)
+
+const TLS_FIXTURES = join(HERE, '..', 'crates', 'idaas-core', 'tests', 'fixtures', 'tls');
+const tlsFixture = (name) => readFileSync(join(TLS_FIXTURES, name), 'utf8');
+const MTLS_PKI_ID = 'mtls-pki';
+const MTLS_SELF_SIGNED_ID = 'mtls-self-signed';
+// RFC 4514 form of client.pem's subject (node prints it most significant first)
+const MTLS_SUBJECT_DN = 'CN=idaas-mtls-client,O=idaas test';
+
+function peerCertificate(ctx) {
+  return ctx.socket?.getPeerX509Certificate?.() || undefined;
+}
+
+async function mtlsClients() {
+  const selfSigned = new X509Certificate(tlsFixture('self-signed.pem'));
+  const jwk = selfSigned.publicKey.export({ format: 'jwk' });
+  const common = {
+    grant_types: ['client_credentials', DEVICE_CODE],
+    response_types: [], redirect_uris: [],
+    tls_client_certificate_bound_access_tokens: true,
+  };
+  return [
+    { ...common, client_id: MTLS_PKI_ID, token_endpoint_auth_method: 'tls_client_auth', tls_client_auth_subject_dn: MTLS_SUBJECT_DN },
+    {
+      ...common,
+      client_id: MTLS_SELF_SIGNED_ID,
+      token_endpoint_auth_method: 'self_signed_tls_client_auth',
+      jwks: { keys: [{ ...jwk, x5c: [selfSigned.raw.toString('base64')] }] },
+    },
+  ];
+}
+
+async function buildMtlsProvider(issuer, aliasOrigin) {
+  const alias = (path) => `${aliasOrigin}${path}`;
+  return new Provider(issuer, {
+    clients: await mtlsClients(),
+    jwks: { keys: providerKeys },
+    clientAuthMethods: ['tls_client_auth', 'self_signed_tls_client_auth'],
+    scopes: ['api:read', 'api:write'],
+    discovery: {
+      mtls_endpoint_aliases: {
+        token_endpoint: alias('/token'),
+        introspection_endpoint: alias('/token/introspection'),
+        revocation_endpoint: alias('/token/revocation'),
+        device_authorization_endpoint: alias('/device/auth'),
+        pushed_authorization_request_endpoint: alias('/request'),
+      },
+    },
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      introspection: { enabled: true },
+      revocation: { enabled: true },
+      deviceFlow,
+      mTLS: {
+        enabled: true,
+        certificateBoundAccessTokens: true,
+        tlsClientAuth: true,
+        selfSignedTlsClientAuth: true,
+        getCertificate: peerCertificate,
+        // the listener's CA is the client CA: node verified the chain
+        certificateAuthorized: (ctx) => ctx.socket?.authorized === true,
+        certificateSubjectMatches: (ctx, property, expected) => property === 'tls_client_auth_subject_dn'
+          && peerCertificate(ctx)?.subject === expected.split(',').reverse().join('\n'),
+      },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: () => undefined,
+        useGrantedResource: () => false,
+        getResourceServerInfo: (_ctx, resource) => {
+          if (resource !== RESOURCE) throw new errors.InvalidTarget('unknown resource');
+          return {
+            scope: 'api:read api:write', audience: resource, accessTokenTTL: 300,
+            accessTokenFormat: 'jwt', jwt: { sign: { alg: 'ES256' } },
+          };
+        },
+      },
+    },
+    ttl: { ClientCredentials: 600, AccessToken: 600, RefreshToken: 3600, Grant: 3600, DeviceCode: 600 },
+  });
+}
+
+/** Both https listeners and the provider behind them: the issuer's (no
+ * client certificate asked for) and the mTLS aliases' (asked for, any CA
+ * let through to the provider, which decides). */
+async function startMtls() {
+  const tls = { cert: tlsFixture('server.pem'), key: tlsFixture('server.key') };
+  let mtlsHandler = (_req, res) => reply(res, 503, { error: 'starting' });
+  const route = (req, res) => mtlsHandler(req, res);
+  const plain = createHttpsServer(tls, route);
+  const mutual = createHttpsServer({ ...tls, requestCert: true, rejectUnauthorized: false, ca: tlsFixture('client-ca.pem') }, route);
+  const listen = (server) => new Promise((done) => server.listen(0, '127.0.0.1', () => done(server.address().port)));
+  const [port, aliasPort] = [await listen(plain), await listen(mutual)];
+  const issuer = `https://localhost:${port}`;
+  const aliasOrigin = `https://localhost:${aliasPort}`;
+  mtlsHandler = (await buildMtlsProvider(issuer, aliasOrigin)).callback();
+  return {
+    issuer,
+    alias_origin: aliasOrigin,
+    ca: join(TLS_FIXTURES, 'ca.pem'),
+    resource: RESOURCE,
+    clients: {
+      pki: { id: MTLS_PKI_ID, subject_dn: MTLS_SUBJECT_DN },
+      self_signed: { id: MTLS_SELF_SIGNED_ID },
+    },
+  };
+}
+
 // ---------------------------------------------------------------- server
 
 async function readJson(req) {
@@ -568,8 +684,10 @@ server.listen(0, '127.0.0.1', async () => {
   const issuer = `http://127.0.0.1:${port}`;
   current = await buildProvider(issuer);
   handler = current.callback();
+  const mtls = await startMtls();
   process.stdout.write(`${JSON.stringify({
     issuer,
+    mtls,
     port,
     resource: RESOURCE,
     resource_rs: RESOURCE_RS,

@@ -76,6 +76,13 @@ pub struct NetArgs {
     /// can read and change the traffic; for test servers only.
     #[arg(long, global = true)]
     pub insecure: bool,
+    /// Mutual TLS (RFC 8705): present this PEM client certificate (then its
+    /// intermediates) to servers that ask for one; with --key.
+    #[arg(long, value_name = "FILE", global = true, requires = "key")]
+    pub cert: Option<PathBuf>,
+    /// The PEM private key of --cert.
+    #[arg(long, value_name = "FILE", global = true, requires = "cert")]
+    pub key: Option<PathBuf>,
 }
 
 /// DPoP (RFC 9449) for the commands that request tokens.
@@ -607,7 +614,8 @@ pub struct OAuthArgs {
     /// The signing algorithm of the private key (default: chosen from the key).
     #[arg(long)]
     pub alg: Option<String>,
-    /// client_secret_basic, client_secret_post, client_secret_jwt, private_key_jwt or none
+    /// client_secret_basic, client_secret_post, client_secret_jwt, private_key_jwt,
+    /// tls_client_auth, self_signed_tls_client_auth (both with --cert/--key) or none
     /// (default: client_secret_basic with a secret, private_key_jwt with a key, none otherwise).
     #[arg(long)]
     pub auth_method: Option<String>,

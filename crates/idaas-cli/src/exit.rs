@@ -139,6 +139,7 @@ fn transport(e: &TransportError) -> Code {
         TransportError::InvalidUrl { .. }
         | TransportError::InvalidOptions { .. }
         | TransportError::CaFile { .. }
+        | TransportError::ClientCertificate { .. }
         | TransportError::InsecureScheme { .. } => Code::Usage,
         _ => Code::Network,
     }

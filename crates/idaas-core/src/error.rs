@@ -55,6 +55,18 @@ pub enum TransportError {
         /// What is wrong with it.
         reason: String,
     },
+    /// The client certificate or key of mutual TLS
+    /// (`HttpOptions::client_identity`, `httpConfiguration.clientCertificateFile`
+    /// / `clientKeyFile`) cannot be read, is not PEM, is of a key type TLS
+    /// cannot sign with, or the key is not the certificate's. A
+    /// configuration problem: nothing was sent.
+    #[error("{origin} {reason}")]
+    ClientCertificate {
+        /// The file, variable or in-code value, in words.
+        origin: String,
+        /// What is wrong with it and what to do.
+        reason: String,
+    },
     /// Plain `http://` to a host that is not a loopback address.
     #[error(
         "refusing plain http to {host}: only https is allowed except for loopback addresses (use https://)"

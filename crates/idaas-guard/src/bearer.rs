@@ -12,6 +12,28 @@ use crate::error::Error;
 /// token outside the `b64token` syntax: [`Error::InvalidRequest`]. Tokens in
 /// the query or the body (RFC 6750 §2.2, §2.3) are not looked for.
 pub fn bearer_token(headers: &HeaderMap) -> Result<&str, Error> {
+    match presented_token(headers, false)? {
+        Presented::Bearer(token) => Ok(token),
+        Presented::Dpop { .. } => Err(Error::MissingToken),
+    }
+}
+
+/// The access token of a request, by its scheme.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Presented<'a> {
+    /// `Authorization: Bearer <token>`.
+    Bearer(&'a str),
+    /// `Authorization: DPoP <token>` with one `DPoP: <proof>` header.
+    Dpop { token: &'a str, proof: &'a str },
+}
+
+/// The request's token: `Bearer`, or `DPoP` with its proof when
+/// `accept_dpop` (else the DPoP scheme is an unknown one:
+/// [`Error::MissingToken`]).
+pub(crate) fn presented_token(
+    headers: &HeaderMap,
+    accept_dpop: bool,
+) -> Result<Presented<'_>, Error> {
     let mut values = headers.get_all(header::AUTHORIZATION).iter();
     let value = values.next().ok_or(Error::MissingToken)?;
     if values.next().is_some() {
@@ -21,7 +43,8 @@ pub fn bearer_token(headers: &HeaderMap) -> Result<&str, Error> {
         .to_str()
         .map_err(|_| Error::InvalidRequest("the Authorization header is not ASCII"))?;
     let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));
-    if !scheme.eq_ignore_ascii_case("bearer") {
+    let dpop = accept_dpop && scheme.eq_ignore_ascii_case("dpop");
+    if !dpop && !scheme.eq_ignore_ascii_case("bearer") {
         return Err(Error::MissingToken);
     }
     let token = token.trim_start_matches(' ');
@@ -30,13 +53,27 @@ pub fn bearer_token(headers: &HeaderMap) -> Result<&str, Error> {
         && body
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b));
-    if b64token {
-        Ok(token)
-    } else {
-        Err(Error::InvalidRequest(
-            "the bearer token is empty or malformed",
-        ))
+    if !b64token {
+        return Err(Error::InvalidRequest(
+            "the access token is empty or malformed",
+        ));
     }
+    if !dpop {
+        return Ok(Presented::Bearer(token));
+    }
+    let mut proofs = headers.get_all(idaas_oauth::dpop::DPOP_HEADER).iter();
+    let proof = proofs
+        .next()
+        .ok_or(Error::InvalidDpopProof("the request has no DPoP header"))?;
+    if proofs.next().is_some() {
+        return Err(Error::InvalidDpopProof(
+            "the request has more than one DPoP header",
+        ));
+    }
+    let proof = proof
+        .to_str()
+        .map_err(|_| Error::InvalidDpopProof("the DPoP header is not ASCII"))?;
+    Ok(Presented::Dpop { token, proof })
 }
 
 /// The answer to a refused request: status, `WWW-Authenticate`, a JSON body

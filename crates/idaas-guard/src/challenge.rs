@@ -34,10 +34,15 @@ impl Error {
         if let Self::InsufficientScope { required } = self {
             params.push(format!("scope=\"{}\"", quoted(required)));
         }
+        // RFC 9449 §7.1: a refused proof is answered with the DPoP scheme
+        let scheme = match self {
+            Self::InvalidDpopProof(_) => "DPoP",
+            _ => "Bearer",
+        };
         Some(if params.is_empty() {
-            "Bearer".to_owned()
+            scheme.to_owned()
         } else {
-            format!("Bearer {}", params.join(", "))
+            format!("{scheme} {}", params.join(", "))
         })
     }
 

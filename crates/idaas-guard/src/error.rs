@@ -34,6 +34,12 @@ pub enum Reason {
     Inactive,
     /// The token's `jti` was seen before (replay cache).
     Replayed,
+    /// The token is bound to a TLS client certificate (`cnf.x5t#S256`, RFC
+    /// 8705 §3) and the request came without it, or with another one.
+    CertificateMismatch,
+    /// The token is DPoP-bound (`cnf.jkt`, RFC 9449) but came as a bearer
+    /// token, without a proof.
+    DpopBound,
 }
 
 impl Reason {
@@ -52,6 +58,12 @@ impl Reason {
             Self::MissingClaim => "the token lacks a required claim",
             Self::Inactive => "the access token is not active (revoked, expired or unknown)",
             Self::Replayed => "the access token was already used",
+            Self::CertificateMismatch => {
+                "the access token is bound to a client certificate this request did not present"
+            }
+            Self::DpopBound => {
+                "the access token is DPoP-bound: send it with the DPoP scheme and a DPoP proof"
+            }
         }
     }
 }
@@ -87,6 +99,10 @@ pub enum Error {
     /// The token was refused (401 `invalid_token`).
     #[error("invalid token: {}", .0.description())]
     InvalidToken(Reason),
+    /// The request's DPoP proof was refused (RFC 9449 §7.1: 401
+    /// `invalid_dpop_proof`, a `DPoP` challenge).
+    #[error("invalid DPoP proof: {0}")]
+    InvalidDpopProof(&'static str),
     /// The token is valid but lacks what the request needs (403
     /// `insufficient_scope`).
     #[error("insufficient scope: {required} is required")]
@@ -108,7 +124,7 @@ impl Error {
     /// misconfiguration).
     pub fn status(&self) -> u16 {
         match self {
-            Self::MissingToken | Self::InvalidToken(_) => 401,
+            Self::MissingToken | Self::InvalidToken(_) | Self::InvalidDpopProof(_) => 401,
             Self::InvalidRequest(_) => 400,
             Self::InsufficientScope { .. } => 403,
             Self::Unavailable(_) => 503,
@@ -121,6 +137,7 @@ impl Error {
         match self {
             Self::InvalidRequest(_) => Some("invalid_request"),
             Self::InvalidToken(_) => Some("invalid_token"),
+            Self::InvalidDpopProof(_) => Some("invalid_dpop_proof"),
             Self::InsufficientScope { .. } => Some("insufficient_scope"),
             _ => None,
         }
@@ -130,7 +147,7 @@ impl Error {
     /// token.
     pub fn description(&self) -> Option<&'static str> {
         match self {
-            Self::InvalidRequest(what) => Some(what),
+            Self::InvalidRequest(what) | Self::InvalidDpopProof(what) => Some(what),
             Self::InvalidToken(reason) => Some(reason.description()),
             Self::InsufficientScope { .. } => {
                 Some("the access token does not grant what this request needs")

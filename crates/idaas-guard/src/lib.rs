@@ -46,6 +46,13 @@
 //! - [`Principal`] — subject, client, scopes as a compiled
 //!   [`ScopeSet`](idaas_scope::ScopeSet) (IDaaS `aud|value` items by
 //!   value), organizations, raw claims; [`Requirement`] checks;
+//! - [`ClientCertificate`] — certificate-bound tokens (RFC 8705 §3): a
+//!   token with `cnf.x5t#S256` only with the TLS client certificate of that
+//!   thumbprint (the server puts it into the request's extensions);
+//! - [`dpop`] — DPoP-bound tokens (RFC 9449 §7): `Authorization: DPoP`
+//!   with a proof of the request (`htm`, `htu`, `iat`, `jti` replay,
+//!   `ath`, the key of `cnf.jkt`), [`TokenVerifier::verify_dpop`],
+//!   `RequireToken::dpop`;
 //! - [`Error`] — each refusal with its RFC 6750 §3 status, `error` code and
 //!   `WWW-Authenticate` challenge; [`bearer_token`] and [`refusal`] for
 //!   other frameworks;
@@ -59,7 +66,9 @@
 #[cfg(feature = "axum")]
 mod axum;
 mod bearer;
+mod binding;
 mod challenge;
+pub mod dpop;
 mod error;
 mod introspection;
 mod principal;
@@ -69,6 +78,8 @@ mod tower;
 mod verifier;
 
 pub use bearer::{bearer_token, refusal};
+pub use binding::ClientCertificate;
+pub use dpop::DpopRequest;
 pub use error::{Error, Reason};
 pub use introspection::IntrospectionCache;
 pub use principal::{Principal, Requirement, TokenKind, effective_scopes};

@@ -56,6 +56,7 @@ struct Inner {
     clock: SharedClock,
     introspector: Option<Introspector>,
     replay: Option<ReplayCache>,
+    dpop: crate::dpop::ProofChecker,
 }
 
 /// Verifies incoming bearer tokens for one issuer and this resource's
@@ -88,6 +89,7 @@ pub struct VerifierBuilder {
     introspection: Introspection,
     cache: IntrospectionCache,
     replay: Option<u64>,
+    dpop_lifetime: Duration,
 }
 
 impl std::fmt::Debug for VerifierBuilder {
@@ -187,6 +189,13 @@ impl VerifierBuilder {
         self
     }
 
+    /// How old a DPoP proof's `iat` may be (besides the leeway): 60 s by
+    /// default. Proofs' `jti`s are remembered that long.
+    pub fn dpop_proof_lifetime(mut self, lifetime: Duration) -> Self {
+        self.dpop_lifetime = lifetime;
+        self
+    }
+
     /// The verifier: discovers the issuer's metadata when the JWKS URI or
     /// the introspection endpoint was not given.
     pub async fn build(self) -> Result<TokenVerifier, Error> {
@@ -261,6 +270,7 @@ impl VerifierBuilder {
                 clock: self.clock,
                 introspector: client.map(|c| Introspector::new(c, self.cache)),
                 replay: self.replay.map(ReplayCache::new),
+                dpop: crate::dpop::ProofChecker::new(self.dpop_lifetime),
             }),
         })
     }
@@ -292,6 +302,7 @@ impl TokenVerifier {
             introspection: Introspection::None,
             cache: IntrospectionCache::default(),
             replay: None,
+            dpop_lifetime: crate::dpop::DEFAULT_PROOF_LIFETIME,
         }
     }
 
@@ -325,8 +336,67 @@ impl TokenVerifier {
     }
 
     /// Verifies `token`: a JWT (three dot-separated parts) locally when JWTs
-    /// are accepted, anything else by introspection when configured.
+    /// are accepted, anything else by introspection when configured. A
+    /// certificate-bound token (`cnf.x5t#S256`) is refused: no certificate
+    /// is presented here (see [`Self::verify_with_certificate`]); so is a
+    /// DPoP-bound one (`cnf.jkt`, see [`Self::verify_dpop`]).
     pub async fn verify(&self, token: &str) -> Result<Principal, Error> {
+        self.verify_with_certificate(token, None).await
+    }
+
+    /// [`Self::verify`] for a request that came with the TLS client
+    /// certificate `certificate` (or none): a token bound to a certificate
+    /// (`cnf.x5t#S256`, RFC 8705 §3) is accepted only when it is that one,
+    /// else [`Reason::CertificateMismatch`].
+    pub async fn verify_with_certificate(
+        &self,
+        token: &str,
+        certificate: Option<&crate::ClientCertificate>,
+    ) -> Result<Principal, Error> {
+        self.verify_presented(token, certificate, None).await
+    }
+
+    /// Verifies a token sent with `Authorization: DPoP` and the proof of
+    /// `request` (RFC 9449 §7; see [`crate::dpop`]): the token must be bound
+    /// (`cnf.jkt`) to the proof's key, the proof valid for this method, URL
+    /// and token, fresh and not replayed. A refused proof is
+    /// [`Error::InvalidDpopProof`].
+    pub async fn verify_dpop(
+        &self,
+        token: &str,
+        request: &crate::DpopRequest<'_>,
+    ) -> Result<Principal, Error> {
+        self.verify_presented(token, None, Some(request)).await
+    }
+
+    /// The one path of every `verify*`: the token, then its bindings.
+    pub(crate) async fn verify_presented(
+        &self,
+        token: &str,
+        certificate: Option<&crate::ClientCertificate>,
+        dpop: Option<&crate::DpopRequest<'_>>,
+    ) -> Result<Principal, Error> {
+        let inner = &self.inner;
+        let principal = self.verify_token(token).await?;
+        crate::binding::check(principal.claims(), certificate)?;
+        match dpop {
+            Some(request) => inner.dpop.check(
+                token,
+                principal.claims(),
+                request,
+                &inner.algorithms,
+                inner.clock.now(),
+                inner.validation.leeway,
+            )?,
+            None if crate::dpop::is_bound(principal.claims()) => {
+                return Err(Error::InvalidToken(Reason::DpopBound));
+            }
+            None => {}
+        }
+        Ok(principal)
+    }
+
+    async fn verify_token(&self, token: &str) -> Result<Principal, Error> {
         let inner = &self.inner;
         let looks_like_jwt = token.bytes().filter(|b| *b == b'.').count() == 2;
         match (&inner.jwks, &inner.introspector) {

@@ -203,8 +203,20 @@ fn every_public_future_is_send() {
     );
     let verifier = verifier.unwrap();
     assert_send(&verifier.verify("t"));
+    assert_stored::<ClientCertificate>();
+    let certificate = ClientCertificate::from_der(b"a certificate");
+    assert_send(&verifier.verify_with_certificate("t", Some(&certificate)));
+    let proof = DpopRequest {
+        proof: "p",
+        method: "GET",
+        url: "https://api/x",
+    };
+    assert_send(&verifier.verify_dpop("t", &proof));
     let layer = RequireToken::new(verifier);
     let headers = http::HeaderMap::new();
     assert_send(&layer.check(&headers));
+    assert_send(&layer.check_with_certificate(&headers, Some(&certificate)));
+    let request = http::Request::new(());
+    assert_send(&layer.check_request(&request));
     // the services' futures are BoxFuture: Send by their type
 }

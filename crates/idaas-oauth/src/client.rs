@@ -35,6 +35,7 @@ pub struct OAuthClient {
     issuer: Option<String>,
     clock: SharedClock,
     dpop: Option<Dpop>,
+    certificate_binding: Option<String>,
 }
 
 /// The answer of an introspection request (RFC 7662 §2.2).
@@ -72,17 +73,27 @@ impl OAuthClient {
             issuer: None,
             clock: clock::system(),
             dpop: None,
+            certificate_binding: None,
         }
     }
 
     /// A client of the server described by `metadata`: its token,
-    /// introspection and revocation endpoints and its issuer.
+    /// introspection and revocation endpoints and its issuer; their
+    /// `mtls_endpoint_aliases` (RFC 8705 §5) when `auth` is one of the mTLS
+    /// methods.
     pub fn from_metadata(
         http: SharedHttpClient,
         client_id: impl Into<String>,
         metadata: &ProviderMetadata,
         auth: ClientAuth,
     ) -> Self {
+        let aliased;
+        let metadata = if auth.uses_mtls() {
+            aliased = metadata.mtls_aliased();
+            &aliased
+        } else {
+            metadata
+        };
         let mut client = Self::new(http, client_id, metadata.token_endpoint.clone(), auth);
         client.introspection_endpoint = metadata.introspection_endpoint.clone();
         client.revocation_endpoint = metadata.revocation_endpoint.clone();
@@ -131,6 +142,15 @@ impl OAuthClient {
     /// `Bearer` instead of `DPoP` is refused (no silent downgrade).
     pub fn with_dpop(mut self, dpop: Dpop) -> Self {
         self.dpop = Some(dpop);
+        self
+    }
+
+    /// The `x5t#S256` of the client certificate this client presents
+    /// ([`crate::mtls::identity_thumbprint`]): a token response whose JWT
+    /// access token is bound (`cnf.x5t#S256`, RFC 8705 §3.1) to another
+    /// certificate is refused.
+    pub fn with_certificate_binding(mut self, thumbprint: impl Into<String>) -> Self {
+        self.certificate_binding = Some(thumbprint.into());
         self
     }
 
@@ -256,6 +276,15 @@ impl OAuthClient {
             )?;
             if token.credential.scope.is_none() {
                 token.credential.scope = requested_scope;
+            }
+            if let (Some(ours), Some(bound)) =
+                (&self.certificate_binding, &token.certificate_thumbprint)
+                && ours != bound
+            {
+                return Err(Error::InvalidResponse {
+                    endpoint: endpoint.clone(),
+                    reason: "the access token is bound (cnf.x5t#S256) to another client certificate than the one this client presents".into(),
+                });
             }
             return Ok(token);
         }

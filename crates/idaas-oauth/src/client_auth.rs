@@ -58,6 +58,15 @@ pub enum ClientAuth {
         /// `kid`, `x5c`, `x5t#S256` to put in the assertion header.
         header: JwtHeader,
     },
+    /// `tls_client_auth` (RFC 8705 §2.1): the TLS client certificate, issued
+    /// by a CA the server trusts, whose subject the server matches against
+    /// the client's registration. Only `client_id` is sent; the HTTP client
+    /// must present the certificate ([`crate::mtls`]).
+    TlsClientAuth,
+    /// `self_signed_tls_client_auth` (RFC 8705 §2.2): a self-signed TLS
+    /// client certificate the server matches against the client's
+    /// registered JWKS. Only `client_id` is sent ([`crate::mtls`]).
+    SelfSignedTlsClientAuth,
 }
 
 /// The claims of a client assertion, in the reference SDK's order.
@@ -177,7 +186,27 @@ impl ClientAuth {
             Self::SecretPost { .. } => "client_secret_post",
             Self::SecretJwt { .. } => "client_secret_jwt",
             Self::PrivateKeyJwt { .. } => "private_key_jwt",
+            Self::TlsClientAuth => "tls_client_auth",
+            Self::SelfSignedTlsClientAuth => "self_signed_tls_client_auth",
         }
+    }
+
+    /// The method by its `token_endpoint_auth_method` name, for the two
+    /// methods that need no secret: `none`, `tls_client_auth`,
+    /// `self_signed_tls_client_auth`.
+    pub fn without_secret(name: &str) -> Option<Self> {
+        match name {
+            "none" => Some(Self::None),
+            "tls_client_auth" => Some(Self::TlsClientAuth),
+            "self_signed_tls_client_auth" => Some(Self::SelfSignedTlsClientAuth),
+            _ => None,
+        }
+    }
+
+    /// Whether the client authenticates by its TLS certificate (RFC 8705
+    /// §2), and so calls the provider's `mtls_endpoint_aliases`.
+    pub fn uses_mtls(&self) -> bool {
+        matches!(self, Self::TlsClientAuth | Self::SelfSignedTlsClientAuth)
     }
 
     /// Adds the client's credentials to a request: `client_id` first (always,
@@ -194,7 +223,8 @@ impl ClientAuth {
     ) -> Result<(), Error> {
         form.push("client_id", client_id);
         match self {
-            Self::None => {}
+            // mTLS: the certificate went with the TLS handshake
+            Self::None | Self::TlsClientAuth | Self::SelfSignedTlsClientAuth => {}
             Self::SecretBasic { secret, encoding } => {
                 let (id, secret) = match encoding {
                     BasicEncoding::Rfc6749 => (

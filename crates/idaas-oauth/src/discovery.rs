@@ -97,6 +97,19 @@ impl ProviderMetadata {
                 None => Ok(None),
             }
         };
+        match raw.get(crate::mtls::MTLS_ENDPOINT_ALIASES) {
+            None | Some(Value::Null) => {}
+            Some(Value::Object(aliases)) => {
+                for (name, url) in aliases {
+                    let url = url.as_str().ok_or_else(|| {
+                        invalid(format!("mtls_endpoint_aliases.{name} must be a string"))
+                    })?;
+                    check_url(url)
+                        .map_err(|e| invalid(format!("mtls_endpoint_aliases.{name}: {e}")))?;
+                }
+            }
+            Some(_) => return Err(invalid("mtls_endpoint_aliases must be an object".into())),
+        }
         Ok(Self {
             token_endpoint: endpoint("token_endpoint")?
                 .ok_or_else(|| invalid("token_endpoint is missing".into()))?,
@@ -114,6 +127,41 @@ impl ProviderMetadata {
             issuer,
             raw,
         })
+    }
+
+    /// The metadata a client authenticating by its TLS certificate uses
+    /// (RFC 8705 §5): every endpoint named in `mtls_endpoint_aliases`
+    /// (token, introspection, revocation, userinfo, device authorization,
+    /// PAR, any other) replaced by its alias, in the typed fields and in
+    /// [`raw`](Self::raw). Endpoints without an alias stay; so does the
+    /// browser-facing authorization endpoint. Without aliases, a copy.
+    pub fn mtls_aliased(&self) -> Self {
+        let mut out = self.clone();
+        let Some(Value::Object(aliases)) = self.raw.get(crate::mtls::MTLS_ENDPOINT_ALIASES) else {
+            return out;
+        };
+        for (name, url) in aliases {
+            // checked by from_json_object
+            let Some(url) = url.as_str() else { continue };
+            let typed = match name.as_str() {
+                "token_endpoint" => {
+                    out.token_endpoint = url.to_owned();
+                    None
+                }
+                "introspection_endpoint" => Some(&mut out.introspection_endpoint),
+                "revocation_endpoint" => Some(&mut out.revocation_endpoint),
+                "userinfo_endpoint" => Some(&mut out.userinfo_endpoint),
+                "device_authorization_endpoint" => Some(&mut out.device_authorization_endpoint),
+                _ => None,
+            };
+            if let Some(field) = typed {
+                *field = Some(url.to_owned());
+            }
+            if name != "authorization_endpoint" {
+                out.raw.insert(name.clone(), Value::String(url.to_owned()));
+            }
+        }
+        out
     }
 
     /// Parses the JSON text of a metadata document (see
@@ -329,6 +377,57 @@ mod tests {
             oauth_authorization_server_url("https://idp.example.com").unwrap(),
             "https://idp.example.com/.well-known/oauth-authorization-server"
         );
+    }
+
+    #[test]
+    fn mtls_aliases_replace_the_endpoints_a_client_calls() {
+        let doc = br#"{"issuer":"https://idp.example.com","token_endpoint":"https://idp.example.com/token",
+            "authorization_endpoint":"https://idp.example.com/auth",
+            "introspection_endpoint":"https://idp.example.com/introspect",
+            "revocation_endpoint":"https://idp.example.com/revoke",
+            "pushed_authorization_request_endpoint":"https://idp.example.com/par",
+            "mtls_endpoint_aliases":{"token_endpoint":"https://mtls.idp.example.com/token",
+              "revocation_endpoint":"https://mtls.idp.example.com/revoke",
+              "pushed_authorization_request_endpoint":"https://mtls.idp.example.com/par",
+              "device_authorization_endpoint":"https://mtls.idp.example.com/device",
+              "authorization_endpoint":"https://mtls.idp.example.com/auth"}}"#;
+        let plain = ProviderMetadata::from_json(doc, "https://idp.example.com").unwrap();
+        let m = plain.mtls_aliased();
+        assert_eq!(m.token_endpoint, "https://mtls.idp.example.com/token");
+        assert_eq!(
+            m.revocation_endpoint.as_deref(),
+            Some("https://mtls.idp.example.com/revoke")
+        );
+        assert_eq!(
+            m.device_authorization_endpoint.as_deref(),
+            Some("https://mtls.idp.example.com/device")
+        );
+        assert_eq!(
+            m.raw["pushed_authorization_request_endpoint"],
+            "https://mtls.idp.example.com/par"
+        );
+        // no alias: the plain one; the browser's endpoint is never aliased
+        assert_eq!(
+            m.introspection_endpoint.as_deref(),
+            Some("https://idp.example.com/introspect")
+        );
+        assert_eq!(
+            m.authorization_endpoint.as_deref(),
+            Some("https://idp.example.com/auth")
+        );
+        assert_eq!(
+            m.raw["authorization_endpoint"],
+            "https://idp.example.com/auth"
+        );
+        assert_eq!(plain.token_endpoint, "https://idp.example.com/token");
+        for bad in [
+            &br#"{"issuer":"https://i.example","token_endpoint":"https://i.example/t","mtls_endpoint_aliases":[]}"#[..],
+            br#"{"issuer":"https://i.example","token_endpoint":"https://i.example/t","mtls_endpoint_aliases":{"token_endpoint":5}}"#,
+            br#"{"issuer":"https://i.example","token_endpoint":"https://i.example/t","mtls_endpoint_aliases":{"token_endpoint":"http://i.example/t"}}"#,
+        ] {
+            let e = ProviderMetadata::from_json(bad, "https://i.example").unwrap_err();
+            assert!(e.to_string().contains("mtls_endpoint_aliases"), "{e}");
+        }
     }
 
     #[test]

@@ -33,6 +33,9 @@
 //! - [`dpop`] — DPoP (RFC 9449): [`dpop::DpopKey`], proofs with `htu`,
 //!   `ath` and the server's nonces; [`OAuthClient::with_dpop`] binds every
 //!   grant's tokens to the key;
+//! - [`mtls`] — mutual TLS (RFC 8705): `tls_client_auth`,
+//!   `self_signed_tls_client_auth`, `mtls_endpoint_aliases`,
+//!   certificate-bound tokens (`cnf.x5t#S256`);
 //! - [`jar`] — signed request objects (RFC 9101) for the sign-in
 //!   ([`LoginFlow::request_object`]);
 //! - [`par`] — pushed authorization requests (RFC 9126) for the sign-in
@@ -81,6 +84,7 @@ mod jwks;
 mod key_directory;
 mod login;
 pub mod loopback;
+pub mod mtls;
 pub mod par;
 mod response;
 mod session;

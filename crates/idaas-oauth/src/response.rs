@@ -15,6 +15,10 @@ pub struct TokenResponse {
     /// The tokens and their expiry (`expires_at` filled from `expires_in`
     /// when the server sent only the latter).
     pub credential: Credential,
+    /// `cnf.x5t#S256` of a certificate-bound JWT access token (RFC 8705
+    /// §3.1): the thumbprint of the client certificate the token must be
+    /// presented with. `None` for an opaque or unbound token.
+    pub certificate_thumbprint: Option<String>,
 }
 
 /// Maps a non-success response to an error.
@@ -179,8 +183,11 @@ pub(crate) fn parse_token_response_for(
     {
         credential.scope = None;
     }
+    let certificate_thumbprint =
+        crate::mtls::bound_thumbprint(credential.access_token.expose_secret());
     Ok(TokenResponse {
         credential: credential.with_expiry_from(now),
+        certificate_thumbprint,
     })
 }
 

@@ -86,7 +86,8 @@ impl UserClient {
         Self::from_metadata(http, metadata, client_id, auth)
     }
 
-    /// The client of the provider described by `metadata`.
+    /// The client of the provider described by `metadata` (its
+    /// `mtls_endpoint_aliases` when `auth` is one of the mTLS methods).
     pub fn from_metadata(
         http: SharedHttpClient,
         metadata: Arc<ProviderMetadata>,
@@ -94,6 +95,12 @@ impl UserClient {
         auth: ClientAuth,
     ) -> Result<Self, Error> {
         let client_id = client_id.into();
+        // PAR, device authorization and userinfo read these too
+        let metadata = if auth.uses_mtls() {
+            Arc::new(metadata.mtls_aliased())
+        } else {
+            metadata
+        };
         let oauth = OAuthClient::from_metadata(http.clone(), client_id.clone(), &metadata, auth);
         let verifier = IdTokenVerifier::for_issuer(http.clone(), &metadata, client_id)?;
         Ok(Self {

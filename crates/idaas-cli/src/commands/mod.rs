@@ -179,7 +179,7 @@ pub fn run(cli: Cli) -> Result<Code, Failure> {
 /// The loud line `--insecure` prints every time a client is built with it.
 const INSECURE_WARNING: &str = "idaas: WARNING: --insecure: TLS certificates are NOT verified; anyone on the network path can read and change this traffic, tokens and secrets included. Trust a private CA with --ca-file PEM instead.";
 
-/// The HTTP options of `--ca-file` / `--insecure` on top of `options`
+/// The HTTP options of `--ca-file` / `--insecure` / `--cert` + `--key` on top of `options`
 /// (the SDK's defaults or a configuration's: timeouts, body cap, https
 /// except to loopback).
 fn http_options(mut options: idaas::http::HttpOptions, net: &NetArgs) -> idaas::http::HttpOptions {
@@ -190,6 +190,9 @@ fn http_options(mut options: idaas::http::HttpOptions, net: &NetArgs) -> idaas::
     options
         .ca_certificate_files
         .extend(net.ca_files.iter().cloned());
+    if let (Some(cert), Some(key)) = (&net.cert, &net.key) {
+        options.client_identity = Some(idaas::http::ClientIdentity::from_files(cert, key));
+    }
     options
 }
 

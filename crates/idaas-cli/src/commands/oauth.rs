@@ -79,6 +79,15 @@ fn client_auth(args: &OAuthArgs, json: bool) -> Result<ClientAuth, Failure> {
                 .ok_or_else(|| usage("--auth-method private_key_jwt needs --private-key", json))?;
             ClientAuth::private_key_jwt(Arc::new(key))
         }
+        "tls_client_auth" | "self_signed_tls_client_auth" => {
+            if args.net.cert.is_none() {
+                return Err(usage(
+                    format!("--auth-method {method} needs --cert FILE --key FILE"),
+                    json,
+                ));
+            }
+            ClientAuth::without_secret(&method).expect("an mTLS method")
+        }
         other => return Err(usage(format!("unknown --auth-method {other}"), json)),
     })
 }
@@ -91,6 +100,14 @@ pub(crate) async fn client(args: &OAuthArgs, json: bool) -> Result<OAuthClient, 
         .map_err(|e| failure(&e, json))?;
     let auth = client_auth(args, json)?;
     let mut client = OAuthClient::from_metadata(http, args.client_id.clone(), &metadata, auth);
+    if let (Some(cert), Some(key)) = (&args.net.cert, &args.net.key) {
+        // a token bound to another certificate than ours is refused
+        let identity = idaas::http::ClientIdentity::from_files(cert, key);
+        let thumbprint =
+            idaas::oauth::mtls::identity_thumbprint(&identity, &idaas::config::ProcessEnv)
+                .map_err(|e| failure(&e, json))?;
+        client = client.with_certificate_binding(thumbprint);
+    }
     if let Some(url) = &args.introspection_endpoint {
         client = client.with_introspection_endpoint(url.clone());
     }

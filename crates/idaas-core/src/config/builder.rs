@@ -171,6 +171,26 @@ impl ClientConfigBuilder {
         self
     }
 
+    /// The client certificate and key of mutual TLS (RFC 8705), from files,
+    /// environment variables or memory (in memory: never in the JSON form).
+    pub fn client_identity(mut self, identity: crate::http::ClientIdentity) -> Self {
+        self.draft.client_identity = Some(identity);
+        self
+    }
+
+    /// `httpConfiguration.clientCertificateFile` and `clientKeyFile`: the
+    /// PEM client certificate chain and private key of mutual TLS.
+    pub fn client_certificate_files(
+        mut self,
+        certificate: impl Into<std::path::PathBuf>,
+        key: impl Into<std::path::PathBuf>,
+    ) -> Self {
+        self.draft.client_certificate_file =
+            Some(certificate.into().to_string_lossy().into_owned());
+        self.draft.client_key_file = Some(key.into().to_string_lossy().into_owned());
+        self
+    }
+
     /// `httpConfiguration.caCertificateFile`: a PEM file of CA certificates
     /// to trust besides the default roots.
     pub fn ca_certificate_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {

@@ -14,7 +14,7 @@ use super::keys::{self, Key};
 use super::model::*;
 use super::scope::ScopeSpec;
 use crate::error::TransportError;
-use crate::http::check_endpoint;
+use crate::http::{ClientIdentity, PemSource, check_endpoint};
 
 /// Every field, optional; what the reader or builder collected.
 #[derive(Debug, Clone, Default)]
@@ -44,6 +44,12 @@ pub(crate) struct Draft {
     pub read_timeout_ms: Option<u64>,
     pub unsafe_ignore_ssl_cert: Option<bool>,
     pub ca_certificate_file: Option<String>,
+    pub client_certificate_file: Option<String>,
+    pub client_key_file: Option<String>,
+    pub client_certificate_env_var_name: Option<String>,
+    pub client_key_env_var_name: Option<String>,
+    /// A client identity given in code (the builder), instead of the four above.
+    pub client_identity: Option<crate::http::ClientIdentity>,
     pub token_cache_redis: Option<super::RedisCacheConfig>,
     pub dpop: Option<super::DpopConfig>,
     pub token_cache: super::TokenCacheConfig,
@@ -185,6 +191,79 @@ fn ca_certificate_file(value: &Option<String>) -> Result<Option<PathBuf>, Config
             "is empty; set it to the path of a PEM file of CA certificates, or remove it",
         )),
         Some(v) => Ok(Some(PathBuf::from(v))),
+    }
+}
+
+/// One half of the mutual TLS identity: a file (`file_key`) or an
+/// environment variable (`env_key`), not both, non-blank.
+fn pem_source(
+    file: &Option<String>,
+    env: &Option<String>,
+    file_key: Key,
+    env_key: Key,
+    what: &str,
+) -> Result<Option<PemSource>, ConfigError> {
+    let blank = |key: Key, of: &str| {
+        ConfigError::field(
+            http_path(key),
+            FieldProblem::Empty,
+            format!("is empty; set it to {of}, or remove it"),
+        )
+    };
+    match (file, env) {
+        (Some(_), Some(_)) => Err(ConfigError::field(
+            http_path(env_key),
+            FieldProblem::Unsupported,
+            format!(
+                "is set together with {}; give the {what} from a file or from an environment variable, not both",
+                http_path(file_key)
+            ),
+        )),
+        (Some(f), None) if f.trim().is_empty() => {
+            Err(blank(file_key, &format!("the path of the PEM {what} file")))
+        }
+        (Some(f), None) => Ok(Some(PemSource::File(PathBuf::from(f)))),
+        (None, Some(v)) if v.trim().is_empty() => Err(blank(
+            env_key,
+            &format!("the name of the environment variable holding the PEM {what}"),
+        )),
+        (None, Some(v)) => Ok(Some(PemSource::EnvVar(v.clone()))),
+        (None, None) => Ok(None),
+    }
+}
+
+/// `httpConfiguration.clientCertificate*` and `clientKey*`: both halves or
+/// neither. Their contents are checked by [`ClientConfig::check_environment`]
+/// and when the HTTP client is built.
+fn client_identity(draft: &Draft) -> Result<Option<ClientIdentity>, ConfigError> {
+    use keys::*;
+    let certificate = pem_source(
+        &draft.client_certificate_file,
+        &draft.client_certificate_env_var_name,
+        CLIENT_CERTIFICATE_FILE,
+        CLIENT_CERTIFICATE_ENV_VAR_NAME,
+        "client certificate",
+    )?;
+    let key = pem_source(
+        &draft.client_key_file,
+        &draft.client_key_env_var_name,
+        CLIENT_KEY_FILE,
+        CLIENT_KEY_ENV_VAR_NAME,
+        "client private key",
+    )?;
+    match (certificate, key) {
+        (Some(certificate), Some(key)) => Ok(Some(ClientIdentity::new(certificate, key))),
+        (None, None) => Ok(draft.client_identity.clone()),
+        (Some(_), None) => Err(ConfigError::field(
+            http_path(CLIENT_KEY_FILE),
+            FieldProblem::Missing,
+            "missing; a client certificate needs its private key (clientKeyFile or clientKeyEnvVarName)",
+        )),
+        (None, Some(_)) => Err(ConfigError::field(
+            http_path(CLIENT_CERTIFICATE_FILE),
+            FieldProblem::Missing,
+            "missing; a client key needs its certificate (clientCertificateFile or clientCertificateEnvVarName)",
+        )),
     }
 }
 
@@ -356,6 +435,7 @@ impl Draft {
             read_timeout: timeout(self.read_timeout_ms, 10_000, READ_TIMEOUT)?,
             unsafe_ignore_ssl_cert: self.unsafe_ignore_ssl_cert.unwrap_or(false),
             ca_certificate_file: ca_certificate_file(&self.ca_certificate_file)?,
+            client_identity: client_identity(&self)?,
         };
         Ok(ClientConfig {
             idaas_instance_id,

@@ -188,6 +188,10 @@ pub(crate) fn draft_from_value(value: &Value) -> Result<Draft, ConfigError> {
         draft.read_timeout_ms = f.millis(READ_TIMEOUT)?;
         draft.unsafe_ignore_ssl_cert = f.bool(UNSAFE_IGNORE_SSL_CERT)?;
         draft.ca_certificate_file = f.string(CA_CERTIFICATE_FILE)?;
+        draft.client_certificate_file = f.string(CLIENT_CERTIFICATE_FILE)?;
+        draft.client_key_file = f.string(CLIENT_KEY_FILE)?;
+        draft.client_certificate_env_var_name = f.string(CLIENT_CERTIFICATE_ENV_VAR_NAME)?;
+        draft.client_key_env_var_name = f.string(CLIENT_KEY_ENV_VAR_NAME)?;
     }
     draft.token_cache_redis = super::RedisCacheConfig::read(root)?;
     draft.dpop = super::DpopConfig::read(root)?;

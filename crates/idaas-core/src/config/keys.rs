@@ -67,6 +67,10 @@ keys! {
     READ_TIMEOUT = "read_timeout" / "readTimeout";
     UNSAFE_IGNORE_SSL_CERT = "unsafe_ignore_ssl_cert" / "unsafeIgnoreSslCert";
     CA_CERTIFICATE_FILE = "ca_certificate_file" / "caCertificateFile";
+    CLIENT_CERTIFICATE_FILE = "client_certificate_file" / "clientCertificateFile";
+    CLIENT_KEY_FILE = "client_key_file" / "clientKeyFile";
+    CLIENT_CERTIFICATE_ENV_VAR_NAME = "client_certificate_env_var_name" / "clientCertificateEnvVarName";
+    CLIENT_KEY_ENV_VAR_NAME = "client_key_env_var_name" / "clientKeyEnvVarName";
 }
 
 pub(crate) const TOP_LEVEL: &[Key] = &[
@@ -102,6 +106,10 @@ pub(crate) const HTTP: &[Key] = &[
     READ_TIMEOUT,
     UNSAFE_IGNORE_SSL_CERT,
     CA_CERTIFICATE_FILE,
+    CLIENT_CERTIFICATE_FILE,
+    CLIENT_KEY_FILE,
+    CLIENT_CERTIFICATE_ENV_VAR_NAME,
+    CLIENT_KEY_ENV_VAR_NAME,
 ];
 
 // `tokenCache`'s behaviour keys (read in token_cache.rs)

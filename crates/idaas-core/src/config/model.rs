@@ -374,6 +374,10 @@ pub struct HttpConfig {
     /// `caCertificateFile`: a PEM file of CA certificates (one or many) to
     /// trust besides the default roots, for an IdP with a private CA.
     pub ca_certificate_file: Option<PathBuf>,
+    /// `clientCertificateFile` / `clientCertificateEnvVarName` with
+    /// `clientKeyFile` / `clientKeyEnvVarName`: the client certificate
+    /// chain and private key (PEM) of mutual TLS (RFC 8705).
+    pub client_identity: Option<crate::http::ClientIdentity>,
 }
 
 /// The allowed range of both timeouts, in milliseconds.
@@ -386,6 +390,7 @@ impl Default for HttpConfig {
             read_timeout: Duration::from_millis(10_000),
             unsafe_ignore_ssl_cert: false,
             ca_certificate_file: None,
+            client_identity: None,
         }
     }
 }
@@ -405,6 +410,31 @@ impl ClientConfig {
                     FieldProblem::InvalidFile,
                     format!("{e}; give a PEM file of CA certificates"),
                 )
+            })?;
+        }
+        if let Some(identity) = &self.http.client_identity {
+            identity.check(env).map_err(|(part, e)| {
+                let (file, var) = match part {
+                    crate::http::IdentityPart::Certificate => {
+                        ("clientCertificateFile", "clientCertificateEnvVarName")
+                    }
+                    _ => ("clientKeyFile", "clientKeyEnvVarName"),
+                };
+                let source = match part {
+                    crate::http::IdentityPart::Certificate => identity.certificate(),
+                    _ => identity.key(),
+                };
+                let field = match source {
+                    crate::http::PemSource::EnvVar(_) => var,
+                    _ => file,
+                };
+                let problem = match source {
+                    crate::http::PemSource::EnvVar(name) if env.non_blank(name).is_none() => {
+                        FieldProblem::EnvVarNotSet
+                    }
+                    _ => FieldProblem::InvalidFile,
+                };
+                ConfigError::field(format!("httpConfiguration.{field}"), problem, e.to_string())
             })?;
         }
         if let Some(dpop) = &self.dpop {
@@ -521,6 +551,26 @@ impl ClientConfig {
             && let Some(Value::Object(http)) = out.get_mut("httpConfiguration")
         {
             http.insert("caCertificateFile".into(), json!(path.to_string_lossy()));
+        }
+        if let Some(identity) = &self.http.client_identity
+            && let Some(Value::Object(http)) = out.get_mut("httpConfiguration")
+        {
+            for (source, file, var) in [
+                (
+                    identity.certificate(),
+                    "clientCertificateFile",
+                    "clientCertificateEnvVarName",
+                ),
+                (identity.key(), "clientKeyFile", "clientKeyEnvVarName"),
+            ] {
+                match source {
+                    crate::http::PemSource::File(path) => {
+                        http.insert(file.into(), json!(path.to_string_lossy()))
+                    }
+                    crate::http::PemSource::EnvVar(name) => http.insert(var.into(), json!(name)),
+                    _ => http.insert(file.into(), json!("[given in code]")),
+                };
+            }
         }
         if let Some(dpop) = &self.dpop {
             out.insert("dpop".into(), dpop.to_json());

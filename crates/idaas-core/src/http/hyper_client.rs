@@ -389,20 +389,29 @@ fn tls_config(options: &HttpOptions) -> Result<rustls::ClientConfig, TransportEr
         .map_err(|e| TransportError::InvalidOptions {
             reason: format!("no usable TLS protocol version: {e}"),
         })?;
-    let config = if options.unsafe_ignore_ssl_cert {
+    let builder = if options.unsafe_ignore_ssl_cert {
         tracing::warn!(
             "TLS certificate verification is disabled (unsafeIgnoreSslCert); never do this in production"
         );
         builder
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(danger::AcceptAnyCertificate(provider)))
-            .with_no_client_auth()
     } else {
-        builder
-            .with_root_certificates(root_store(&options.ca_certificate_files)?)
-            .with_no_client_auth()
+        builder.with_root_certificates(root_store(&options.ca_certificate_files)?)
     };
-    Ok(config)
+    let Some(identity) = &options.client_identity else {
+        return Ok(builder.with_no_client_auth());
+    };
+    let loaded = identity
+        .load(&crate::config::ProcessEnv)
+        .map_err(|(_, e)| e)?;
+    // `load` checked the key against the certificate with the same provider
+    builder
+        .with_client_auth_cert(loaded.chain, loaded.key)
+        .map_err(|e| TransportError::ClientCertificate {
+            origin: "the client certificate and key".into(),
+            reason: format!("were refused by the TLS stack: {e}"),
+        })
 }
 
 tokio::task_local! {

@@ -8,7 +8,9 @@
 //!   timeouts, a response body cap, `User-Agent: idaas-rust/<version>`,
 //!   https required except for loopback hosts, a `tracing` span per request;
 //!   trusts the OS store (`SSL_CERT_FILE`/`SSL_CERT_DIR`), the bundled
-//!   Mozilla roots and any [`HttpOptions::ca_certificate_files`].
+//!   Mozilla roots and any [`HttpOptions::ca_certificate_files`]; presents
+//!   the [`HttpOptions::client_identity`] (a [`ClientIdentity`]) to servers
+//!   that ask for a client certificate (mutual TLS, RFC 8705).
 //! - [`RetryPolicy`] — retries, on by default in [`HttpOptions::retry`]: 3
 //!   attempts, full-jitter exponential backoff (100 ms base, 2 s cap),
 //!   `Retry-After` up to 30 s, for connect errors, resets, 408, 425, 429,
@@ -27,11 +29,13 @@ pub use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 
 use crate::error::TransportError;
 
+mod client_identity;
 mod hyper_client;
 mod retry;
 mod trust;
 mod url_policy;
 
+pub use client_identity::{ClientIdentity, IdentityPart, PemSource};
 pub use hyper_client::HyperClient;
 pub use retry::{RetryPolicy, RetryingClient};
 pub use trust::check_ca_file;
@@ -84,6 +88,12 @@ pub struct HttpOptions {
     /// that cannot be read or parsed fails [`HyperClient::new`] with
     /// [`TransportError::CaFile`] naming it.
     pub ca_certificate_files: Vec<std::path::PathBuf>,
+    /// The client certificate chain and key for mutual TLS (RFC 8705),
+    /// presented to servers that ask for one. Read and checked by
+    /// [`HyperClient::new`] (environment variables from the process); a
+    /// problem fails it with [`TransportError::ClientCertificate`] naming
+    /// the file or variable.
+    pub client_identity: Option<ClientIdentity>,
     /// How failed requests are retried: on by default (see [`RetryPolicy`]);
     /// [`RetryPolicy::none`] for one attempt. A request carrying a
     /// `RetryPolicy` in its extensions uses that one instead.
@@ -102,6 +112,7 @@ impl Default for HttpOptions {
             user_agent: crate::USER_AGENT.to_owned(),
             unsafe_ignore_ssl_cert: false,
             ca_certificate_files: Vec::new(),
+            client_identity: None,
             retry: RetryPolicy::default(),
         }
     }
@@ -114,6 +125,7 @@ impl From<&crate::config::HttpConfig> for HttpOptions {
             read_timeout: config.read_timeout,
             unsafe_ignore_ssl_cert: config.unsafe_ignore_ssl_cert,
             ca_certificate_files: config.ca_certificate_file.iter().cloned().collect(),
+            client_identity: config.client_identity.clone(),
             ..Self::default()
         }
     }

@@ -16,6 +16,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 use rustls::{CertificateError, RootCertStore};
+use zeroize::Zeroizing;
 
 use crate::error::TransportError;
 
@@ -27,8 +28,9 @@ pub(crate) const ADD_A_CA: &str = "if the server's certificate comes from a priv
      trust that CA: set SSL_CERT_FILE=/path/to/ca.pem, or httpConfiguration.caCertificateFile \
      in client-config.json (HttpOptions::ca_certificate_files in code)";
 
-/// The largest CA file read (1 MiB): a bundle of every public root is ~250 KiB.
-const MAX_CA_FILE_BYTES: u64 = 1024 * 1024;
+/// The largest CA, certificate or key file read (1 MiB): a bundle of every
+/// public root is ~250 KiB.
+const MAX_PEM_FILE_BYTES: u64 = 1024 * 1024;
 
 /// The OS and bundled roots, loaded once per value of the certificate
 /// environment variables (loading the OS store reads and parses hundreds of
@@ -94,36 +96,52 @@ pub fn check_ca_file(path: &Path) -> Result<usize, TransportError> {
 /// The certificates of one PEM file (one or many `CERTIFICATE` blocks; other
 /// blocks are ignored).
 fn read_ca_file(path: &Path) -> Result<Vec<CertificateDer<'static>>, TransportError> {
-    use std::io::Read;
     let error = |reason: String| TransportError::CaFile {
         path: path.to_owned(),
         reason,
     };
-    let file = std::fs::File::open(path).map_err(|e| error(format!("cannot be read: {e}")))?;
-    let mut text = Vec::new();
-    file.take(MAX_CA_FILE_BYTES + 1)
-        .read_to_end(&mut text)
-        .map_err(|e| error(format!("cannot be read: {e}")))?;
-    if text.len() as u64 > MAX_CA_FILE_BYTES {
-        return Err(error(format!(
-            "is larger than {MAX_CA_FILE_BYTES} bytes; give a PEM file of CA certificates"
-        )));
-    }
-    let certs = CertificateDer::pem_slice_iter(&text)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| error(format!("is not valid PEM: {e}")))?;
-    if certs.is_empty() {
-        return Err(error(
-            "holds no PEM certificate (-----BEGIN CERTIFICATE-----); give the CA certificate in PEM form"
-                .into(),
-        ));
-    }
+    let text = read_pem_file(path, "a PEM file of CA certificates").map_err(error)?;
+    let certs = pem_certificates(&text, "the CA certificate").map_err(error)?;
     let mut probe = RootCertStore::empty();
     for cert in &certs {
         // Parses each certificate the way the verifier will.
         probe
             .add(cert.clone())
             .map_err(|e| error(format!("holds a certificate that does not parse: {e}")))?;
+    }
+    Ok(certs)
+}
+
+/// The text of a PEM file of at most 1 MiB; the error says what is wrong
+/// and asks for `wanted`.
+pub(crate) fn read_pem_file(path: &Path, wanted: &str) -> Result<Zeroizing<Vec<u8>>, String> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot be read: {e}"))?;
+    let mut text = Zeroizing::new(Vec::new());
+    file.take(MAX_PEM_FILE_BYTES + 1)
+        .read_to_end(&mut text)
+        .map_err(|e| format!("cannot be read: {e}"))?;
+    if text.len() as u64 > MAX_PEM_FILE_BYTES {
+        return Err(format!(
+            "is larger than {MAX_PEM_FILE_BYTES} bytes; give {wanted}"
+        ));
+    }
+    Ok(text)
+}
+
+/// The `CERTIFICATE` blocks of PEM text, at least one; the error asks for
+/// `wanted` in PEM form.
+pub(crate) fn pem_certificates(
+    text: &[u8],
+    wanted: &str,
+) -> Result<Vec<CertificateDer<'static>>, String> {
+    let certs = CertificateDer::pem_slice_iter(text)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("is not valid PEM: {e}"))?;
+    if certs.is_empty() {
+        return Err(format!(
+            "holds no PEM certificate (-----BEGIN CERTIFICATE-----); give {wanted} in PEM form"
+        ));
     }
     Ok(certs)
 }

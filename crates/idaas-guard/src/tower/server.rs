@@ -11,7 +11,9 @@ use http::{Request, Response};
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::bearer::{bearer_token, refusal};
+use crate::bearer::{Presented, bearer_token, presented_token, refusal};
+use crate::binding::ClientCertificate;
+use crate::dpop::DpopRequest;
 use crate::error::Error;
 use crate::principal::{Principal, Requirement};
 use crate::verifier::TokenVerifier;
@@ -20,10 +22,17 @@ use crate::verifier::TokenVerifier;
 ///
 /// - no token: 401 with `WWW-Authenticate: Bearer realm="…"`;
 /// - a malformed `Authorization` header: 400 `invalid_request`;
-/// - a refused token: 401 `invalid_token`;
+/// - a refused token: 401 `invalid_token` (also a certificate-bound token,
+///   `cnf.x5t#S256`, without the [`ClientCertificate`] of that thumbprint
+///   in the request's extensions: RFC 8705 §3, see [`ClientCertificate`]);
 /// - a valid token lacking a requirement: 403 `insufficient_scope` with the
 ///   `scope` needed;
 /// - the issuer unreachable with nothing cached: 503.
+///
+/// With [`RequireToken::dpop`], `Authorization: DPoP` with a `DPoP` proof
+/// is accepted too (RFC 9449 §7, see [`crate::dpop`]; a refused proof: 401
+/// `invalid_dpop_proof`), and a DPoP-bound token sent as `Bearer` is 401
+/// `invalid_token`.
 ///
 /// Otherwise the request goes on with its [`Principal`] in the extensions.
 #[derive(Debug, Clone)]
@@ -31,6 +40,7 @@ pub struct RequireToken {
     verifier: TokenVerifier,
     requirements: Arc<[Requirement]>,
     realm: Option<Arc<str>>,
+    dpop_origin: Option<Arc<str>>,
 }
 
 impl RequireToken {
@@ -40,6 +50,7 @@ impl RequireToken {
             verifier,
             requirements: Arc::new([]),
             realm: None,
+            dpop_origin: None,
         }
     }
 
@@ -63,10 +74,79 @@ impl RequireToken {
         self
     }
 
-    /// The principal of a request's headers, or why it is refused.
+    /// Accepts DPoP-bound tokens (`Authorization: DPoP` and a proof) on
+    /// requests that clients address at `origin` (`https://api.example.com`,
+    /// as the clients see it, before any proxy): a proof's `htu` must be
+    /// `origin` + the request's path.
+    pub fn dpop(mut self, origin: impl Into<String>) -> Self {
+        self.dpop_origin = Some(origin.into().trim_end_matches('/').into());
+        self
+    }
+
+    /// The principal of a request (method, URI, headers and the
+    /// [`ClientCertificate`] in its extensions, if any), or why it is
+    /// refused: what the layer checks.
+    pub async fn check_request<B>(&self, request: &Request<B>) -> Result<Principal, Error>
+    where
+        B: Sync,
+    {
+        self.check_parts(
+            request.method(),
+            request.uri(),
+            request.headers(),
+            request.extensions().get::<ClientCertificate>(),
+        )
+        .await
+    }
+
+    async fn check_parts(
+        &self,
+        method: &http::Method,
+        uri: &http::Uri,
+        headers: &http::HeaderMap,
+        certificate: Option<&ClientCertificate>,
+    ) -> Result<Principal, Error> {
+        let principal = match presented_token(headers, self.dpop_origin.is_some())? {
+            Presented::Bearer(token) => {
+                self.verifier
+                    .verify_presented(token, certificate, None)
+                    .await?
+            }
+            Presented::Dpop { token, proof } => {
+                let origin = self.dpop_origin.as_deref().unwrap_or_default();
+                let url = format!("{origin}{}", uri.path());
+                let request = DpopRequest {
+                    proof,
+                    method: method.as_str(),
+                    url: &url,
+                };
+                self.verifier
+                    .verify_presented(token, certificate, Some(&request))
+                    .await?
+            }
+        };
+        principal.require_all(self.requirements.iter())?;
+        Ok(principal)
+    }
+
+    /// The principal of a request's headers, or why it is refused (a
+    /// certificate-bound token is refused: see [`Self::check_with_certificate`]).
     pub async fn check(&self, headers: &http::HeaderMap) -> Result<Principal, Error> {
+        self.check_with_certificate(headers, None).await
+    }
+
+    /// [`Self::check`] for a request that came with the TLS client
+    /// certificate `certificate`, if any.
+    pub async fn check_with_certificate(
+        &self,
+        headers: &http::HeaderMap,
+        certificate: Option<&ClientCertificate>,
+    ) -> Result<Principal, Error> {
         let token = bearer_token(headers)?;
-        let principal = self.verifier.verify(token).await?;
+        let principal = self
+            .verifier
+            .verify_with_certificate(token, certificate)
+            .await?;
         principal.require_all(self.requirements.iter())?;
         Ok(principal)
     }
@@ -111,7 +191,16 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let layer = self.layer.clone();
         Box::pin(async move {
-            match layer.check(request.headers()).await {
+            let certificate = request.extensions().get::<ClientCertificate>();
+            match layer
+                .check_parts(
+                    request.method(),
+                    request.uri(),
+                    request.headers(),
+                    certificate,
+                )
+                .await
+            {
                 Ok(principal) => {
                     request.extensions_mut().insert(principal);
                     inner.call(request).await

@@ -23,6 +23,7 @@ impl Provider {
     }
 
     /// The resource indicator of the JWT access tokens.
+    #[allow(dead_code)]
     pub fn resource(&self) -> String {
         self.info["resource"].as_str().unwrap().to_owned()
     }
@@ -49,6 +50,15 @@ pub async fn user_client(which: &str) -> idaas_oauth::UserClient {
     )
     .await
     .unwrap()
+}
+
+/// A TLS fixture of `crates/idaas-core/tests/fixtures/tls` (the test CA,
+/// client certificates for mutual TLS).
+#[allow(dead_code)]
+pub fn tls_fixture(name: &str) -> PathBuf {
+    workspace()
+        .join("crates/idaas-core/tests/fixtures/tls")
+        .join(name)
 }
 
 /// A file of `crates/idaas-oauth/tests/fixtures`.
