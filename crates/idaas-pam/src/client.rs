@@ -1,4 +1,4 @@
-//! [`PamClient`]: the transport of the developer API (spec §3) and its operations.
+//! [`PamClient`]: the transport of the developer API and its operations.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -145,8 +145,8 @@ struct Call<'a> {
     bearer: bool,
 }
 
-/// `user-agent`: the runtime's shape (spec §3.3) with this crate in place of
-/// the Python runtime, plus `$ALIBABA_CLOUD_USER_AGENT` when set.
+/// `user-agent`: the shape of the Alibaba Cloud OpenAPI runtime's (OS, arch,
+/// runtime, `TeaDSL/2`) with this crate in place of the Python runtime, plus `$ALIBABA_CLOUD_USER_AGENT` when set.
 fn user_agent() -> String {
     let base = format!(
         "AlibabaCloud ({}; {}) Rust idaas-pam/{} TeaDSL/2",
@@ -214,7 +214,7 @@ impl PamClient {
             .header(header::DATE, httpdate_now())
             .header(header::USER_AGENT, user_agent())
             .header("x-acs-signature-nonce", nonce())
-            // declared although nothing is signed (spec §1)
+            // declared although nothing is signed: the bearer token authenticates
             .header("x-acs-signature-method", "HMAC-SHA1")
             .header("x-acs-signature-version", "1.0")
             .header("x-acs-version", API_VERSION)
@@ -713,7 +713,7 @@ impl PamClient {
 }
 
 /// `{"token", "token_type_hint"}`: the hint is snake_case on the wire, unlike
-/// every other field (spec §4.10), and left out when `None`.
+/// every other field of the API, and left out when `None`.
 fn token_body(token: &SecretString, token_type_hint: Option<&str>) -> Result<Value, Error> {
     require(token.expose_secret(), "token")?;
     let mut body = json!({"token": token.expose_secret()});

@@ -51,7 +51,8 @@
 //! | cloud roles | [`PamClient::obtain_cloud_account_role_access_credential`] |
 //!
 //! Every operation sends the developer API's method, path, headers and fields
-//! (`../shared/spec/idaas-pam.md`); arguments the API would reject (missing
+//! as the reference Python SDK sends them (and the public API reference of
+//! IDaaS PAM lists them); arguments the API would reject (missing
 //! fields, the reserved audience prefix `urn:cloud:idaas`, a scope over
 //! [`MAX_SCOPE_LEN`] characters, a role duration outside 900..=43200 s) fail
 //! before any request with [`Error::InvalidArgument`] naming the argument; a

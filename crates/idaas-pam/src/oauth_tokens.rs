@@ -1,4 +1,4 @@
-//! OAuth authentication tokens (spec §4.2–§4.5): fetched from a credential
+//! OAuth authentication tokens: fetched from a credential
 //! provider, machine-to-machine or after a person authorizes (user
 //! federation), with the authorization session polled until it completes.
 

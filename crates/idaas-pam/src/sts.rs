@@ -1,4 +1,4 @@
-//! `ObtainCloudAccountRoleAccessCredential` (spec §4.15): temporary cloud
+//! `ObtainCloudAccountRoleAccessCredential`: temporary cloud
 //! credentials of a role, for "AK-less" access to Alibaba Cloud, AWS or
 //! Tencent Cloud.
 

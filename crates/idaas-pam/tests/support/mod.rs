@@ -213,7 +213,7 @@ pub fn assert_request(r: &Recorded, method: &str, path: &str, action: &str, bear
     }
 }
 
-/// The 12 fields of an authentication-token record (spec §4.0).
+/// The 12 fields of an authentication-token record, as the API returns it.
 pub fn full_record(id: &str) -> serde_json::Map<String, Value> {
     serde_json::json!({
         "instanceId": INSTANCE,
