@@ -32,6 +32,10 @@ pub fn tidy(root: &Path) -> Result {
         .chain(manifests.keys().map(|name| Path::new("crates").join(name)))
         .collect();
     for file in tracked_files(root)? {
+        // this file's tests hold the bad citations they feed the check
+        if file == Path::new("xtask/src/tidy.rs") {
+            continue;
+        }
         let Some(kind) = CommentKind::of(&file) else {
             continue;
         };
