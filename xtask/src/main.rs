@@ -255,9 +255,14 @@ fn bench(args: &[String]) -> Result {
     for (_, krate, target) in selected {
         let mut cmd = cargo();
         cmd.args(["bench", "-p", krate, "--bench", target]);
+        if *target == "fleet" {
+            // its oidc-provider row
+            install_interop_peers()?;
+        }
         if *target == "provider" {
             // as the CLI builds it (feature redis): with the fleet-cache hook
-            // on the hit path (unconfigured here, so its cost is the branch)
+            // on the hit path (unconfigured for most rows, so its cost is
+            // the branch), and rows with a `redis-server` configured
             cmd.args(["--features", "redis"]);
             match reference_sdk_python() {
                 Ok(python) => {

@@ -1,15 +1,19 @@
 //! What the fleet tier costs, each figure paired with its peer in the same
 //! run (`cargo xtask bench cache`):
 //!
-//! - **L1 hit with a fleet tier configured** — the in-process hit plus the
-//!   fleet's striped hit counter — against the plain `CachedSupplier::try_hit`
-//!   (goal ≤ 1.05×);
+//! - **L1 hit with in-process hit counting on** — the in-process hit plus
+//!   the fleet's per-thread hit counter (`countInProcessHits`) — against the
+//!   plain `CachedSupplier::try_hit` (by default hits are not counted and a
+//!   provider's hit with the fleet tier is measured by the `provider` bench);
 //! - **L2 hit** — a cold process joining a warm fleet: `FleetTier::fetch`
 //!   finds the sealed shared entry (GET + AES-256-GCM open + parse) —
 //!   against a raw `redis` GET of the same entry on the same connection kind
 //!   (goal ≤ 1.5×);
 //! - **a token request** to the emulator on loopback (client credentials,
-//!   secret post) against that L2 hit (goal: the L2 hit ≥ 20× faster).
+//!   secret post) against that L2 hit (goal: the L2 hit ≥ 20× faster), and
+//!   the same request to the certified OpenID Provider (`oidc-provider`, from
+//!   `interop/`, client secret basic) when node and `interop/node_modules`
+//!   are there.
 //!
 //! Pairing: the two sides of each ratio run in alternating rounds of the
 //! same size; the reported ratio is the median of the per-round ratios, so
@@ -33,11 +37,17 @@ use idaas_emulator::{Client, Emulator};
 use idaas_oauth::{ClientAuth, ClientCredentials, OAuthClient};
 use tokio::runtime::Runtime;
 
+#[path = "../../idaas-oauth/tests/support/mod.rs"]
+#[allow(dead_code, unreachable_pub)]
+mod op;
+
 const CLIENT_ID: &str = "bench-fleet-app";
 const SECRET: &str = "bench-fleet-secret";
 const SCOPE: &str = "api.bench.example|read:file";
 
 struct Peers {
+    /// A client of oidc-provider, when it can run here.
+    op: Option<OAuthClient>,
     _redis: RedisServer,
     _emulator: Emulator,
     rt: Runtime,
@@ -109,7 +119,9 @@ fn peers() -> Option<Peers> {
             .await
             .expect("raw connection")
     });
+    let op = rt.block_on(oidc_provider_client(http_for_op()));
     Some(Peers {
+        op,
         _redis: redis,
         _emulator: emulator,
         rt,
@@ -121,7 +133,53 @@ fn peers() -> Option<Peers> {
     })
 }
 
+fn http_for_op() -> Arc<HyperClient> {
+    Arc::new(HyperClient::new(HttpOptions::default()).expect("transport"))
+}
+
+/// A client-credentials client of oidc-provider (client secret basic), if
+/// node and the interop peer are installed; else why not, on stderr.
+async fn oidc_provider_client(http: Arc<HyperClient>) -> Option<OAuthClient> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let installed = root.join("interop/node_modules/oidc-provider").is_dir();
+    let node = std::process::Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !(installed && node) {
+        eprintln!(
+            "fleet bench: no oidc-provider row (needs node and `npm ci --prefix interop`, which cargo xtask bench does)"
+        );
+        return None;
+    }
+    let p = op::provider();
+    let metadata = idaas_oauth::Discovery::new(http.clone(), p.issuer())
+        .metadata()
+        .await
+        .expect("oidc-provider discovery");
+    let client = OAuthClient::from_metadata(
+        http,
+        p.client("basic", "id"),
+        &metadata,
+        ClientAuth::basic(p.client("basic", "secret")),
+    );
+    client
+        .client_credentials(&ClientCredentials::scope("api:read"))
+        .await
+        .expect("a token from oidc-provider");
+    Some(client)
+}
+
 impl Peers {
+    async fn op_token_request(&self) {
+        let op = self.op.as_ref().expect("the oidc-provider peer");
+        let response = op
+            .client_credentials(&ClientCredentials::scope("api:read"))
+            .await
+            .expect("token");
+        black_box(response);
+    }
+
     async fn l2_hit(&self) {
         let credential = self
             .tier
@@ -206,7 +264,7 @@ fn fleet(c: &mut Criterion) {
     group.bench_function("l1 hit (plain try_hit)", |b| {
         b.iter(|| black_box(l1.try_hit()))
     });
-    group.bench_function("l1 hit with the fleet tier", |b| {
+    group.bench_function("l1 hit, hits counted", |b| {
         b.iter(|| {
             let hit = l1.try_hit();
             counters.l1_hit();
@@ -220,6 +278,11 @@ fn fleet(c: &mut Criterion) {
     group.bench_function("token request to the emulator", |b| {
         b.iter(|| p.rt.block_on(p.token_request()))
     });
+    if p.op.is_some() {
+        group.bench_function("token request to oidc-provider", |b| {
+            b.iter(|| p.rt.block_on(p.op_token_request()))
+        });
+    }
     group.finish();
 
     if !benching() {
@@ -249,14 +312,23 @@ fn fleet(c: &mut Criterion) {
         || p.rt.block_on(p.token_request()),
         || p.rt.block_on(p.l2_hit()),
     );
+    let op_ratio = p.op.as_ref().map(|_| {
+        paired(
+            21,
+            20,
+            || p.rt.block_on(p.op_token_request()),
+            || p.rt.block_on(p.l2_hit()),
+        )
+    });
     let load = std::fs::read_to_string("/proc/loadavg")
         .ok()
         .and_then(|l| l.split_whitespace().next().map(str::to_owned))
         .unwrap_or_else(|| "unknown".into());
     let figures = serde_json::json!({
-        "l1_hit_with_fleet_vs_try_hit": l1_ratio,
+        "l1_hit_counted_vs_try_hit": l1_ratio,
         "l2_hit_vs_raw_redis_get": l2_ratio,
         "token_request_vs_l2_hit": idp_ratio,
+        "oidc_provider_token_request_vs_l2_hit": op_ratio,
         "load_average": load,
         "pairing": "median of per-round ratios, alternating rounds in the same run",
     });

@@ -6,15 +6,23 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 /// Counters of one fleet cache (all its tiers), cheap to clone and to read.
 ///
 /// `l1_hits` is counted by whoever serves the in-process cache (the
-/// credential provider calls [`FleetCounters::l1_hit`]); the others by the
-/// fleet tier itself.
-#[derive(Debug, Clone, Default)]
+/// credential provider calls [`FleetCounters::l1_hit`] when
+/// [`counts_l1_hits`](Self::counts_l1_hits)); the others by the fleet tier
+/// itself. [`Default`] counts everything.
+#[derive(Debug, Clone)]
 pub struct FleetCounters {
     cells: Arc<Cells>,
 }
 
+impl Default for FleetCounters {
+    fn default() -> Self {
+        Self::new(true)
+    }
+}
+
 #[derive(Debug, Default)]
 struct Cells {
+    count_l1_hits: bool,
     l1_hits: Striped,
     l2_hits: AtomicU64,
     idp_requests: AtomicU64,
@@ -25,8 +33,9 @@ struct Cells {
 /// A snapshot of [`FleetCounters`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct CounterSnapshot {
-    /// Calls answered by the in-process cache.
-    pub l1_hits: u64,
+    /// Calls answered by the in-process cache; `None` unless counting them
+    /// was asked for (`FleetOptions::count_l1_hits`: it costs the hit path).
+    pub l1_hits: Option<u64>,
     /// In-process misses answered by a shared entry (no IdP request).
     pub l2_hits: u64,
     /// Token requests this process sent to the identity provider.
@@ -38,6 +47,23 @@ pub struct CounterSnapshot {
 }
 
 impl FleetCounters {
+    /// Counters; `count_l1_hits` says whether in-process hits are counted
+    /// (whether the snapshot reports them).
+    pub fn new(count_l1_hits: bool) -> Self {
+        Self {
+            cells: Arc::new(Cells {
+                count_l1_hits,
+                ..Cells::default()
+            }),
+        }
+    }
+
+    /// Whether in-process hits are counted: callers skip
+    /// [`l1_hit`](Self::l1_hit) when not.
+    pub fn counts_l1_hits(&self) -> bool {
+        self.cells.count_l1_hits
+    }
+
     /// Counts a hit of the in-process cache (contention-free: a slot per thread).
     #[inline]
     pub fn l1_hit(&self) {
@@ -64,7 +90,7 @@ impl FleetCounters {
     pub fn snapshot(&self) -> CounterSnapshot {
         let c = &self.cells;
         CounterSnapshot {
-            l1_hits: c.l1_hits.sum(),
+            l1_hits: c.count_l1_hits.then(|| c.l1_hits.sum()),
             l2_hits: c.l2_hits.load(Relaxed),
             idp_requests: c.idp_requests.load(Relaxed),
             lock_waits: c.lock_waits.load(Relaxed),
@@ -160,8 +186,8 @@ mod tests {
             b.l1_hit();
             b.l1_hit();
         }
-        assert_eq!(a.snapshot().l1_hits, 1000);
-        assert_eq!(b.snapshot().l1_hits, 2000);
+        assert_eq!(a.snapshot().l1_hits, Some(1000));
+        assert_eq!(b.snapshot().l1_hits, Some(2000));
         assert_eq!(a.cells.l1_hits.slots.lock().unwrap().len(), 1);
         assert_eq!(b.cells.l1_hits.slots.lock().unwrap().len(), 1);
     }
@@ -184,12 +210,21 @@ mod tests {
         assert_eq!(
             s,
             CounterSnapshot {
-                l1_hits: 8000,
+                l1_hits: Some(8000),
                 l2_hits: 1,
                 idp_requests: 2,
                 lock_waits: 1,
                 l2_errors: 1
             }
         );
+    }
+
+    #[test]
+    fn hits_not_asked_for_are_not_reported() {
+        let c = FleetCounters::new(false);
+        assert!(!c.counts_l1_hits());
+        c.idp_request();
+        assert_eq!(c.snapshot().l1_hits, None);
+        assert_eq!(c.snapshot().idp_requests, 1);
     }
 }

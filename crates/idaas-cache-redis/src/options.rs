@@ -41,6 +41,13 @@ pub struct FleetOptions {
     pub danger_accept_invalid_certs: bool,
     /// `rediss://`: PEM roots to trust instead of the system's.
     pub ca_pem: Option<Vec<u8>>,
+    /// Count in-process (L1) hits in [`CounterSnapshot::l1_hits`] (default
+    /// off). Counting costs the hit path a thread-local slot update (≈ 3 ns,
+    /// about a sixth of a hit: docs/benchmarks.md); off, a hit with the fleet
+    /// tier costs what a hit without it costs and `l1_hits` is `None`.
+    ///
+    /// [`CounterSnapshot::l1_hits`]: crate::CounterSnapshot::l1_hits
+    pub count_l1_hits: bool,
 }
 
 impl fmt::Debug for FleetOptions {
@@ -49,6 +56,7 @@ impl fmt::Debug for FleetOptions {
             .field("url", &redacted(&self.url))
             .field("get_timeout", &self.get_timeout)
             .field("lease", &self.lease)
+            .field("count_l1_hits", &self.count_l1_hits)
             .field(
                 "danger_accept_invalid_certs",
                 &self.danger_accept_invalid_certs,
@@ -73,6 +81,7 @@ impl FleetOptions {
             probe_interval: Duration::from_secs(1),
             danger_accept_invalid_certs: false,
             ca_pem: None,
+            count_l1_hits: false,
         })
     }
 
@@ -95,6 +104,12 @@ impl FleetOptions {
     /// Sets [`lease`](Self::lease).
     pub fn with_lease(mut self, lease: Duration) -> Self {
         self.lease = lease;
+        self
+    }
+
+    /// Sets [`count_l1_hits`](Self::count_l1_hits).
+    pub fn with_l1_hit_counting(mut self, count: bool) -> Self {
+        self.count_l1_hits = count;
         self
     }
 

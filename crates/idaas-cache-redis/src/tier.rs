@@ -51,7 +51,8 @@ impl FleetCache {
     /// Connects lazily: an unreachable Redis is not an error here (nor
     /// later). Must be called inside a tokio runtime.
     pub fn new(options: FleetOptions, key: CacheKey, clock: SharedClock) -> Result<Self, Error> {
-        let link = Link::new(options, FleetCounters::default())?;
+        let counters = FleetCounters::new(options.count_l1_hits);
+        let link = Link::new(options, counters)?;
         Ok(Self {
             shared: Arc::new(Shared {
                 link: Arc::new(link),

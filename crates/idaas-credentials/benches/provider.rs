@@ -5,7 +5,11 @@
 //! boxed-future, `Arc`-cloning `credential()` for comparison; and the
 //! reference SDK's cached `get_bearer_token()` timed on the same machine in
 //! the same run (a Python harness against this run's emulator), or its
-//! recorded figure when no Python with `cloud-idaas-core` is given.
+//! recorded figure when no Python with `cloud-idaas-core` is given. With
+//! feature `redis` (as xtask builds it), also a provider whose
+//! `tokenCache.redis` points at a throwaway `redis-server`, paired against
+//! the plain provider: by default (in-process hits not counted) and with
+//! `countInProcessHits`.
 //!
 //! `cargo xtask bench cache` (which installs the pinned reference SDK into
 //! `target/bench/reference-sdk` and passes its Python in
@@ -40,13 +44,16 @@ const SCOPE: &str = "api.example.com|read:file";
 /// 2026-12-03), used only when this run cannot time it itself.
 const RECORDED_REFERENCE_NS: f64 = 2960.0;
 
-const OPS: [&str; 6] = [
+const OPS: [&str; 8] = [
     "floor_arcswap_load_instant_now",
     "provider_bearer_token",
     "dyn_provider_bearer_token",
     "blocking_bearer_token",
     "dyn_provider_credential",
     "provider_cached_token",
+    // feature `redis`: paired against `provider_bearer_token`, not the floor
+    "fleet_provider_bearer_token_vs_provider",
+    "fleet_counted_provider_bearer_token_vs_provider",
 ];
 
 /// Times the reference SDK against `token_endpoint` with the Python in
@@ -69,6 +76,10 @@ fn reference_sdk(token_endpoint: &str) -> Result<Value, String> {
 }
 
 fn config(emulator: &Emulator) -> ClientConfig {
+    builder(emulator).build().expect("a valid configuration")
+}
+
+fn builder(emulator: &Emulator) -> idaas_core::config::ClientConfigBuilder {
     ClientConfig::builder()
         .idaas_instance_id("idaas_bench")
         .client_id(CLIENT)
@@ -76,8 +87,47 @@ fn config(emulator: &Emulator) -> ClientConfig {
         .token_endpoint(emulator.token_endpoint())
         .scope(SCOPE)
         .client_secret_basic(SecretSource::Value(SECRET.into()))
-        .build()
-        .expect("a valid configuration")
+}
+
+/// Providers with `tokenCache.redis` on `redis_url`: in-process hits not
+/// counted (the default), and counted.
+#[cfg(feature = "redis")]
+fn fleet_providers(
+    runtime: &tokio::runtime::Runtime,
+    emulator: &Emulator,
+    redis_url: &str,
+) -> [IdaasCredentialProvider; 2] {
+    [false, true].map(|counted| {
+        let mut settings =
+            idaas_core::config::RedisCacheConfig::new("tokenCache.redis.url", redis_url).unwrap();
+        settings.count_in_process_hits = counted;
+        let config = builder(emulator)
+            .token_cache_redis(settings)
+            .build()
+            .expect("a valid configuration");
+        let provider = runtime.block_on(async {
+            let factory = CredentialProviderFactory::from_config(config, FactoryOptions::default())
+                .await
+                .unwrap();
+            let provider = factory.provider().await.unwrap();
+            provider.bearer_token().await.unwrap();
+            provider
+        });
+        let counters = provider.fleet_counters().expect("the fleet tier is on");
+        assert_eq!(counters.l1_hits.is_some(), counted);
+        provider
+    })
+}
+
+/// One hit through the concrete provider's `bearer_token()` (ready on its
+/// first poll).
+fn provider_hit(provider: &IdaasCredentialProvider) {
+    let token = provider
+        .bearer_token()
+        .now_or_never()
+        .expect("a hit is ready at once")
+        .unwrap();
+    black_box(token.expose_secret().len());
 }
 
 fn main() {
@@ -115,6 +165,14 @@ fn main() {
         Err("not benching".into())
     };
     let swap = ArcSwap::from_pointee("x".repeat(900));
+    #[cfg(feature = "redis")]
+    let redis = idaas_cache_redis::server::RedisServer::start()
+        .map_err(|e| eprintln!("no redis-server, the fleet rows are skipped: {e}"))
+        .ok();
+    #[cfg(feature = "redis")]
+    let fleet = redis
+        .as_ref()
+        .map(|r| fleet_providers(&runtime, &emulator, &r.url()));
 
     let load_before = load_average();
     let recorder = Recorder::default();
@@ -123,12 +181,7 @@ fn main() {
     let floor = || floor(&swap);
     bench_pair(&mut group, &recorder, OPS[0], &floor, floor);
     bench_pair(&mut group, &recorder, OPS[1], &floor, || {
-        let token = provider
-            .bearer_token()
-            .now_or_never()
-            .expect("a hit is ready at once")
-            .unwrap();
-        black_box(token.expose_secret().len());
+        provider_hit(&provider)
     });
     bench_pair(&mut group, &recorder, OPS[2], &floor, || {
         let token = shared
@@ -154,10 +207,29 @@ fn main() {
         let token = provider.cached_token().expect("a hit");
         black_box(token.expose_secret().len());
     });
+    let plain_hit = || provider_hit(&provider);
+    #[cfg(feature = "redis")]
+    let fleet_requests = match &fleet {
+        Some(fleet) => {
+            for (name, with_fleet) in OPS[6..].iter().zip(fleet) {
+                bench_pair(&mut group, &recorder, name, &plain_hit, || {
+                    provider_hit(with_fleet)
+                });
+            }
+            // both fleet providers share one entry: one request for the two
+            1
+        }
+        None => 0,
+    };
+    #[cfg(not(feature = "redis"))]
+    let fleet_requests = {
+        let _ = plain_hit;
+        0
+    };
     group.finish();
     assert_eq!(
         emulator.token_requests(CLIENT),
-        2 + u64::from(reference.is_ok()),
+        2 + fleet_requests + u64::from(reference.is_ok()),
         "hits never reached the identity provider"
     );
     c.final_summary();
@@ -204,6 +276,8 @@ fn main() {
             "dyn_provider_bearer_token_rate_2_threads_over_1": scaling(OPS[2]),
             "blocking_bearer_token_rate_2_threads_over_1": scaling(OPS[3]),
             "dyn_provider_credential_rate_2_threads_over_1": scaling(OPS[4]),
+            "fleet_provider_bearer_token_over_provider": over_floor(OPS[6]),
+            "fleet_counted_provider_bearer_token_over_provider": over_floor(OPS[7]),
         },
         "reference_sdk": {
             "ns_per_call": reference_ns,
@@ -217,6 +291,7 @@ fn main() {
             "blocking_over_floor_max": 1.5,
             "rate_2_threads_over_1_min": 1.8,
             "times_faster_than_reference_min": 30,
+            "fleet_provider_over_provider_max": 1.05,
         },
     });
     let dir = target_dir().join("bench");

@@ -16,7 +16,7 @@ pub use off::{Fleet, FleetHook};
 #[cfg(feature = "redis")]
 mod imp {
     use idaas_cache_redis::{
-        CacheKey, CounterSnapshot, EntryId, FleetCache, FleetOptions, FleetTier,
+        CacheKey, CounterSnapshot, EntryId, FleetCache, FleetCounters, FleetOptions, FleetTier,
     };
     use idaas_core::clock::SharedClock;
     use idaas_core::config::{
@@ -48,6 +48,7 @@ mod imp {
                     if let Some(file) = &config.token_cache_redis {
                         from_env.key_env_var_name = file.key_env_var_name.clone();
                         from_env.get_timeout = file.get_timeout;
+                        from_env.count_in_process_hits = file.count_in_process_hits;
                     }
                     from_env
                 }
@@ -88,6 +89,7 @@ mod imp {
                     other => Error::InvalidArgument(other.to_string()),
                 })?
                 .with_get_timeout(settings.get_timeout)
+                .with_l1_hit_counting(settings.count_in_process_hits)
                 // a dead lock holder is replaced after two token request timeouts
                 .with_lease(config.http.read_timeout * 2);
             options.danger_accept_invalid_certs = config.http.unsafe_ignore_ssl_cert;
@@ -107,7 +109,7 @@ mod imp {
             scope: &ScopeSpec,
             dpop_jkt: Option<&str>,
         ) -> FleetHook {
-            FleetHook(self.0.as_ref().map(|cache| {
+            let tier = self.0.as_ref().map(|cache| {
                 cache.tier(&EntryId {
                     token_endpoint: config.token_endpoint.clone(),
                     client_id: match dpop_jkt {
@@ -117,14 +119,25 @@ mod imp {
                     scope: scope.as_str().to_owned(),
                     audience: scope.audience().to_owned(),
                 })
-            }))
+            });
+            let l1_hits = tier
+                .as_ref()
+                .map(|tier| tier.counters())
+                .filter(|counters| counters.counts_l1_hits())
+                .cloned();
+            FleetHook { tier, l1_hits }
         }
     }
 
     /// One provider's way to the token endpoint: through the fleet tier when
     /// one is configured.
     #[derive(Debug, Clone, Default)]
-    pub struct FleetHook(Option<FleetTier>);
+    pub struct FleetHook {
+        tier: Option<FleetTier>,
+        /// Set only when in-process hits are counted: otherwise a hit pays
+        /// one not-taken branch, as without a fleet tier.
+        l1_hits: Option<FleetCounters>,
+    }
 
     impl FleetHook {
         /// The shared credential, or `request`'s.
@@ -133,23 +146,24 @@ mod imp {
             F: FnOnce() -> Fut,
             Fut: std::future::Future<Output = Result<Credential, Error>>,
         {
-            match &self.0 {
+            match &self.tier {
                 Some(tier) => tier.fetch(request).await,
                 None => request().await,
             }
         }
 
-        /// Counts an in-process hit (when a fleet tier is configured).
+        /// Counts an in-process hit (when a fleet tier is configured and
+        /// counts them: `countInProcessHits`).
         #[inline]
         pub fn l1_hit(&self) {
-            if let Some(tier) = &self.0 {
-                tier.counters().l1_hit();
+            if let Some(counters) = &self.l1_hits {
+                counters.l1_hit();
             }
         }
 
         /// The counters of the process's fleet cache, if one is configured.
         pub fn counters(&self) -> Option<CounterSnapshot> {
-            self.0.as_ref().map(|tier| tier.counters().snapshot())
+            self.tier.as_ref().map(|tier| tier.counters().snapshot())
         }
     }
 }

@@ -13,7 +13,9 @@ use idaas_emulator::{Client, Emulator};
 fn config_json(emulator: &Emulator, redis: Option<&str>) -> String {
     let cache = redis
         .map(|url| {
-            format!(r#","tokenCache":{{"redis":{{"url":"{url}","keyEnvVarName":"FLEET_KEY"}}}}"#)
+            format!(
+                r#","tokenCache":{{"redis":{{"url":"{url}","keyEnvVarName":"FLEET_KEY","countInProcessHits":true}}}}"#
+            )
         })
         .unwrap_or_default();
     format!(
@@ -68,7 +70,11 @@ async fn the_config_file_section_shares_one_request() {
     let counters: Vec<_> = futures_counters(&pods).await;
     assert_eq!(counters.iter().map(|c| c.idp_requests).sum::<u64>(), 1);
     assert_eq!(counters.iter().map(|c| c.l2_hits).sum::<u64>(), 2);
-    assert!(counters.iter().all(|c| c.l1_hits >= 1));
+    // counted when asked for (`countInProcessHits`)
+    assert!(
+        counters.iter().all(|c| c.l1_hits >= Some(1)),
+        "{counters:?}"
+    );
 }
 
 async fn futures_counters(
@@ -93,6 +99,10 @@ async fn the_environment_url_enables_it_with_a_key_from_the_client_secret() {
     assert_eq!(emulator.token_requests("app"), 1);
     let shared = pods[1].provider().await.unwrap().fleet_counters().unwrap();
     assert_eq!((shared.l2_hits, shared.idp_requests), (1, 0));
+    // in-process hits are not counted unless asked for
+    let provider = pods[1].provider().await.unwrap();
+    provider.bearer_token().await.unwrap();
+    assert_eq!(provider.fleet_counters().unwrap().l1_hits, None);
 }
 
 #[tokio::test]

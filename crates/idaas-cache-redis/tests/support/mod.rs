@@ -60,7 +60,8 @@ impl Member {
         let options = FleetOptions::new("test", &setup.redis_url)
             .unwrap()
             .with_lease(setup.lease)
-            .with_probe_interval(Duration::from_millis(200));
+            .with_probe_interval(Duration::from_millis(200))
+            .with_l1_hit_counting(true);
         let fleet =
             FleetCache::new(options, CacheKey::from_bytes(&setup.key), clock::system()).unwrap();
         let tier = fleet.tier(&entry_id(&setup.token_endpoint));

@@ -3,7 +3,7 @@
 //! other `tokenCache` keys have their own reader.
 //!
 //! ```json
-//! "tokenCache": { "redis": { "url": "rediss://cache.internal:6380", "keyEnvVarName": "IDAAS_TOKEN_CACHE_KEY", "getTimeout": 50 } }
+//! "tokenCache": { "redis": { "url": "rediss://cache.internal:6380", "keyEnvVarName": "IDAAS_TOKEN_CACHE_KEY", "getTimeout": 50, "countInProcessHits": false } }
 //! ```
 
 use std::fmt;
@@ -33,6 +33,9 @@ pub struct RedisCacheConfig {
     pub key_env_var_name: String,
     /// `getTimeout` in ms (default 50): the most a Redis read may add to a call.
     pub get_timeout: Duration,
+    /// `countInProcessHits` (default `false`): count in-process cache hits
+    /// in the provider's fleet counters, at a small cost to every hit.
+    pub count_in_process_hits: bool,
 }
 
 impl fmt::Debug for RedisCacheConfig {
@@ -41,6 +44,7 @@ impl fmt::Debug for RedisCacheConfig {
             .field("url", &redact_url(&self.url))
             .field("key_env_var_name", &self.key_env_var_name)
             .field("get_timeout", &self.get_timeout)
+            .field("count_in_process_hits", &self.count_in_process_hits)
             .finish()
     }
 }
@@ -53,6 +57,7 @@ impl RedisCacheConfig {
             url: check_url(path, url)?,
             key_env_var_name: DEFAULT_KEY_ENV_VAR_NAME.to_owned(),
             get_timeout: Duration::from_millis(50),
+            count_in_process_hits: false,
         })
     }
 
@@ -126,6 +131,12 @@ impl RedisCacheConfig {
                     other,
                 ));
             }
+        }
+        let count_path = format!("{TOKEN_CACHE_REDIS_PATH}.countInProcessHits");
+        match find(redis, "count_in_process_hits") {
+            None | Some(Value::Null) => {}
+            Some(Value::Bool(b)) => config.count_in_process_hits = *b,
+            Some(other) => return Err(wrong_type(&count_path, "true or false", other)),
         }
         Ok(Some(config))
     }
@@ -222,6 +233,9 @@ mod tests {
         let d = d.token_cache_redis.unwrap();
         assert_eq!(d.key_env_var_name, DEFAULT_KEY_ENV_VAR_NAME);
         assert_eq!(d.get_timeout, Duration::from_millis(50));
+        assert!(!d.count_in_process_hits);
+        let counted = with(r#"{"redis":{"url":"redis://h","countInProcessHits":true}}"#).unwrap();
+        assert!(counted.token_cache_redis.unwrap().count_in_process_hits);
         assert!(
             with(r#"{"maxEntries": 5}"#)
                 .unwrap()
@@ -277,6 +291,11 @@ mod tests {
             (
                 r#"{"redis":{"url":"redis://h","keyEnvVarName":1}}"#,
                 "tokenCache.redis.keyEnvVarName",
+                FieldProblem::WrongType,
+            ),
+            (
+                r#"{"redis":{"url":"redis://h","countInProcessHits":"yes"}}"#,
+                "tokenCache.redis.countInProcessHits",
                 FieldProblem::WrongType,
             ),
             (
