@@ -26,6 +26,7 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod percent;
 pub mod secret;
 pub mod token;
 

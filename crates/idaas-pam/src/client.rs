@@ -1,12 +1,13 @@
 //! [`PamClient`]: the transport of the developer API and its operations.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use futures_util::Stream;
 use idaas_core::SecretString;
 use idaas_core::config::PAM_SCOPE;
 use idaas_core::http::{Bytes, HttpRequest, HttpResponse, Method, SharedHttpClient, header};
+// a path segment: only unreserved characters stay
+use idaas_core::percent::encode as segment;
 use idaas_credentials::{CredentialProviderFactory, SharedCredentialProvider};
 use idaas_oauth::form::encode_component;
 use rand::RngCore;
@@ -106,19 +107,6 @@ fn normalise(endpoint: &str) -> String {
     } else {
         format!("https://{endpoint}")
     }
-}
-
-/// Percent-encodes a path segment (only unreserved characters stay).
-fn segment(text: &str) -> String {
-    text.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 fn nonce() -> String {
@@ -241,24 +229,14 @@ impl PamClient {
         let request: HttpRequest = builder
             .body(body)
             .map_err(|e| Error::InvalidArgument(format!("invalid request: {e}")))?;
+        // the transport's span inside this one times it and records the status
         let span = tracing::info_span!(
             "pam",
             endpoint = %self.inner.base_url,
             operation = call.phrase,
             action = call.action,
-            status = tracing::field::Empty,
-            duration_ms = tracing::field::Empty
         );
-        async {
-            let started = Instant::now();
-            let response = self.inner.http.execute(request).await?;
-            let span = tracing::Span::current();
-            span.record("status", response.status().as_u16());
-            span.record("duration_ms", started.elapsed().as_millis() as u64);
-            Ok(response)
-        }
-        .instrument(span)
-        .await
+        Ok(self.inner.http.execute(request).instrument(span).await?)
     }
 
     /// A call whose JSON body is the answer (status exactly 200).
