@@ -62,9 +62,11 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-/// The transport (headers, paths, errors, 401 retry), API keys and JWT tokens.
-mod client;
+/// API keys: the operation.
+mod api_keys;
 mod error;
+/// JWT authentication tokens: the operations.
+mod jwt_tokens;
 /// JWT authentication tokens and their records.
 mod model;
 /// OAuth tokens: what they take and return.
@@ -75,9 +77,11 @@ mod oauth_tokens;
 mod sts;
 /// Cloud-account role STS credentials: the types.
 mod sts_model;
+/// The client, its builder and transport (headers, paths, errors, 401 retry).
+mod transport;
 
-pub use client::{API_VERSION, PamClient, PamClientBuilder, RESERVED_AUDIENCE_PREFIX};
 pub use error::Error;
+pub use jwt_tokens::RESERVED_AUDIENCE_PREFIX;
 pub use model::{
     AuthenticationToken, GenerateJwt, JwtAuthenticationToken, JwtContent, TokenFilter, TokenPage,
 };
@@ -90,3 +94,4 @@ pub use sts_model::{
     AlibabaCloudStsToken, AwsStsToken, CloudAccountRoleCredential, MAX_ROLE_DURATION_SECS,
     MIN_ROLE_DURATION_SECS, RoleAccessCredential, StsCredential, TencentCloudStsToken,
 };
+pub use transport::{API_VERSION, PamClient, PamClientBuilder};

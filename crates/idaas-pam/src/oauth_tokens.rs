@@ -8,12 +8,12 @@ use std::time::{Duration, Instant};
 use idaas_core::SecretString;
 use serde_json::{Map, Value, json};
 
-use crate::client::{PamClient, parse, require};
 use crate::error::Error;
 use crate::oauth_model::{
     AuthorizationFlow, AuthorizationSession, FetchOAuthToken, MAX_SCOPE_LEN,
     OAuthAuthenticationToken, PollOptions, SessionStatus,
 };
+use crate::transport::{PamClient, parse, require};
 
 const FETCH_PHRASE: &str = "fetch OAuth authentication token";
 const FETCH_ACTION: &str = "FetchOAuthAuthenticationToken";
