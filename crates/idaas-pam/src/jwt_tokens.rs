@@ -4,7 +4,6 @@
 
 use futures_util::Stream;
 use idaas_core::SecretString;
-use idaas_core::http::Method;
 use serde_json::{Map, Value, json};
 
 use crate::error::Error;
@@ -255,16 +254,8 @@ impl PamClient {
         body: Value,
     ) -> Result<(), Error> {
         let path = self.path(rest);
-        self.no_content(Call {
-            phrase,
-            action,
-            method: Method::POST,
-            path: &path,
-            query: vec![],
-            body: Some(body),
-            bearer: true,
-        })
-        .await
+        self.no_content(Call::post((phrase, action), &path, body, true))
+            .await
     }
 
     async fn by_token(

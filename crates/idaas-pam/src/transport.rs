@@ -128,6 +128,26 @@ pub(crate) struct Call<'a> {
     pub(crate) bearer: bool,
 }
 
+impl<'a> Call<'a> {
+    /// A POST of a JSON body to `path`.
+    pub(crate) fn post(
+        (phrase, action): (&'static str, &'static str),
+        path: &'a str,
+        body: Value,
+        bearer: bool,
+    ) -> Self {
+        Self {
+            phrase,
+            action,
+            method: Method::POST,
+            path,
+            query: vec![],
+            body: Some(body),
+            bearer,
+        }
+    }
+}
+
 /// `user-agent`: the shape of the Alibaba Cloud OpenAPI runtime's (OS, arch,
 /// runtime, `TeaDSL/2`) with this crate in place of the Python runtime, plus `$ALIBABA_CLOUD_USER_AGENT` when set.
 fn user_agent() -> String {
@@ -256,16 +276,8 @@ impl PamClient {
         bearer: bool,
     ) -> Result<Map<String, Value>, Error> {
         let path = self.path(rest);
-        self.json(Call {
-            phrase,
-            action,
-            method: Method::POST,
-            path: &path,
-            query: vec![],
-            body: Some(body),
-            bearer,
-        })
-        .await
+        self.json(Call::post((phrase, action), &path, body, bearer))
+            .await
     }
 
     /// An authorised GET of `/v2/{instance}{rest}?query` whose JSON body is the answer.
