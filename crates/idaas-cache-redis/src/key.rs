@@ -129,7 +129,9 @@ impl CacheKey {
             ctx.update(part.as_bytes());
         }
         let tag = ctx.sign();
-        format!("{KEY_PREFIX}{}", URL_SAFE_NO_PAD.encode(tag.as_ref()))
+        // in a hash tag: the entry, its lock and its channel share a Redis
+        // Cluster slot, so one pipeline touches all three
+        format!("{KEY_PREFIX}{{{}}}", URL_SAFE_NO_PAD.encode(tag.as_ref()))
     }
 
     /// Seals `plaintext` for the entry `name` (bound to it: an entry copied

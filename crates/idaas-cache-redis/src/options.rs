@@ -142,8 +142,12 @@ mod tests {
             let e = FleetOptions::new("tokenCache.redis.url", bad).unwrap_err();
             assert!(e.to_string().starts_with("tokenCache.redis.url: "), "{e}");
         }
+        assert!(FleetOptions::new("f", "redis+sentinel://s1,s2:26380/primary/1").is_ok());
+        assert!(FleetOptions::new("f", "rediss+cluster://n1:7000,n2:7001").is_ok());
         let e = FleetOptions::new("u", "redis+sentinel://h").unwrap_err();
         assert!(matches!(e, Error::Config(_)));
+        assert!(e.to_string().contains("names no service"), "{e}");
+        let e = FleetOptions::new("u", "memcached://h").unwrap_err();
         assert!(e.to_string().contains("not supported"), "{e}");
     }
 

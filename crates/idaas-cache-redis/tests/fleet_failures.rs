@@ -4,12 +4,11 @@
 
 mod support;
 
-use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use idaas_cache_redis::server::RedisServer;
 use idaas_cache_redis::{CacheKey, CounterSnapshot};
-use support::{CLIENT_ID, Member, Setup};
+use support::{CLIENT_ID, Member, Setup, drive};
 
 fn setup(redis: &str, token_endpoint: &str) -> Setup {
     Setup {
@@ -19,40 +18,6 @@ fn setup(redis: &str, token_endpoint: &str) -> Setup {
         lease: Duration::from_secs(2),
         idp_delay: Duration::ZERO,
     }
-}
-
-/// Runs `tasks` callers on every member for `run`; the errors and tokens seen.
-async fn drive(members: &[Member], tasks: usize, run: Duration) -> (u64, BTreeSet<String>) {
-    let end = Instant::now() + run;
-    let mut handles = Vec::new();
-    for m in members {
-        for _ in 0..tasks {
-            let m = m.clone();
-            handles.push(tokio::spawn(async move {
-                let (mut errors, mut seen) = (0u64, BTreeSet::new());
-                while Instant::now() < end {
-                    match m.token().await {
-                        Ok(t) => {
-                            seen.insert(t);
-                        }
-                        Err(e) => {
-                            eprintln!("caller error: {e}");
-                            errors += 1;
-                        }
-                    }
-                    tokio::time::sleep(Duration::from_millis(20)).await;
-                }
-                (errors, seen)
-            }));
-        }
-    }
-    let (mut errors, mut seen) = (0, BTreeSet::new());
-    for h in handles {
-        let (e, s) = h.await.unwrap();
-        errors += e;
-        seen.extend(s);
-    }
-    (errors, seen)
 }
 
 fn snapshots(members: &[Member]) -> Vec<CounterSnapshot> {

@@ -3,8 +3,9 @@
 //! and reading Redis directly.
 #![allow(dead_code)]
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use idaas_cache::{CacheOptions, CachedSupplier, Refreshed, SupplierError, Timing};
 use idaas_cache_redis::{CacheKey, EntryId, FleetCache, FleetCounters, FleetOptions, FleetTier};
@@ -163,4 +164,41 @@ pub fn assert_nothing_in_clear(dump: &[(String, Vec<u8>)], clear: &[&str]) {
             );
         }
     }
+}
+
+/// `tasks` callers on every member, started together, until `run` is over:
+/// the errors and the tokens they saw.
+pub async fn drive(members: &[Member], tasks: usize, run: Duration) -> (u64, BTreeSet<String>) {
+    let end = Instant::now() + run;
+    let mut handles = Vec::new();
+    for m in members {
+        for _ in 0..tasks {
+            let m = m.clone();
+            handles.push(tokio::spawn(async move {
+                let (mut errors, mut seen) = (0u64, BTreeSet::new());
+                loop {
+                    match m.token().await {
+                        Ok(t) => {
+                            seen.insert(t);
+                        }
+                        Err(e) => {
+                            eprintln!("caller error: {e}");
+                            errors += 1;
+                        }
+                    }
+                    if Instant::now() >= end {
+                        return (errors, seen);
+                    }
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            }));
+        }
+    }
+    let (mut errors, mut seen) = (0, BTreeSet::new());
+    for h in handles {
+        let (e, s) = h.await.unwrap();
+        errors += e;
+        seen.extend(s);
+    }
+    (errors, seen)
 }

@@ -21,6 +21,7 @@ mod json;
 mod keys;
 mod load;
 mod model;
+mod redis_url;
 mod scope;
 mod token_cache;
 mod token_cache_redis;
@@ -36,6 +37,9 @@ pub use model::{
     AuthnConfig, AuthnMethod, AuthnMethodConfig, ClientConfig, DeployEnvironment, HttpConfig,
     IdentityType, KUBERNETES_TOKEN_PATH, OidcTokenFile, SecretSource, TIMEOUT_RANGE_MS,
 };
+pub use redis_url::{
+    REDIS_PORT, RedisUrl, SENTINEL_PORT, check_url as check_redis_url, redact_url,
+};
 pub use scope::{DEFAULT_SCOPE, PAM_SCOPE, ScopeError, ScopeSpec};
 pub use token_cache::{
     BLOCKING_WAIT_RANGE_MS, CacheBehavior, CachePrefetch, CacheRefreshWindows, CacheStale,
@@ -43,7 +47,6 @@ pub use token_cache::{
 };
 pub use token_cache_redis::{
     DEFAULT_KEY_ENV_VAR_NAME, GET_TIMEOUT_RANGE_MS, RedisCacheConfig, TOKEN_CACHE_REDIS_PATH,
-    check_url as check_redis_url, redact_url,
 };
 
 impl ClientConfig {

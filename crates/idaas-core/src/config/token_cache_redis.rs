@@ -13,6 +13,7 @@ use serde_json::{Map, Value};
 
 use super::error::{ConfigError, FieldProblem};
 use super::keys::normalise;
+use super::redis_url::{check_url, redact_url};
 
 /// The JSON path of this object.
 pub const TOKEN_CACHE_REDIS_PATH: &str = "tokenCache.redis";
@@ -24,8 +25,9 @@ pub const GET_TIMEOUT_RANGE_MS: std::ops::RangeInclusive<u64> = 1..=10_000;
 /// `tokenCache.redis`: where the fleet's Redis is and where its key is.
 #[derive(Clone, PartialEq, Eq)]
 pub struct RedisCacheConfig {
-    /// `url`: `redis://[user:password@]host[:port][/db]`, or `rediss://…`
-    /// (TLS, trusting what `httpConfiguration` trusts).
+    /// `url`: `redis://[user:password@]host[:port][/db]`, `rediss://…`
+    /// (TLS, trusting what `httpConfiguration` trusts), or a Sentinel or
+    /// Cluster URL ([`RedisUrl`](super::RedisUrl)).
     pub url: String,
     /// `keyEnvVarName` (default `IDAAS_TOKEN_CACHE_KEY`): the variable
     /// holding the 32-byte base64 sealing key. Unset, a client-secret
@@ -164,47 +166,6 @@ pub(super) fn wrong_type(path: &str, expected: &str, found: &Value) -> ConfigErr
         FieldProblem::WrongType,
         format!("expected {expected}, found {kind}"),
     )
-}
-
-/// Checks a Redis URL: `redis://` or `rediss://`, a host, an optional
-/// database number. Returns it trimmed; errors name `path` and never show
-/// a password.
-pub fn check_url(path: &str, url: &str) -> Result<String, ConfigError> {
-    let bad = |reason: String| ConfigError::field(path, FieldProblem::InvalidUrl, reason);
-    let url = url.trim();
-    let parsed =
-        url::Url::parse(url).map_err(|e| bad(format!("{} is not a URL ({e})", redact_url(url))))?;
-    match parsed.scheme() {
-        "redis" | "rediss" => {}
-        other => {
-            return Err(bad(format!(
-                "scheme {other:?} is not supported; use redis:// or rediss:// (TLS) to a single Redis or Valkey server"
-            )));
-        }
-    }
-    if parsed.host_str().is_none_or(str::is_empty) {
-        return Err(bad(format!("{} has no host", redact_url(url))));
-    }
-    let db = parsed.path().trim_start_matches('/');
-    if !db.is_empty() && db.parse::<u16>().is_err() {
-        return Err(bad(format!(
-            "the path {db:?} must be a database number (e.g. /0)"
-        )));
-    }
-    Ok(url.to_owned())
-}
-
-/// A URL with its password replaced, for logs, errors and `Debug`.
-pub fn redact_url(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut u) => {
-            if u.password().is_some() {
-                let _ = u.set_password(Some("REDACTED"));
-            }
-            u.to_string()
-        }
-        Err(_) => "<unparsable URL>".into(),
-    }
 }
 
 #[cfg(test)]
