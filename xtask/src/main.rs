@@ -5,7 +5,10 @@
 //!   then the facade's examples that need no person.
 //! - `lint`  — rustfmt, clippy (`-D warnings`, all targets), rustdoc
 //!   (`-D warnings`), each crate and each feature of the facade alone, and
-//!   cargo-deny's license/bans/sources checks (offline).
+//!   cargo-deny's license/bans/sources checks (offline), and `tidy`.
+//! - `tidy`  — the architecture doc's dependency table against the
+//!   manifests, and no doc or comment citing a file not in the repository
+//!   (see `tidy.rs`).
 //! - `ci`    — lint, then test, then the fuzz smoke run.
 //! - `bench [scope|cache|oauth|all]` — criterion benchmarks; figures land in
 //!   `target/bench/<name>.json`.
@@ -18,12 +21,15 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Instant;
 
+mod tidy;
+
 type Result<T = ()> = std::result::Result<T, String>;
 
 const USAGE: &str = "usage: cargo xtask <task>
 tasks:
   test                  run every test (installs the interop peer with npm ci first)
-  lint                  fmt --check, clippy -D warnings, rustdoc -D warnings, cargo-deny (offline)
+  lint                  tidy, fmt --check, clippy -D warnings, rustdoc -D warnings, cargo-deny (offline)
+  tidy                  the architecture doc against the manifests; no citation of a missing file
   ci                    lint + test + fuzz --smoke
   bench [NAME|all]      criterion benchmarks: scope, cache, oauth (default: all)
   fuzz --smoke|--long [TARGET]
@@ -56,6 +62,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("test") => test(),
         Some("lint") => lint(),
+        Some("tidy") => tidy::tidy(&root()),
         Some("ci") => lint()
             .and_then(|()| test())
             .and_then(|()| fuzz(&["--smoke".into()])),
@@ -156,6 +163,7 @@ fn test() -> Result {
 }
 
 fn lint() -> Result {
+    tidy::tidy(&root())?;
     run(cargo().args(["fmt", "--all", "--", "--check"]))?;
     run(cargo().args([
         "clippy",

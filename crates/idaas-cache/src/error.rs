@@ -15,11 +15,12 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum CacheError {
-    /// The supplier failed (every waiter of that refresh gets this same error).
-    #[error(
-        "refreshing the cached value failed: {0}; it is retried after a backoff (while no valid value is cached, within a second)"
-    )]
-    Refresh(#[source] Arc<dyn std::error::Error + Send + Sync + 'static>),
+    /// The supplier failed (every waiter of that refresh gets this same
+    /// error; it is retried after a backoff, within a second while no valid
+    /// value is cached). Transparent: its text and causes are the supplier
+    /// error's, so a printed chain shows them once.
+    #[error(transparent)]
+    Refresh(Arc<dyn std::error::Error + Send + Sync + 'static>),
     /// The supplier panicked: a bug in the supplier. Not backed off: the next
     /// call retries.
     #[error("the value supplier panicked ({0}); the next call retries")]
@@ -95,9 +96,16 @@ mod tests {
     #[test]
     fn errors_say_what_failed() {
         let e = CacheError::Refresh(Arc::new(std::io::Error::other("idp down")));
-        assert!(e.to_string().contains("idp down"), "{e}");
+        assert_eq!(e.to_string(), "idp down");
         assert!(e.supplier_error().is_some());
-        assert!(std::error::Error::source(&e).is_some());
+        // transparent: the supplier's causes, not the supplier again
+        assert!(std::error::Error::source(&e).is_none());
+        #[derive(Debug, thiserror::Error)]
+        #[error("token endpoint failed")]
+        struct Outer(#[source] std::io::Error);
+        let deep = CacheError::Refresh(Arc::new(Outer(std::io::Error::other("cause"))));
+        let source = std::error::Error::source(&deep).map(ToString::to_string);
+        assert_eq!(source.as_deref(), Some("cause"), "{deep}");
         let t = CacheError::Timeout(Duration::from_secs(5));
         assert!(t.to_string().contains("5s"), "{t}");
         assert!(t.supplier_error().is_none());

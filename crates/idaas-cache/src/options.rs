@@ -101,7 +101,7 @@ impl Default for CacheOptions {
 }
 
 impl CacheOptions {
-    /// The reference SDK's behaviour (spec §8.5): one caller blocks on the
+    /// The reference Python SDK's behaviour (`cloud-idaas-core`): one caller blocks on the
     /// prefetch, STRICT past the stale time, the reference windows; waits,
     /// backoff and probe as the default.
     pub fn reference() -> Self {

@@ -174,7 +174,8 @@ async fn expired_callers_wait_for_the_one_refresh() {
 
 #[tokio::test]
 async fn the_prefetch_really_refreshes_before_the_stale_time() {
-    // the reference SDK's prefetch never refreshes early (spec §12 #1)
+    // the reference SDK's prefetch never refreshes early: its double check
+    // looks at staleness only
     for prefetch in STRATEGIES {
         let clock = ManualClock::at_secs(0);
         let script = Script::new(&clock);

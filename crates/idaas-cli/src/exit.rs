@@ -264,9 +264,10 @@ pub fn message(cause: Cause<'_>) -> String {
             format!("no bearer token for the PAM API: {}", message(e.into()))
         }
         Cause::Pam(idaas::pam::Error::Transport(t)) => output::field(&t.to_string()),
-        Cause::OAuth(e) => output::field(&e.to_string()),
-        Cause::Credentials(e) => output::field(&e.to_string()),
-        Cause::Pam(e) => output::field(&e.to_string()),
+        // the SDK's texts leave their causes to `source()`: print the chain
+        Cause::OAuth(e) => output::field(&idaas::Chain(e).to_string()),
+        Cause::Credentials(e) => output::field(&idaas::Chain(e).to_string()),
+        Cause::Pam(e) => output::field(&idaas::Chain(e).to_string()),
         Cause::Transport(e) => output::field(&e.to_string()),
         Cause::Config(e) => format!("invalid configuration: {}", output::field(&e.to_string())),
     }

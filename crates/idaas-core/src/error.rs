@@ -359,6 +359,36 @@ impl fmt::Display for OAuthError {
 
 impl std::error::Error for OAuthError {}
 
+/// An error and every cause under it on one line, `outer: cause: root`: the
+/// way to print an error of this SDK, whose texts do not repeat their
+/// [`source`](std::error::Error::source) (so each cause is printed once).
+///
+/// ```
+/// use idaas_core::error::Chain;
+/// let io = std::io::Error::other("disk on fire");
+/// assert_eq!(Chain(&io).to_string(), "disk on fire");
+/// ```
+#[derive(Clone, Copy)]
+pub struct Chain<'a>(pub &'a (dyn std::error::Error + 'static));
+
+impl fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut cause = self.0.source();
+        while let Some(error) = cause {
+            write!(f, ": {error}")?;
+            cause = error.source();
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Chain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -22,10 +22,12 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod blocking;
 pub mod clock;
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod percent;
 pub mod secret;
 pub mod token;
 

@@ -1,5 +1,5 @@
 //! How a machine provider authenticates, per `authnMethod`, producing the
-//! exact fields and headers of the reference SDK (its spec §4).
+//! exact fields and headers of the reference Python SDK (`cloud-idaas-core`).
 
 use std::sync::Arc;
 

@@ -15,14 +15,13 @@ use crate::machine::IdaasCredentialProvider;
 use crate::token::BearerToken;
 
 fn outside_async() -> Result<(), Error> {
-    if tokio::runtime::Handle::try_current().is_ok() {
-        return Err(Error::InvalidArgument(
+    idaas_core::blocking::outside_runtime().map_err(|_| {
+        Error::InvalidArgument(
             "the blocking API was called inside an async runtime, where it would block a worker; \
              use the async API there (or call it from tokio::task::spawn_blocking)"
                 .into(),
-        ));
-    }
-    Ok(())
+        )
+    })
 }
 
 fn runtime() -> Result<Arc<Runtime>, Error> {

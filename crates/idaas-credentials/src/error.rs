@@ -26,8 +26,9 @@ pub enum Error {
     /// The method or combination is not supported.
     #[error("{0}")]
     Unsupported(String),
-    /// The cached refresh failed; the cause is the supplier's error.
-    #[error("{0}")]
+    /// The cached refresh failed. Transparent, as the cache error is: the
+    /// text and causes are the refresh's own error's (the supplier's).
+    #[error(transparent)]
     Refresh(#[from] CacheError),
     /// A subject token or other argument is blank or invalid.
     #[error("{0}")]

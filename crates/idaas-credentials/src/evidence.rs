@@ -11,6 +11,7 @@ use idaas_core::SecretString;
 use idaas_core::clock::SharedClock;
 use idaas_core::config::{Environment, OidcTokenFile};
 use idaas_core::http::{Bytes, HttpRequest, Method, SharedHttpClient};
+use idaas_core::percent::encode as encode_strict;
 
 use crate::error::Error;
 
@@ -88,20 +89,6 @@ pub struct EcsDocumentSource {
 pub const ECS_METADATA_URL: &str = "http://100.100.100.200";
 /// The AWS EC2 instance metadata service.
 pub const AWS_METADATA_URL: &str = "http://169.254.169.254";
-
-/// Percent-encodes every byte outside `A–Z a–z 0–9 - _ . ~` (space → `%20`).
-fn encode_strict(text: &str) -> String {
-    let mut out = String::new();
-    for b in text.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
 
 async fn call(
     http: &SharedHttpClient,

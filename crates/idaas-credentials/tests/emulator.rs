@@ -748,33 +748,13 @@ async fn a_thousand_callers_across_an_expiry_cause_one_request() {
         .client_secret_post(SecretSource::env("S"))
         .build()
         .unwrap();
-    let factory = CredentialProviderFactory::from_config(
-        config,
-        FactoryOptions {
-            env: Arc::new(MapEnv::new().with("S", "s")),
-            clock: shared,
-            ..FactoryOptions::default()
-        },
-    )
-    .await
-    .unwrap();
+    let factory = idaas_test_support::factory(config, Some(shared)).await;
     let provider = factory.provider().await.unwrap();
     assert_eq!(emulator.token_requests("app"), 1);
     clock.advance(Duration::from_secs(3601)); // expired
-    let tasks: Vec<_> = (0..1000)
-        .map(|_| {
-            let provider = provider.clone();
-            tokio::spawn(async move {
-                provider
-                    .bearer_token()
-                    .await
-                    .map(|t| t.expose_secret().to_owned())
-            })
-        })
-        .collect();
     let mut tokens = std::collections::HashSet::new();
-    for task in tasks {
-        tokens.insert(task.await.unwrap().unwrap());
+    for outcome in idaas_test_support::thousand_callers(&provider).await {
+        tokens.insert(outcome.unwrap());
     }
     assert_eq!(tokens.len(), 1, "every caller got the same new token");
     assert_eq!(

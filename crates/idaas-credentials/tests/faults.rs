@@ -358,15 +358,7 @@ async fn the_files_token_cache_keys_reach_the_provider() {
             "tokenCache":{{"behavior":"REFERENCE","stale":"ALLOW","probeInterval":200}}}}"#
     ))
     .unwrap();
-    let factory = CredentialProviderFactory::from_config(
-        config,
-        FactoryOptions {
-            env: Arc::new(MapEnv::new().with("S", "s")),
-            ..FactoryOptions::default()
-        },
-    )
-    .await
-    .unwrap();
+    let factory = idaas_test_support::factory(config, None).await;
     let provider = factory.provider().await.unwrap();
     let expected = idaas_cache::CacheOptions {
         stale: idaas_cache::StaleBehavior::Allow,

@@ -9,8 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use idaas_core::clock::{Clock, ManualClock, SharedClock};
-use idaas_core::config::{ClientConfig, MapEnv, SecretSource};
-use idaas_credentials::*;
+use idaas_core::config::{ClientConfig, SecretSource};
 use tokio::net::TcpListener;
 
 #[path = "support/loopback.rs"]
@@ -67,35 +66,10 @@ async fn thousand_callers_after_expiry(url: &str) -> Vec<Result<String, String>>
         .client_secret_post(SecretSource::env("S"))
         .build()
         .unwrap();
-    let factory = CredentialProviderFactory::from_config(
-        config,
-        FactoryOptions {
-            env: Arc::new(MapEnv::new().with("S", "s")),
-            clock: shared,
-            ..FactoryOptions::default()
-        },
-    )
-    .await
-    .unwrap();
+    let factory = idaas_test_support::factory(config, Some(shared)).await;
     let provider = factory.provider().await.unwrap();
     clock.advance(Duration::from_secs(3601)); // expired
-    let tasks: Vec<_> = (0..1000)
-        .map(|_| {
-            let provider = provider.clone();
-            tokio::spawn(async move {
-                provider
-                    .bearer_token()
-                    .await
-                    .map(|t| t.expose_secret().to_owned())
-                    .map_err(|e| e.to_string())
-            })
-        })
-        .collect();
-    let mut outcomes = Vec::new();
-    for task in tasks {
-        outcomes.push(task.await.unwrap());
-    }
-    outcomes
+    idaas_test_support::thousand_callers(&provider).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

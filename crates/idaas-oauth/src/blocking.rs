@@ -28,9 +28,7 @@ struct Blocker(Arc<Runtime>);
 
 impl Blocker {
     fn new() -> Result<Self, Error> {
-        if tokio::runtime::Handle::try_current().is_ok() {
-            return Err(Error::BlockingInAsyncContext);
-        }
+        idaas_core::blocking::outside_runtime().map_err(|_| Error::BlockingInAsyncContext)?;
         Builder::new_current_thread()
             .enable_all()
             .build()
@@ -39,9 +37,7 @@ impl Blocker {
     }
 
     fn run<T>(&self, future: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
-        if tokio::runtime::Handle::try_current().is_ok() {
-            return Err(Error::BlockingInAsyncContext);
-        }
+        idaas_core::blocking::outside_runtime().map_err(|_| Error::BlockingInAsyncContext)?;
         self.0.block_on(future)
     }
 }

@@ -1,8 +1,6 @@
 //! [`OAuthClient`]: a plain, storable client of one authorization server's
 //! token, introspection and revocation endpoints.
 
-use std::time::Instant;
-
 use idaas_core::SecretString;
 use idaas_core::clock::{self, SharedClock};
 use idaas_core::http::{
@@ -392,26 +390,15 @@ impl OAuthClient {
         request
             .headers_mut()
             .insert(header::ACCEPT, HeaderValue::from_static("application/json"));
+        // what the call is; the transport's span inside it times the
+        // exchange and records its status
         let span = tracing::info_span!(
             "oauth",
             operation,
             endpoint = %endpoint,
             client_id = %self.client_id,
             auth = self.auth.method_name(),
-            status = tracing::field::Empty,
-            duration_ms = tracing::field::Empty,
         );
-        async {
-            let started = Instant::now();
-            let result = self.http.execute(request).await;
-            let span = tracing::Span::current();
-            span.record("duration_ms", started.elapsed().as_millis() as u64);
-            if let Ok(response) = &result {
-                span.record("status", response.status().as_u16());
-            }
-            Ok(result?)
-        }
-        .instrument(span)
-        .await
+        Ok(self.http.execute(request).instrument(span).await?)
     }
 }

@@ -45,12 +45,13 @@ pub enum Error {
     #[error("JWT rejected: {0}")]
     Jwt(JwtError),
     /// A key file or directory could not be read.
-    #[error("cannot read {path}: {reason}")]
+    #[error("cannot read {path}")]
     Io {
         /// The file or directory.
         path: String,
         /// What failed.
-        reason: String,
+        #[source]
+        source: std::io::Error,
     },
     /// The client is not set up for this operation.
     #[error("{0}")]

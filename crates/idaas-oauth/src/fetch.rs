@@ -1,7 +1,7 @@
 //! GET of a JSON document (discovery, JWKS), with a `tracing` span. The
 //! transport never follows redirects; a redirect is an error here.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use idaas_core::SecretString;
 use idaas_core::http::{Bytes, HeaderValue, HttpResponse, Method, SharedHttpClient, header};
@@ -89,25 +89,9 @@ async fn get_once(
                 .apply(request.headers_mut());
         }
     }
-    let span = tracing::info_span!(
-        "oauth",
-        operation,
-        endpoint = %url,
-        status = tracing::field::Empty,
-        duration_ms = tracing::field::Empty,
-    );
-    async {
-        let started = Instant::now();
-        let result = http.execute(request).await;
-        let span = tracing::Span::current();
-        span.record("duration_ms", started.elapsed().as_millis() as u64);
-        if let Ok(response) = &result {
-            span.record("status", response.status().as_u16());
-        }
-        Ok(result?)
-    }
-    .instrument(span)
-    .await
+    // the transport's span inside this one times it and records the status
+    let span = tracing::info_span!("oauth", operation, endpoint = %url);
+    Ok(http.execute(request).instrument(span).await?)
 }
 
 /// GETs `url` and returns its JSON object body.

@@ -6,6 +6,7 @@
 //! same byte for byte, so requests are identical on the wire.
 
 use idaas_core::SecretString;
+use idaas_core::percent::encode_form_into as encode_into;
 
 /// An ordered list of form fields. Values may be secrets; `Debug` never
 /// shows secret values.
@@ -104,28 +105,9 @@ impl Form {
     }
 }
 
-/// Form-encodes one component ("plus" encoding).
+/// Form-encodes one component ("plus" encoding, [`idaas_core::percent::encode_form`]).
 pub fn encode_component(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    encode_into(&mut out, text);
-    out
-}
-
-fn encode_into(out: &mut String, text: &str) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    for &b in text.as_bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            b' ' => out.push('+'),
-            _ => {
-                out.push('%');
-                out.push(HEX[(b >> 4) as usize] as char);
-                out.push(HEX[(b & 15) as usize] as char);
-            }
-        }
-    }
+    idaas_core::percent::encode_form(text)
 }
 
 /// Decodes a form body into (name, value) pairs.

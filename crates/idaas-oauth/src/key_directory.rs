@@ -43,7 +43,7 @@ impl KeyDirectory {
         let dir = dir.as_ref();
         let io = |e: std::io::Error| Error::Io {
             path: dir.display().to_string(),
-            reason: e.to_string(),
+            source: e,
         };
         let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
             .map_err(io)?

@@ -164,7 +164,11 @@ async fn a_silent_connection_does_not_hold_up_the_redirect() {
     // a half-sent request too
     let mut slow = tokio::net::TcpStream::connect(&addr).await.unwrap();
     slow.write_all(b"GET /callback?code=x").await.unwrap();
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    // the signal that both are being read: a stray request on a later
+    // connection is answered (connections are accepted in order, so the
+    // listener took the two first and reads them while it answers this one)
+    let (stray, _, _) = get(&format!("http://{addr}/not-the-callback")).await;
+    assert_eq!(stray, 404);
     let (status, body, _) = get(&format!("{redirect}?code=the-code&state=the-state")).await;
     // a listener reading one connection at a time would answer only after
     // giving up on both (2 s each)

@@ -46,13 +46,14 @@ pub enum Error {
         message: String,
     },
     /// The caller's authorization-URL callback failed; polling did not start.
-    #[error("the authorization URL callback failed: {0}")]
+    #[error("the authorization URL callback failed")]
     Callback(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// The request did not complete.
     #[error(transparent)]
     Transport(#[from] TransportError),
-    /// The bearer token could not be obtained.
-    #[error("no bearer token for the PAM API: {0}")]
+    /// The bearer token could not be obtained (the credential error is the
+    /// [`source`](std::error::Error::source)).
+    #[error("no bearer token for the PAM API")]
     Credential(#[from] idaas_credentials::Error),
 }
 

@@ -51,7 +51,8 @@
 //! | cloud roles | [`PamClient::obtain_cloud_account_role_access_credential`] |
 //!
 //! Every operation sends the developer API's method, path, headers and fields
-//! (`../shared/spec/idaas-pam.md`); arguments the API would reject (missing
+//! as the reference Python SDK sends them (and the public API reference of
+//! IDaaS PAM lists them); arguments the API would reject (missing
 //! fields, the reserved audience prefix `urn:cloud:idaas`, a scope over
 //! [`MAX_SCOPE_LEN`] characters, a role duration outside 900..=43200 s) fail
 //! before any request with [`Error::InvalidArgument`] naming the argument; a
@@ -61,9 +62,11 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-/// The transport (headers, paths, errors, 401 retry), API keys and JWT tokens.
-mod client;
+/// API keys: the operation.
+mod api_keys;
 mod error;
+/// JWT authentication tokens: the operations.
+mod jwt_tokens;
 /// JWT authentication tokens and their records.
 mod model;
 /// OAuth tokens: what they take and return.
@@ -74,9 +77,11 @@ mod oauth_tokens;
 mod sts;
 /// Cloud-account role STS credentials: the types.
 mod sts_model;
+/// The client, its builder and transport (headers, paths, errors, 401 retry).
+mod transport;
 
-pub use client::{API_VERSION, PamClient, PamClientBuilder, RESERVED_AUDIENCE_PREFIX};
 pub use error::Error;
+pub use jwt_tokens::RESERVED_AUDIENCE_PREFIX;
 pub use model::{
     AuthenticationToken, GenerateJwt, JwtAuthenticationToken, JwtContent, TokenFilter, TokenPage,
 };
@@ -89,3 +94,4 @@ pub use sts_model::{
     AlibabaCloudStsToken, AwsStsToken, CloudAccountRoleCredential, MAX_ROLE_DURATION_SECS,
     MIN_ROLE_DURATION_SECS, RoleAccessCredential, StsCredential, TencentCloudStsToken,
 };
+pub use transport::{API_VERSION, PamClient, PamClientBuilder};

@@ -3,7 +3,7 @@
 use idaas_core::SecretString;
 use serde::Deserialize;
 
-/// An authentication-token record (spec §4.0). Times are Unix milliseconds.
+/// An authentication-token record. Times are Unix milliseconds.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AuthenticationToken {

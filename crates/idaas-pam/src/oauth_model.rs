@@ -172,7 +172,7 @@ pub enum SessionStatus {
     Unknown,
 }
 
-/// `GetOAuthAuthorizationSession`'s answer (spec §4.4). Times are Unix ms.
+/// `GetOAuthAuthorizationSession`'s answer. Times are Unix ms.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AuthorizationSession {

@@ -1,4 +1,4 @@
-//! OAuth authentication tokens (spec §4.2–§4.5): fetched from a credential
+//! OAuth authentication tokens: fetched from a credential
 //! provider, machine-to-machine or after a person authorizes (user
 //! federation), with the authorization session polled until it completes.
 
@@ -8,12 +8,12 @@ use std::time::{Duration, Instant};
 use idaas_core::SecretString;
 use serde_json::{Map, Value, json};
 
-use crate::client::{PamClient, parse, require};
 use crate::error::Error;
 use crate::oauth_model::{
     AuthorizationFlow, AuthorizationSession, FetchOAuthToken, MAX_SCOPE_LEN,
     OAuthAuthenticationToken, PollOptions, SessionStatus,
 };
+use crate::transport::{PamClient, parse, require};
 
 const FETCH_PHRASE: &str = "fetch OAuth authentication token";
 const FETCH_ACTION: &str = "FetchOAuthAuthenticationToken";

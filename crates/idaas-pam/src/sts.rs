@@ -1,12 +1,12 @@
-//! `ObtainCloudAccountRoleAccessCredential` (spec §4.15): temporary cloud
+//! `ObtainCloudAccountRoleAccessCredential`: temporary cloud
 //! credentials of a role, for "AK-less" access to Alibaba Cloud, AWS or
 //! Tencent Cloud.
 
-use crate::client::{PamClient, parse, require};
 use crate::error::Error;
 use crate::sts_model::{
     CloudAccountRoleCredential, MAX_ROLE_DURATION_SECS, MIN_ROLE_DURATION_SECS,
 };
+use crate::transport::{PamClient, parse, require};
 
 impl PamClient {
     /// Temporary credentials of the cloud-account role `role_external_id`

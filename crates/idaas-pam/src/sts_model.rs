@@ -1,4 +1,4 @@
-//! Cloud-account role credentials (spec §4.15): temporary STS credentials of
+//! Cloud-account role credentials: temporary STS credentials of
 //! Alibaba Cloud, AWS or Tencent Cloud. Secrets and session tokens are
 //! `SecretString`s; key ids are not secret.
 

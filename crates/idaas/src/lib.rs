@@ -12,13 +12,14 @@
 //! ```
 //! # #[cfg(feature = "credentials")]
 //! # #[tokio::main]
-//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # async fn main() -> Result<(), idaas::Error> {
 //! use idaas::prelude::*;
 //! # use idaas_emulator::{Client, Emulator};
 //! # let emulator = Emulator::builder()
 //! #     .client(Client::new("app_example").with_secret("example-secret"))
 //! #     .start()
-//! #     .await?;
+//! #     .await
+//! #     .expect("the emulator starts");
 //! # let issuer = emulator.base_url().to_owned();
 //! # let token_endpoint = emulator.token_endpoint().to_owned();
 //!
@@ -68,12 +69,21 @@
 //!   axum extractor with feature `axum`);
 //! - `cache_redis` — the fleet-shared token cache on Redis behind
 //!   `tokenCache.redis` (feature `redis`);
+//! - [`Error`] — any error of the layers above: every call's error converts
+//!   into it with `?` (as in the example), and [`Error::chain`] prints it
+//!   with its causes, each once;
 //! - [`prelude`] — the names most programs need.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod error;
+
+pub use error::{Chain, Error, Result};
+/// The core layer's error (configuration, transport, OAuth error response);
+/// [`Error::Core`] holds it.
+pub use idaas_core::Error as CoreError;
 pub use idaas_core::config;
-pub use idaas_core::{Error, OAuthError, SecretString, TransportError, clock, http, secret, token};
+pub use idaas_core::{OAuthError, SecretString, TransportError, clock, http, secret, token};
 
 /// IDaaS M2M credential providers, their factory and token exchange.
 #[cfg(feature = "credentials")]

@@ -194,7 +194,7 @@ fn every_protocol_error_has_its_exit_code() {
         (
             O::Io {
                 path: "p".into(),
-                reason: "r".into(),
+                source: std::io::Error::other("r"),
             },
             Code::Usage,
         ),

@@ -74,10 +74,13 @@ pub enum IdentityType {
 
 impl IdentityType {
     /// Every value, as spelled in JSON.
-    pub const ALL: [(&'static str, Self); 2] = [("CLIENT", Self::Client), ("HUMAN", Self::Human)];
+    pub const ALL: [(&'static str, Self); 2] = [
+        (Self::Client.as_str(), Self::Client),
+        (Self::Human.as_str(), Self::Human),
+    ];
 
-    /// The JSON spelling.
-    pub fn as_str(self) -> &'static str {
+    /// The JSON spelling (the one place it is written).
+    pub const fn as_str(self) -> &'static str {
         match self {
             Self::Client => "CLIENT",
             Self::Human => "HUMAN",
@@ -109,23 +112,28 @@ pub enum AuthnMethod {
 impl AuthnMethod {
     /// Every method, as spelled in JSON.
     pub const ALL: [(&'static str, Self); 8] = [
-        ("CLIENT_SECRET_BASIC", Self::ClientSecretBasic),
-        ("CLIENT_SECRET_POST", Self::ClientSecretPost),
-        ("CLIENT_SECRET_JWT", Self::ClientSecretJwt),
-        ("PRIVATE_KEY_JWT", Self::PrivateKeyJwt),
-        ("PKCS7", Self::Pkcs7),
-        ("OIDC", Self::Oidc),
-        ("PCA", Self::Pca),
-        ("PLUGIN", Self::Plugin),
+        (Self::ClientSecretBasic.as_str(), Self::ClientSecretBasic),
+        (Self::ClientSecretPost.as_str(), Self::ClientSecretPost),
+        (Self::ClientSecretJwt.as_str(), Self::ClientSecretJwt),
+        (Self::PrivateKeyJwt.as_str(), Self::PrivateKeyJwt),
+        (Self::Pkcs7.as_str(), Self::Pkcs7),
+        (Self::Oidc.as_str(), Self::Oidc),
+        (Self::Pca.as_str(), Self::Pca),
+        (Self::Plugin.as_str(), Self::Plugin),
     ];
 
-    /// The JSON spelling.
-    pub fn as_str(self) -> &'static str {
-        Self::ALL
-            .iter()
-            .find(|(_, m)| *m == self)
-            .map(|(s, _)| *s)
-            .unwrap_or("")
+    /// The JSON spelling (the one place it is written).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::ClientSecretBasic => "CLIENT_SECRET_BASIC",
+            Self::ClientSecretPost => "CLIENT_SECRET_POST",
+            Self::ClientSecretJwt => "CLIENT_SECRET_JWT",
+            Self::PrivateKeyJwt => "PRIVATE_KEY_JWT",
+            Self::Pkcs7 => "PKCS7",
+            Self::Oidc => "OIDC",
+            Self::Pca => "PCA",
+            Self::Plugin => "PLUGIN",
+        }
     }
 }
 
@@ -159,29 +167,36 @@ pub enum DeployEnvironment {
 impl DeployEnvironment {
     /// Every value, as spelled in JSON.
     pub const ALL: [(&'static str, Self); 11] = [
-        ("COMMON", Self::Common),
-        ("COMPUTER", Self::Computer),
-        ("KUBERNETES", Self::Kubernetes),
-        ("ALIBABA_CLOUD_ECS", Self::AlibabaCloudEcs),
-        ("ALIBABA_CLOUD_ECI", Self::AlibabaCloudEci),
-        ("ALIBABA_CLOUD_ACK", Self::AlibabaCloudAck),
-        ("AWS_EC2", Self::AwsEc2),
-        ("AWS_ESK", Self::AwsEsk),
-        ("GOOGLE_VM", Self::GoogleVm),
-        ("HUAWEI_CLOUD_ECS", Self::HuaweiCloudEcs),
-        ("CUSTOM", Self::Custom),
+        (Self::Common.as_str(), Self::Common),
+        (Self::Computer.as_str(), Self::Computer),
+        (Self::Kubernetes.as_str(), Self::Kubernetes),
+        (Self::AlibabaCloudEcs.as_str(), Self::AlibabaCloudEcs),
+        (Self::AlibabaCloudEci.as_str(), Self::AlibabaCloudEci),
+        (Self::AlibabaCloudAck.as_str(), Self::AlibabaCloudAck),
+        (Self::AwsEc2.as_str(), Self::AwsEc2),
+        (Self::AwsEsk.as_str(), Self::AwsEsk),
+        (Self::GoogleVm.as_str(), Self::GoogleVm),
+        (Self::HuaweiCloudEcs.as_str(), Self::HuaweiCloudEcs),
+        (Self::Custom.as_str(), Self::Custom),
     ];
-
     /// The environments `PKCS7` supports (an attested document source exists).
     pub const PKCS7_SUPPORTED: [Self; 2] = [Self::AlibabaCloudEcs, Self::AwsEc2];
 
-    /// The JSON spelling.
-    pub fn as_str(self) -> &'static str {
-        Self::ALL
-            .iter()
-            .find(|(_, m)| *m == self)
-            .map(|(s, _)| *s)
-            .unwrap_or("")
+    /// The JSON spelling (the one place it is written).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Common => "COMMON",
+            Self::Computer => "COMPUTER",
+            Self::Kubernetes => "KUBERNETES",
+            Self::AlibabaCloudEcs => "ALIBABA_CLOUD_ECS",
+            Self::AlibabaCloudEci => "ALIBABA_CLOUD_ECI",
+            Self::AlibabaCloudAck => "ALIBABA_CLOUD_ACK",
+            Self::AwsEc2 => "AWS_EC2",
+            Self::AwsEsk => "AWS_ESK",
+            Self::GoogleVm => "GOOGLE_VM",
+            Self::HuaweiCloudEcs => "HUAWEI_CLOUD_ECS",
+            Self::Custom => "CUSTOM",
+        }
     }
 }
 
@@ -576,5 +591,37 @@ impl ClientConfig {
             out.insert("dpop".into(), dpop.to_json());
         }
         Value::Object(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `ALL` (what the reader accepts) and `as_str` (what is written) agree,
+    /// and no value is listed twice.
+    fn agree<T: Copy + PartialEq + std::fmt::Debug>(
+        all: &[(&str, T)],
+        as_str: fn(T) -> &'static str,
+    ) {
+        for (i, (name, value)) in all.iter().enumerate() {
+            assert_eq!(as_str(*value), *name);
+            assert!(
+                all[..i].iter().all(|(n, v)| n != name && v != value),
+                "{name} twice"
+            );
+        }
+    }
+
+    #[test]
+    fn the_name_tables_are_the_matches() {
+        agree(&IdentityType::ALL, IdentityType::as_str);
+        agree(&AuthnMethod::ALL, AuthnMethod::as_str);
+        agree(&DeployEnvironment::ALL, DeployEnvironment::as_str);
+        assert_eq!(AuthnMethod::ALL[0].0, "CLIENT_SECRET_BASIC");
+        assert_eq!(
+            DeployEnvironment::HuaweiCloudEcs.as_str(),
+            "HUAWEI_CLOUD_ECS"
+        );
     }
 }

@@ -210,11 +210,12 @@ fn millis(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::config::ClientConfig;
 
-    fn with(cache: &str) -> Result<ClientConfig, ConfigError> {
+    /// A minimal configuration with `tokenCache` set to `cache`.
+    pub(crate) fn with(cache: &str) -> Result<ClientConfig, ConfigError> {
         ClientConfig::from_json_str(&format!(
             r#"{{"idaasInstanceId":"i","clientId":"c","issuer":"https://i.example","tokenEndpoint":"https://i.example/token",
                 "authnConfiguration":{{"authnMethod":"CLIENT_SECRET_POST","clientSecretEnvVarName":"S"}},

@@ -153,14 +153,7 @@ pub(super) fn find<'a>(object: &'a Map<String, Value>, snake: &str) -> Option<&'
 }
 
 pub(super) fn wrong_type(path: &str, expected: &str, found: &Value) -> ConfigError {
-    let kind = match found {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    };
+    let kind = super::json::kind_of(found);
     ConfigError::field(
         path,
         FieldProblem::WrongType,
@@ -171,15 +164,8 @@ pub(super) fn wrong_type(path: &str, expected: &str, found: &Value) -> ConfigErr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::ClientConfig;
 
-    fn with(cache: &str) -> Result<ClientConfig, ConfigError> {
-        ClientConfig::from_json_str(&format!(
-            r#"{{"idaasInstanceId":"i","clientId":"c","issuer":"https://i.example","tokenEndpoint":"https://i.example/token",
-                "authnConfiguration":{{"authnMethod":"CLIENT_SECRET_POST","clientSecretEnvVarName":"S"}},
-                "tokenCache":{cache}}}"#
-        ))
-    }
+    use crate::config::token_cache::tests::with;
 
     #[test]
     fn reads_the_redis_object_in_any_spelling() {

@@ -66,18 +66,10 @@ impl AccessKey {
     }
 }
 
-/// Percent-encoding of ACS3: only `A–Z a–z 0–9 - _ . ~` stay literal.
+/// Percent-encoding of ACS3: only `A–Z a–z 0–9 - _ . ~` stay literal
+/// ([`idaas_core::percent::encode`]).
 pub fn acs_encode(text: &str) -> String {
-    let mut out = String::new();
-    for b in text.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
+    idaas_core::percent::encode(text)
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -148,7 +148,7 @@ impl DpopKey {
     pub fn from_file(path: &Path) -> Result<Self, Error> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
             path: path.display().to_string(),
-            reason: e.to_string(),
+            source: e,
         })?;
         Self::from_pem(&text)
     }

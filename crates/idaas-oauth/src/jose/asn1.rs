@@ -1,8 +1,13 @@
 //! The few DER structures the key loaders need: SEC1 → PKCS#8 and PKCS#1 →
 //! PKCS#8 wrapping, RSA public keys, and SubjectPublicKeyInfo / X.509
-//! certificate reading (through the `der` and `x509-cert` crates).
+//! certificate reading, all encoded and decoded by the `der` and
+//! `x509-cert` crates (the structures are composed here; the DER rules —
+//! lengths, integer signs, tags — are the crates').
 
-use der::{Decode, Encode};
+use der::asn1::{
+    AnyRef, BitStringRef, ContextSpecific, Null, ObjectIdentifier, OctetStringRef, UintRef,
+};
+use der::{Decode, Encode, Tag, TagMode, TagNumber};
 use x509_cert::Certificate;
 use x509_cert::spki::SubjectPublicKeyInfoRef;
 
@@ -18,91 +23,88 @@ pub(crate) const OID_P384: &str = "1.3.132.0.34";
 pub(crate) const OID_P521: &str = "1.3.132.0.35";
 pub(crate) const OID_SECP256K1: &str = "1.3.132.0.10";
 
-/// DER length octets.
-fn der_len(len: usize, out: &mut Vec<u8>) {
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        let bytes = len.to_be_bytes();
-        let skip = bytes.iter().take_while(|b| **b == 0).count();
-        out.push(0x80 | (bytes.len() - skip) as u8);
-        out.extend_from_slice(&bytes[skip..]);
-    }
+/// One DER element of `tag` around already-encoded `content` (a SEQUENCE of
+/// the elements in it).
+fn element(tag: Tag, content: &[u8]) -> Vec<u8> {
+    AnyRef::new(tag, content)
+        .and_then(|any| any.to_der())
+        .expect("a key-sized element encodes")
 }
 
-/// One DER TLV.
-pub(crate) fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    der_len(content.len(), &mut out);
-    out.extend_from_slice(content);
-    out
+fn encoded(value: &impl Encode) -> Vec<u8> {
+    value.to_der().expect("a key-sized value encodes")
 }
 
-/// A DER INTEGER of a non-negative big-endian number.
+/// A DER INTEGER of a non-negative big-endian number (leading zeros
+/// dropped, a zero byte added before a set high bit, by `der`).
 fn uint(bytes: &[u8]) -> Vec<u8> {
-    let trimmed: &[u8] = {
-        let skip = bytes.iter().take_while(|b| **b == 0).count();
-        if skip == bytes.len() {
-            &[0]
-        } else {
-            &bytes[skip..]
-        }
-    };
-    let mut content = Vec::with_capacity(trimmed.len() + 1);
-    if trimmed[0] & 0x80 != 0 {
-        content.push(0);
-    }
-    content.extend_from_slice(trimmed);
-    tlv(0x02, &content)
+    encoded(&UintRef::new(bytes).expect("a key-sized integer"))
+}
+
+fn octets(bytes: &[u8]) -> Vec<u8> {
+    encoded(&OctetStringRef::new(bytes).expect("a key-sized octet string"))
 }
 
 /// The encoded OBJECT IDENTIFIER of a dotted OID.
 fn oid_der(dotted: &str) -> Vec<u8> {
-    let oid = der::asn1::ObjectIdentifier::new_unwrap(dotted);
-    oid.to_der().expect("a valid OID encodes")
+    encoded(&ObjectIdentifier::new_unwrap(dotted))
 }
 
 /// PKCS#1 `RSAPublicKey` of a modulus and exponent.
 pub(crate) fn rsa_public_key(n: &[u8], e: &[u8]) -> Vec<u8> {
-    let mut content = uint(n);
-    content.extend(uint(e));
-    tlv(0x30, &content)
+    element(Tag::Sequence, &[uint(n), uint(e)].concat())
+}
+
+/// PKCS#8 `PrivateKeyInfo` (version 0) of an algorithm identifier's
+/// contents and the algorithm's private key.
+fn pkcs8(algorithm: &[u8], private_key: &[u8]) -> Vec<u8> {
+    element(
+        Tag::Sequence,
+        &[
+            encoded(&0u8),
+            element(Tag::Sequence, algorithm),
+            octets(private_key),
+        ]
+        .concat(),
+    )
 }
 
 /// Wraps a PKCS#1 `RSAPrivateKey` into PKCS#8.
 pub(crate) fn pkcs1_to_pkcs8(pkcs1: &[u8]) -> Vec<u8> {
-    let mut alg = oid_der(OID_RSA);
-    alg.extend([0x05, 0x00]);
-    let mut content = vec![0x02, 0x01, 0x00];
-    content.extend(tlv(0x30, &alg));
-    content.extend(tlv(0x04, pkcs1));
-    tlv(0x30, &content)
+    pkcs8(&[oid_der(OID_RSA), encoded(&Null)].concat(), pkcs1)
 }
 
 /// Wraps a SEC1 `ECPrivateKey` into PKCS#8 for the curve `curve_oid`.
 pub(crate) fn sec1_to_pkcs8(sec1: &[u8], curve_oid: &str) -> Vec<u8> {
-    let mut alg = oid_der(OID_EC);
-    alg.extend(oid_der(curve_oid));
-    let mut content = vec![0x02, 0x01, 0x00];
-    content.extend(tlv(0x30, &alg));
-    content.extend(tlv(0x04, sec1));
-    tlv(0x30, &content)
+    pkcs8(&[oid_der(OID_EC), oid_der(curve_oid)].concat(), sec1)
 }
 
 /// A SEC1 `ECPrivateKey` of its parts: the private scalar `d`, the curve and
 /// the public point `04‖x‖y` (which `ring` requires to be present).
 pub(crate) fn sec1_from_parts(curve_oid: &str, d: &[u8], x: &[u8], y: &[u8]) -> Vec<u8> {
-    let size = x.len();
-    let mut scalar = vec![0u8; size.saturating_sub(d.len())];
+    let mut scalar = vec![0u8; x.len().saturating_sub(d.len())];
     scalar.extend_from_slice(d);
-    let mut content = vec![0x02, 0x01, 0x01];
-    content.extend(tlv(0x04, &scalar));
-    content.extend(tlv(0xa0, &oid_der(curve_oid)));
-    let mut bits = vec![0x00, 0x04];
-    bits.extend_from_slice(x);
-    bits.extend_from_slice(y);
-    content.extend(tlv(0xa1, &tlv(0x03, &bits)));
-    tlv(0x30, &content)
+    let point = [&[0x04][..], x, y].concat();
+    let parameters = ContextSpecific {
+        tag_number: TagNumber::N0,
+        tag_mode: TagMode::Explicit,
+        value: ObjectIdentifier::new_unwrap(curve_oid),
+    };
+    let public_key = ContextSpecific {
+        tag_number: TagNumber::N1,
+        tag_mode: TagMode::Explicit,
+        value: BitStringRef::from_bytes(&point).expect("a key-sized bit string"),
+    };
+    element(
+        Tag::Sequence,
+        &[
+            encoded(&1u8),
+            octets(&scalar),
+            encoded(&parameters),
+            encoded(&public_key),
+        ]
+        .concat(),
+    )
 }
 
 /// The curve of a SEC1 `ECPrivateKey`: its `parameters` OID if present,
@@ -222,6 +224,30 @@ mod tests {
         let n = [0x80u8, 1, 2, 3];
         let der = rsa_public_key(&n, &[1, 0, 1]);
         assert_eq!(rsa_components(&der), Some((n.to_vec(), vec![1, 0, 1])));
+    }
+
+    #[test]
+    fn wrapping_is_byte_exact() {
+        // a set high bit gets a zero byte; leading zeros go
+        assert_eq!(
+            rsa_public_key(&[0, 0x80], &[1, 0, 1]),
+            [0x30, 0x09, 0x02, 0x02, 0x00, 0x80, 0x02, 0x03, 1, 0, 1]
+        );
+        // long-form lengths past 127 bytes
+        let wrapped = pkcs1_to_pkcs8(&[7u8; 200]);
+        assert_eq!(&wrapped[..3], [0x30, 0x81, 0xdd]);
+        assert_eq!(
+            &wrapped[3..22],
+            [
+                0x02, 0x01, 0x00, 0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01,
+                0x01, 0x01, 0x05, 0x00, 0x04
+            ]
+        );
+        assert_eq!(&wrapped[22..24], [0x81, 200]);
+        let sec1 = sec1_from_parts(OID_P256, &[1], &[2; 32], &[3; 32]);
+        assert_eq!(sec1_curve(&sec1).as_deref(), Some(OID_P256));
+        // the scalar is left-padded to the field size
+        assert_eq!(&sec1[2..9], [0x02, 0x01, 0x01, 0x04, 0x20, 0x00, 0x00]);
     }
 
     #[test]

@@ -19,19 +19,23 @@
 mod algorithm;
 mod asn1;
 mod cert;
+mod claims;
+mod error;
 mod jwk;
+mod jws;
 mod key;
+mod public_key;
 mod sign;
-mod verify;
 
 pub use algorithm::Algorithm;
 pub use cert::CertificateChain;
+pub use claims::Validation;
+pub use error::JwtError;
 pub use jwk::{JwkSet, MAX_JWKS_KEYS, jwk_set, jwk_thumbprint, public_jwk, verifying_key};
+pub use jws::{Jws, MAX_JWT_LEN, decode_jws, verify_decoded, verify_jwt};
 pub use key::{KeyError, SigningKey};
+pub use public_key::VerifyingKey;
 pub use sign::{JwtHeader, sign_jwt};
-pub use verify::{
-    Jws, JwtError, MAX_JWT_LEN, Validation, VerifyingKey, decode_jws, verify_decoded, verify_jwt,
-};
 
 /// Base64url without padding (RFC 7515 §2).
 pub fn b64url(bytes: &[u8]) -> String {

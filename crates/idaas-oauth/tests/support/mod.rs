@@ -82,7 +82,29 @@ pub fn provider() -> &'static Provider {
     PROVIDER.get_or_init(start)
 }
 
+/// Node.js, which runs the interop peers (oidc-provider, playwright): a
+/// missing or broken `node` fails the test with what to install, not with
+/// a bare spawn error.
+pub fn require_node() {
+    static CHECKED: OnceLock<Result<String, String>> = OnceLock::new();
+    let checked = CHECKED.get_or_init(|| match Command::new("node").arg("--version").output() {
+        Ok(out) if out.status.success() => {
+            Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+        }
+        Ok(out) => Err(format!("`node --version` failed ({})", out.status)),
+        Err(e) => Err(format!("`node` cannot be started ({e})")),
+    });
+    if let Err(why) = checked {
+        panic!(
+            "this interop test needs Node.js: {why}. Install Node.js 18 or later on PATH \
+             (Debian: `apt-get install nodejs npm`), then `npm ci --prefix interop` \
+             (`cargo xtask test` runs it)"
+        );
+    }
+}
+
 fn start() -> Provider {
+    require_node();
     let interop = workspace().join("interop");
     assert!(
         interop.join("node_modules/oidc-provider").is_dir(),
@@ -98,7 +120,7 @@ fn start() -> Provider {
             None => Stdio::null(),
         })
         .spawn()
-        .expect("node must be installed to run the interop tests");
+        .unwrap_or_else(|e| panic!("cannot start node interop/oidc-provider.mjs: {e}"));
     let stdin = child.stdin.take().unwrap();
     let stdout = child.stdout.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();

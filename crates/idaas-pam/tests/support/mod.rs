@@ -14,9 +14,9 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
-use idaas_core::config::{ClientConfig, MapEnv, SecretSource};
+use idaas_core::config::{ClientConfig, SecretSource};
 use idaas_core::token::Credential;
-use idaas_credentials::{CredentialProviderFactory, FactoryOptions, StaticCredentialProvider};
+use idaas_credentials::{CredentialProviderFactory, StaticCredentialProvider};
 use idaas_emulator::{Client, Emulator};
 use idaas_pam::PamClient;
 use serde_json::Value;
@@ -213,7 +213,7 @@ pub fn assert_request(r: &Recorded, method: &str, path: &str, action: &str, bear
     }
 }
 
-/// The 12 fields of an authentication-token record (spec §4.0).
+/// The 12 fields of an authentication-token record, as the API returns it.
 pub fn full_record(id: &str) -> serde_json::Map<String, Value> {
     serde_json::json!({
         "instanceId": INSTANCE,
@@ -275,15 +275,7 @@ pub async fn emulator_setup() -> (Emulator, CredentialProviderFactory, PamClient
         .client_secret_post(SecretSource::env("S"))
         .build()
         .unwrap();
-    let factory = CredentialProviderFactory::from_config(
-        config,
-        FactoryOptions {
-            env: Arc::new(MapEnv::new().with("S", "s")),
-            ..FactoryOptions::default()
-        },
-    )
-    .await
-    .unwrap();
+    let factory = idaas_test_support::factory(config, None).await;
     let pam = PamClient::from_factory(&factory).await.unwrap();
     (emulator, factory, pam)
 }
