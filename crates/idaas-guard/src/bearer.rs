@@ -23,7 +23,9 @@ pub fn bearer_token(headers: &HeaderMap) -> Result<&str, Error> {
 pub(crate) enum Presented<'a> {
     /// `Authorization: Bearer <token>`.
     Bearer(&'a str),
-    /// `Authorization: DPoP <token>` with one `DPoP: <proof>` header.
+    /// `Authorization: DPoP <token>` with one `DPoP: <proof>` header (read
+    /// by the tower layer only).
+    #[cfg_attr(not(feature = "tower"), allow(dead_code))]
     Dpop { token: &'a str, proof: &'a str },
 }
 
