@@ -201,6 +201,7 @@ fn crates_alone() -> Result {
 const FACADE_FEATURES: &[&str] = &[
     "",
     "scope",
+    "transport",
     "cache",
     "oauth",
     "credentials",
@@ -219,7 +220,68 @@ fn facade_features() -> Result {
         }
         run(&mut cmd)?;
     }
-    Ok(())
+    run(cargo().args([
+        "check",
+        "--quiet",
+        "-p",
+        "idaas-core",
+        "--no-default-features",
+    ]))?;
+    pure_scope_build()
+}
+
+/// What `idaas` with only `scope` must not pull: the transport and runtime
+/// (core's `transport` feature off).
+const NOT_IN_THE_SCOPE_BUILD: &[&str] = &["hyper", "hyper-util", "hyper-rustls", "rustls", "tokio"];
+
+/// `cargo tree` of `idaas --no-default-features --features scope` names
+/// none of [`NOT_IN_THE_SCOPE_BUILD`].
+fn pure_scope_build() -> Result {
+    eprintln!("xtask: $ cargo tree -p idaas --no-default-features --features scope -e normal");
+    let tree = cargo()
+        .args([
+            "tree",
+            "--quiet",
+            "-p",
+            "idaas",
+            "--no-default-features",
+            "--features",
+            "scope",
+        ])
+        .args(["-e", "normal", "--prefix", "none"])
+        .output()
+        .map_err(|e| format!("cannot run cargo tree: {e}"))?;
+    if !tree.status.success() {
+        return Err(format!(
+            "cargo tree failed: {}",
+            String::from_utf8_lossy(&tree.stderr)
+        ));
+    }
+    let pulled = crates_in_tree(
+        &String::from_utf8_lossy(&tree.stdout),
+        NOT_IN_THE_SCOPE_BUILD,
+    );
+    if pulled.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "`idaas` with only the `scope` feature pulls {}: a dependency lost `default-features = false` or a `transport` gate",
+            pulled.join(", ")
+        ))
+    }
+}
+
+/// Which of `banned` appear as crate names in `cargo tree --prefix none` output.
+fn crates_in_tree(tree: &str, banned: &[&str]) -> Vec<String> {
+    let mut found: Vec<String> = tree
+        .lines()
+        .filter_map(|line| line.split_whitespace().next())
+        .filter(|name| banned.contains(name))
+        .map(str::to_owned)
+        .collect();
+    found.sort();
+    found.dedup();
+    found
 }
 
 /// cargo-deny's license, bans and sources checks. The advisories check is
@@ -347,4 +409,19 @@ fn fuzz(args: &[String]) -> Result {
             .arg("-print_final_stats=1"))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_scope_build_check_finds_exactly_the_banned_crates() {
+        let tree = "idaas v0.1.0 (/w/crates/idaas)\nhyper-util v0.1.21\nrustls-pki-types v1.12.0\ntokio v1.54.1\ntokio v1.54.1 (*)\nurl v2.5.8\n";
+        assert_eq!(
+            crates_in_tree(tree, NOT_IN_THE_SCOPE_BUILD),
+            ["hyper-util", "tokio"]
+        );
+        assert!(crates_in_tree("idaas v0.1.0\nurl v2.5.8\n", NOT_IN_THE_SCOPE_BUILD).is_empty());
+    }
 }

@@ -1,6 +1,10 @@
 //! The foundation every idaas crate stands on: configuration, errors, secrets,
 //! token and credential types, the clock, and the HTTP transport.
 //!
+//! The transport (`http::HyperClient` on hyper + rustls, retries) and the
+//! blocking APIs' runtime guard are behind the default feature `transport`;
+//! without it this crate pulls no hyper, rustls or tokio.
+//!
 //! ```
 //! use idaas_core::config::{AuthnMethod, ClientConfig};
 //!
@@ -22,6 +26,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+#[cfg(feature = "transport")]
 pub mod blocking;
 pub mod clock;
 pub mod config;

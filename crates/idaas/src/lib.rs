@@ -75,6 +75,8 @@
 //! - [`prelude`] — the names most programs need.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+// docs.rs (`--cfg docsrs`, nightly) marks each feature-gated item with its feature
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod error;
 
@@ -87,13 +89,16 @@ pub use idaas_core::{OAuthError, SecretString, TransportError, clock, http, secr
 
 /// IDaaS M2M credential providers, their factory and token exchange.
 #[cfg(feature = "credentials")]
+#[cfg_attr(docsrs, doc(cfg(feature = "credentials")))]
 pub use idaas_credentials as credentials;
 /// The provider the factory hands out: one scope's token behind the
 /// refresh-ahead cache, with inherent methods (`bearer_token`, `credential`,
 /// `expires_at`, `refresh_at`, `stale_at`…) — no trait import needed.
 #[cfg(feature = "credentials")]
+#[cfg_attr(docsrs, doc(cfg(feature = "credentials")))]
 pub use idaas_credentials::IdaasCredentialProvider as Provider;
 #[cfg(feature = "credentials")]
+#[cfg_attr(docsrs, doc(cfg(feature = "credentials")))]
 pub use idaas_credentials::{
     BearerToken, CredentialProvider, CredentialProviderFactory, FactoryOptions,
     SharedCredentialProvider, StaticCredentialProvider, TokenExchangeProvider, TokenFuture,
@@ -102,6 +107,7 @@ pub use idaas_credentials::{
 /// The same providers for synchronous code (an internal runtime; a clear
 /// error when called inside an async runtime).
 #[cfg(feature = "credentials")]
+#[cfg_attr(docsrs, doc(cfg(feature = "credentials")))]
 pub use idaas_credentials::blocking;
 
 /// The names most programs need: `use idaas::prelude::*;`.
@@ -118,20 +124,26 @@ pub mod prelude {
 
 /// The PAM developer API client: API keys, OAuth and JWT authentication tokens.
 #[cfg(feature = "pam")]
+#[cfg_attr(docsrs, doc(cfg(feature = "pam")))]
 pub use idaas_pam as pam;
 
 /// The token cache: refresh-ahead, single-flight, stale-if-error.
 #[cfg(feature = "cache")]
+#[cfg_attr(docsrs, doc(cfg(feature = "cache")))]
 pub use idaas_cache as cache;
 /// The fleet-shared (L2) token cache on Redis (feature `redis`).
 #[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use idaas_cache_redis as cache_redis;
 /// The resource-server side: token verification, scopes, tower layers.
 #[cfg(feature = "guard")]
+#[cfg_attr(docsrs, doc(cfg(feature = "guard")))]
 pub use idaas_guard as guard;
 /// OAuth 2.0 / OpenID Connect: client authentication, JOSE, grants, user flows.
 #[cfg(feature = "oauth")]
+#[cfg_attr(docsrs, doc(cfg(feature = "oauth")))]
 pub use idaas_oauth as oauth;
 /// Scope evaluation: `resource:action` scopes, wildcards, organization roles.
 #[cfg(feature = "scope")]
+#[cfg_attr(docsrs, doc(cfg(feature = "scope")))]
 pub use idaas_scope as scope;

@@ -418,6 +418,18 @@ impl ClientConfig {
         if let Some(secret) = method.client_secret().or(method.private_key()) {
             secret.resolve(env, method.secret_field())?;
         }
+        #[cfg(feature = "transport")]
+        self.check_tls_files(env)?;
+        if let Some(dpop) = &self.dpop {
+            dpop.check_environment()?;
+        }
+        Ok(())
+    }
+
+    /// The CA file and the client certificate parse as the transport will
+    /// read them (without the `transport` feature nothing reads them).
+    #[cfg(feature = "transport")]
+    fn check_tls_files(&self, env: &dyn Environment) -> Result<(), ConfigError> {
         if let Some(path) = &self.http.ca_certificate_file {
             crate::http::check_ca_file(path).map_err(|e| {
                 ConfigError::field(
@@ -451,9 +463,6 @@ impl ClientConfig {
                 };
                 ConfigError::field(format!("httpConfiguration.{field}"), problem, e.to_string())
             })?;
-        }
-        if let Some(dpop) = &self.dpop {
-            dpop.check_environment()?;
         }
         Ok(())
     }

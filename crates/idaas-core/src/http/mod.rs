@@ -1,5 +1,8 @@
 //! The HTTP transport: our own [`HttpClient`] trait, so no HTTP-client crate
 //! leaks into public types, and its default implementation on hyper + rustls.
+//! Without the crate's `transport` feature only the pure parts are here: the
+//! URL policy ([`check_endpoint`] and friends) and the description of a
+//! client certificate ([`ClientIdentity`]), which the configuration needs.
 //!
 //! Requests and responses are the plain [`http`] crate types with a
 //! [`Bytes`] body: identity requests are small forms and JSON documents.
@@ -19,25 +22,30 @@
 //!   before any response byte is re-sent at once on a fresh connection,
 //!   which does not count as an attempt.
 
-use std::fmt::Debug;
-use std::sync::Arc;
-use std::time::Duration;
-
-use async_trait::async_trait;
 pub use bytes::Bytes;
 pub use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 
-use crate::error::TransportError;
-
+#[cfg(feature = "transport")]
+mod client;
 mod client_identity;
+#[cfg(feature = "transport")]
 mod hyper_client;
+#[cfg(feature = "transport")]
+mod identity_check;
+#[cfg(feature = "transport")]
 mod retry;
+#[cfg(feature = "transport")]
 mod trust;
 mod url_policy;
 
+#[cfg(feature = "transport")]
+pub use client::{DEFAULT_MAX_BODY_BYTES, HttpClient, HttpOptions, SharedHttpClient};
 pub use client_identity::{ClientIdentity, IdentityPart, PemSource};
+#[cfg(feature = "transport")]
 pub use hyper_client::HyperClient;
+#[cfg(feature = "transport")]
 pub use retry::{RetryPolicy, RetryingClient};
+#[cfg(feature = "transport")]
 pub use trust::check_ca_file;
 pub use url_policy::{check_endpoint, check_url, is_loopback_host, is_metadata_host};
 
@@ -45,88 +53,3 @@ pub use url_policy::{check_endpoint, check_url, is_loopback_host, is_metadata_ho
 pub type HttpRequest = http::Request<Bytes>;
 /// A response: status, headers and the complete (capped) body.
 pub type HttpResponse = http::Response<Bytes>;
-
-/// Sends one HTTP request and returns the complete response.
-///
-/// Any status is a response, not an error: callers map 4xx/5xx themselves.
-/// Implementations must not follow redirects (token and JWKS requests never
-/// do) and must not log bodies, secrets or tokens.
-#[async_trait]
-pub trait HttpClient: Send + Sync + Debug {
-    /// Sends `request` and reads the whole response body.
-    async fn execute(&self, request: HttpRequest) -> Result<HttpResponse, TransportError>;
-}
-
-/// A shared, type-erased HTTP client, as stored by every idaas client.
-pub type SharedHttpClient = Arc<dyn HttpClient>;
-
-#[async_trait]
-impl<C: HttpClient + ?Sized> HttpClient for Arc<C> {
-    async fn execute(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
-        (**self).execute(request).await
-    }
-}
-
-/// Settings of [`HyperClient`].
-#[derive(Debug, Clone)]
-pub struct HttpOptions {
-    /// Time allowed to establish the TCP connection and TLS session.
-    pub connect_timeout: Duration,
-    /// Time allowed, after the request was sent, for the whole response.
-    pub read_timeout: Duration,
-    /// The largest response body accepted, in bytes (1 MiB by default).
-    pub max_body_bytes: usize,
-    /// The `User-Agent` header value.
-    pub user_agent: String,
-    /// Skip certificate verification. Dangerous: only for test servers; a
-    /// `tracing` WARN is logged each time a client is built with it.
-    pub unsafe_ignore_ssl_cert: bool,
-    /// PEM files of extra CA certificates to trust (one or many certificates
-    /// each), for an IdP whose certificate comes from a private CA. They are
-    /// added to the default roots (the operating system store, which honours
-    /// `SSL_CERT_FILE`/`SSL_CERT_DIR`, and the bundled Mozilla roots); a file
-    /// that cannot be read or parsed fails [`HyperClient::new`] with
-    /// [`TransportError::CaFile`] naming it.
-    pub ca_certificate_files: Vec<std::path::PathBuf>,
-    /// The client certificate chain and key for mutual TLS (RFC 8705),
-    /// presented to servers that ask for one. Read and checked by
-    /// [`HyperClient::new`] (environment variables from the process); a
-    /// problem fails it with [`TransportError::ClientCertificate`] naming
-    /// the file or variable.
-    pub client_identity: Option<ClientIdentity>,
-    /// How failed requests are retried: on by default (see [`RetryPolicy`]);
-    /// [`RetryPolicy::none`] for one attempt. A request carrying a
-    /// `RetryPolicy` in its extensions uses that one instead.
-    pub retry: RetryPolicy,
-}
-
-/// The default response body cap: 1 MiB.
-pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
-
-impl Default for HttpOptions {
-    fn default() -> Self {
-        Self {
-            connect_timeout: Duration::from_millis(5_000),
-            read_timeout: Duration::from_millis(10_000),
-            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
-            user_agent: crate::USER_AGENT.to_owned(),
-            unsafe_ignore_ssl_cert: false,
-            ca_certificate_files: Vec::new(),
-            client_identity: None,
-            retry: RetryPolicy::default(),
-        }
-    }
-}
-
-impl From<&crate::config::HttpConfig> for HttpOptions {
-    fn from(config: &crate::config::HttpConfig) -> Self {
-        Self {
-            connect_timeout: config.connect_timeout,
-            read_timeout: config.read_timeout,
-            unsafe_ignore_ssl_cert: config.unsafe_ignore_ssl_cert,
-            ca_certificate_files: config.ca_certificate_file.iter().cloned().collect(),
-            client_identity: config.client_identity.clone(),
-            ..Self::default()
-        }
-    }
-}

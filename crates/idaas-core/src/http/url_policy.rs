@@ -95,6 +95,7 @@ pub fn check_endpoint(url: &str) -> Result<Url, TransportError> {
 }
 
 /// [`check_endpoint`] for the URI a request is about to be sent to.
+#[cfg(feature = "transport")]
 pub(crate) fn check_request_uri(uri: &http::Uri) -> Result<Url, TransportError> {
     check_endpoint(&uri.to_string())
 }
