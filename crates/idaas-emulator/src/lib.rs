@@ -24,6 +24,9 @@
 //! ACS3-HMAC-SHA256 verified with registered AccessKeys), `GET
 //! /.well-known/openid-configuration`, `GET /oauth2/jwks`. Access tokens are
 //! ES256 JWTs signed by the emulator's key. Requests are counted per client.
+//! Faults can be switched on while it runs: a slow token endpoint
+//! ([`Emulator::set_token_delay`]) or one that is down
+//! ([`Emulator::set_token_endpoint_down`]: 503 `temporarily_unavailable`).
 //! `GET /device` is the device flow's verification page (enter the code,
 //! approve or deny; `POST /device` with the page's form token).
 //! The authorization code flow: `GET /oauth2/authorize` shows a login page
@@ -55,6 +58,7 @@ mod attestation;
 mod authorize;
 mod code_grant;
 mod device;
+mod faults;
 mod html;
 mod jwt_bearer;
 mod openapi;
@@ -233,6 +237,26 @@ impl Emulator {
     /// The key that verifies the tokens it issues.
     pub fn verifying_key(&self) -> VerifyingKey {
         self.state.verifying_key()
+    }
+
+    /// Every token request from now on waits `delay` before it is answered
+    /// (`Duration::ZERO`: none, the default): a slow identity provider.
+    pub fn set_token_delay(&self, delay: Duration) {
+        self.state.faults.set_token_delay(delay);
+    }
+
+    /// While `down`, every token request (after the delay, if any) is
+    /// answered `503` with `error=temporarily_unavailable`: an identity
+    /// provider in an outage. `false` brings it back.
+    pub fn set_token_endpoint_down(&self, down: bool) {
+        self.state.faults.set_token_endpoint_down(down);
+    }
+
+    /// Every request the token endpoint received, whatever it answered
+    /// (the 503s of [`Emulator::set_token_endpoint_down`] included);
+    /// [`Emulator::token_requests`] counts one client's authenticated ones.
+    pub fn token_endpoint_requests(&self) -> u64 {
+        self.state.faults.token_endpoint_requests()
     }
 
     /// Registers (or replaces) a client while running.

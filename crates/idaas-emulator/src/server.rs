@@ -106,6 +106,7 @@ pub(crate) struct State {
     /// The verification page's form token (CSRF).
     pub(crate) page_token: SecretString,
     counters: Mutex<HashMap<String, u64>>,
+    pub(crate) faults: crate::faults::Faults,
 }
 
 impl std::fmt::Debug for State {
@@ -143,6 +144,7 @@ impl State {
             pam_state: Default::default(),
             page_token: idaas_oauth::authorize::random_token(32).into(),
             counters: Mutex::new(HashMap::new()),
+            faults: Default::default(),
         }
     }
 
@@ -258,7 +260,10 @@ impl State {
         }
         let body = String::from_utf8_lossy(&body);
         match (method.as_str(), path.as_str()) {
-            ("POST", "/oauth2/token") => self.token(&body, authorization.as_deref()),
+            ("POST", "/oauth2/token") => match self.faults.token_request().await {
+                Some(fault) => fault,
+                None => self.token(&body, authorization.as_deref()),
+            },
             ("POST", "/oauth2/device_authorization") => {
                 self.device(&body, authorization.as_deref())
             }

@@ -453,3 +453,49 @@ async fn jwt_bearer_grants_need_a_trusted_issuer_its_signature_and_our_audience(
         .await;
     assert!(is_invalid_grant(missing));
 }
+
+#[tokio::test]
+async fn switched_on_faults_make_the_token_endpoint_slow_or_down_until_switched_off() {
+    let emulator = Emulator::builder()
+        .client(Client::new("app").with_secret("s3cret"))
+        .start()
+        .await
+        .unwrap();
+    let once = Arc::new(
+        HyperClient::new(HttpOptions {
+            retry: idaas_core::http::RetryPolicy::none(),
+            ..HttpOptions::default()
+        })
+        .unwrap(),
+    );
+    let client = OAuthClient::new(
+        once,
+        "app",
+        emulator.token_endpoint(),
+        ClientAuth::basic("s3cret"),
+    );
+    let grant = ClientCredentials::scope("api|read");
+    let fetch = || client.client_credentials(&grant);
+
+    fetch().await.unwrap();
+    emulator.set_token_delay(Duration::from_millis(300));
+    let started = std::time::Instant::now();
+    fetch().await.unwrap();
+    assert!(started.elapsed() >= Duration::from_millis(300), "the delay");
+
+    emulator.set_token_delay(Duration::ZERO);
+    emulator.set_token_endpoint_down(true);
+    let down = fetch().await.unwrap_err();
+    assert_eq!(
+        down.oauth_code(),
+        Some(&OAuthErrorCode::TemporarilyUnavailable),
+        "{down}"
+    );
+    assert!(down.to_string().contains("503"), "{down}");
+
+    emulator.set_token_endpoint_down(false);
+    fetch().await.unwrap();
+    // four requests reached the endpoint; the 503 was not a client's token
+    assert_eq!(emulator.token_endpoint_requests(), 4);
+    assert_eq!(emulator.token_requests("app"), 3);
+}
