@@ -17,7 +17,8 @@
 //   a second https listener asking for client certificates; clients
 //   authenticating with tls_client_auth (subject DN) and
 //   self_signed_tls_client_auth (JWKS x5c), tokens bound to the certificate
-//   (cnf.x5t#S256). Announced under "mtls".
+//   (cnf.x5t#S256); a client_secret_basic client on the https issuer (a
+//   private CA trusted by the caller, issue 13). Announced under "mtls".
 // - user sign-in (issue 4): a native loopback client, test accounts with an
 //   organizations claim, login + consent interactions at /interaction/:uid,
 //   the device flow pages, userinfo, RP-initiated logout, revocation
@@ -530,6 +531,10 @@ const TLS_FIXTURES = join(HERE, '..', 'crates', 'idaas-core', 'tests', 'fixtures
 const tlsFixture = (name) => readFileSync(join(TLS_FIXTURES, name), 'utf8');
 const MTLS_PKI_ID = 'mtls-pki';
 const MTLS_SELF_SIGNED_ID = 'mtls-self-signed';
+// a client_secret_basic client of the https provider (issue 13: a private
+// CA trusted by SSL_CERT_FILE, caCertificateFile or --ca-file)
+const TLS_SECRET_ID = 'tls-secret';
+const TLS_SECRET = 'tls-secret-secret';
 // RFC 4514 form of client.pem's subject (node prints it most significant first)
 const MTLS_SUBJECT_DN = 'CN=idaas-mtls-client,O=idaas test';
 
@@ -553,6 +558,10 @@ async function mtlsClients() {
       token_endpoint_auth_method: 'self_signed_tls_client_auth',
       jwks: { keys: [{ ...jwk, x5c: [selfSigned.raw.toString('base64')] }] },
     },
+    {
+      client_id: TLS_SECRET_ID, client_secret: TLS_SECRET, token_endpoint_auth_method: 'client_secret_basic',
+      grant_types: ['client_credentials'], response_types: [], redirect_uris: [],
+    },
   ];
 }
 
@@ -561,8 +570,8 @@ async function buildMtlsProvider(issuer, aliasOrigin) {
   return new Provider(issuer, {
     clients: await mtlsClients(),
     jwks: { keys: providerKeys },
-    clientAuthMethods: ['tls_client_auth', 'self_signed_tls_client_auth'],
-    scopes: ['api:read', 'api:write'],
+    clientAuthMethods: ['tls_client_auth', 'self_signed_tls_client_auth', 'client_secret_basic'],
+    scopes: ['api:read', 'api:write', IDAAS_SCOPE],
     discovery: {
       mtls_endpoint_aliases: {
         token_endpoint: alias('/token'),
@@ -628,6 +637,7 @@ async function startMtls() {
     clients: {
       pki: { id: MTLS_PKI_ID, subject_dn: MTLS_SUBJECT_DN },
       self_signed: { id: MTLS_SELF_SIGNED_ID },
+      secret: { id: TLS_SECRET_ID, secret: TLS_SECRET },
     },
   };
 }

@@ -5,9 +5,13 @@
 //! |---|---|
 //! | 0 | ok |
 //! | 1 | denied, inactive or invalid: `access_denied` (from every command), a token introspected inactive or validated false, a JWT that fails `--verify`, a device code nobody approved in time |
-//! | 2 | usage or configuration: bad flags, a configuration that does not load, plain `http://` to a host that is not loopback, `invalid_scope`, `invalid_target`, `invalid_request`, an unsupported grant or token type, a CA file that does not parse |
-//! | 3 | network or server: connect, TLS, timeouts, HTTP 5xx and 429, `server_error`, `temporarily_unavailable`, a body that is not the JSON expected |
-//! | 4 | credentials refused: `invalid_client`, `invalid_grant`, `unauthorized_client`, `invalid_token`, HTTP 401/403, a sign-in that must be redone |
+//! | 2 | usage or configuration: bad flags, a configuration that does not load, plain `http://` to a host that is not loopback, `invalid_scope`, `invalid_target`, `invalid_request`, an unsupported grant or token type, a CA file that does not parse, a client certificate or key that does not load |
+//! | 3 | network or server: connect, TLS, timeouts, HTTP 5xx and 429, `server_error`, `temporarily_unavailable`, a body that is not the JSON expected, a token-store file another process keeps locked |
+//! | 4 | credentials refused: `invalid_client`, `invalid_grant`, `unauthorized_client`, `invalid_token`, `invalid_dpop_proof`, `use_dpop_nonce` after the one retry, HTTP 401/403, a sign-in that must be redone |
+//!
+//! The SDK's error enums are `#[non_exhaustive]`: every variant known
+//! today has its own arm below, and a fallback arm (commented) takes the
+//! ones added later; the table test in `exit/tests.rs` has a row for each.
 
 use std::process::ExitCode;
 
@@ -37,10 +41,11 @@ pub const HELP: &str = "Exit codes:
   0  ok
   1  denied, inactive or invalid (access_denied, an inactive token, a JWT that fails --verify)
   2  usage or configuration (bad flags or config, http:// to a non-loopback host,
-     invalid_scope, invalid_target, a CA file that does not parse)
+     invalid_scope, invalid_target, a CA file or client certificate that does not load)
   3  network or server (connect, TLS, timeouts, HTTP 5xx/429, temporarily_unavailable,
-     a response that is not the JSON expected)
-  4  credentials refused (invalid_client, invalid_grant, unauthorized_client, HTTP 401/403)";
+     a response that is not the JSON expected, a token store locked by another process)
+  4  credentials refused (invalid_client, invalid_grant, unauthorized_client, a refused
+     DPoP proof, HTTP 401/403)";
 
 impl From<Code> for ExitCode {
     fn from(code: Code) -> Self {
@@ -115,13 +120,18 @@ pub fn oauth_code(code: &OAuthErrorCode, status: u16) -> Code {
         | C::InteractionRequired
         | C::AccountSelectionRequired
         | C::SessionExpired => Code::Auth,
+        // DPoP (RFC 9449): a proof refused, or a nonce still demanded after
+        // the one retry with the server's nonce: the server refuses our request
+        C::UseDpopNonce | C::InvalidDpopProof => Code::Auth,
         C::ServerError | C::TemporarilyUnavailable | C::SlowDown | C::AuthorizationPending => {
             Code::Network
         }
         // an unknown code: refused, unless the endpoint does not exist
         C::Other(_) if status == 404 => Code::Usage,
         C::Other(_) => Code::Auth,
-        _ => Code::Network,
+        // (`OAuthErrorCode` is non-exhaustive) a code typed after this map
+        // was written: as an unknown one
+        _ => Code::Auth,
     }
 }
 
@@ -141,6 +151,13 @@ fn transport(e: &TransportError) -> Code {
         | TransportError::CaFile { .. }
         | TransportError::ClientCertificate { .. }
         | TransportError::InsecureScheme { .. } => Code::Usage,
+        TransportError::ConnectTimeout { .. }
+        | TransportError::Connect { .. }
+        | TransportError::Tls { .. }
+        | TransportError::ReadTimeout { .. }
+        | TransportError::BodyTooLarge { .. }
+        | TransportError::Protocol { .. } => Code::Network,
+        // (non-exhaustive) a newer variant: a request that did not complete
         _ => Code::Network,
     }
 }
@@ -160,6 +177,8 @@ pub fn exit_code(cause: Cause<'_>) -> Code {
                 Code::Usage
             }
             O::Timeout(_) | O::Jwt(_) => Code::Denied,
+            // another process's refresh holds the session's file: retry later
+            O::StoreLocked { .. } => Code::Network,
             O::IdToken(_) | O::SubjectMismatch { .. } | O::TokenExpired => Code::Auth,
             O::RefreshFailed {
                 code: Some(code), ..
@@ -171,6 +190,7 @@ pub fn exit_code(cause: Cause<'_>) -> Code {
                     Code::Auth
                 }
             }
+            // (non-exhaustive) a newer variant
             _ => Code::Network,
         },
         Cause::Credentials(e) => {
@@ -178,13 +198,12 @@ pub fn exit_code(cause: Cause<'_>) -> Code {
             match e {
                 C::Config(_) | C::Unsupported(_) | C::InvalidArgument(_) => Code::Usage,
                 C::OAuth(e) => exit_code(Cause::OAuth(e)),
+                C::Source { .. } => Code::Network,
                 C::Refresh(cache) => match supplier(cache) {
                     Some(inner) => exit_code(Cause::Credentials(inner)),
-                    None => match cache {
-                        idaas::cache::CacheError::NoRuntime => Code::Usage,
-                        _ => Code::Network,
-                    },
+                    None => cached(cache),
                 },
+                // (non-exhaustive) a newer variant
                 _ => Code::Network,
             }
         }
@@ -198,11 +217,28 @@ pub fn exit_code(cause: Cause<'_>) -> Code {
                     Code::Usage
                 }
                 P::Authorization { .. } => Code::Denied,
+                P::InvalidResponse { .. } => Code::Network,
                 P::Transport(t) => transport(t),
                 P::Credential(e) => exit_code(Cause::Credentials(e)),
+                // (non-exhaustive) a newer variant
                 _ => Code::Network,
             }
         }
+    }
+}
+
+/// A cache failure that is not a credential error of the refresh.
+fn cached(cache: &idaas::cache::CacheError) -> Code {
+    use idaas::cache::CacheError as E;
+    match cache {
+        E::NoRuntime => Code::Usage,
+        // a supplier error of another type, a panic, a wait that ran out, a
+        // value expired on arrival, a runtime that shut down
+        E::Refresh(_) | E::Panicked(_) | E::Timeout(_) | E::ExpiredValue | E::Cancelled => {
+            Code::Network
+        }
+        // (non-exhaustive) a newer variant
+        _ => Code::Network,
     }
 }
 

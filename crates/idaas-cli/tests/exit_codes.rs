@@ -1,14 +1,106 @@
 //! The exit-code map end to end: a scripted provider answers each failure
-//! a real network brings, and `idaas` exits as docs/cli.md says. Also: a
-//! closed stdout (EPIPE → 0, quietly), a full disk (ENOSPC → 3, one line),
-//! usage errors under `--json`.
+//! a real network brings, and `idaas` exits as docs/cli.md says. The
+//! default retries as `idaas token` sees them: 2 × 503 then 200 is a
+//! success after 3 requests, a 429 with `Retry-After` is waited for, an
+//! `invalid_client` is one request. Also: a closed stdout (EPIPE → 0,
+//! quietly), a full disk (ENOSPC → 3, one line), usage errors under
+//! `--json`.
 
 mod support;
 
 use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use serde_json::json;
-use support::{Reply, idaas, serve};
+use support::{Reply, idaas, serve, serve_in_turn};
+
+/// `idaas token --config …` (client `c`, `client_secret_post`) against a
+/// token endpoint answering `replies` in turn; the server, to count what
+/// it saw.
+fn token_in_turn(replies: Vec<Reply>) -> (std::process::Output, support::Server) {
+    let server = serve_in_turn(vec![("/token", replies)]);
+    let dir = tempfile::tempdir().unwrap();
+    let config = support::config_file(dir.path(), &server.base, "T_SECRET");
+    let out = idaas(
+        &["token", "--config", config.to_str().unwrap()],
+        None,
+        &[("T_SECRET", "s")],
+    );
+    (out, server)
+}
+
+fn granted() -> Reply {
+    Reply::json(
+        200,
+        json!({"access_token": "at-after-retries", "token_type": "Bearer", "expires_in": 600}),
+    )
+}
+
+fn assert_token(out: &std::process::Output, what: &str) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{what}: {stderr}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "at-after-retries",
+        "{what}"
+    );
+}
+
+#[test]
+fn token_succeeds_after_two_503s_in_three_requests() {
+    let (out, server) = token_in_turn(vec![
+        Reply::json(503, json!({"error": "temporarily_unavailable"})),
+        Reply::text(503, ""),
+        granted(),
+    ]);
+    assert_token(&out, "2 × 503 then 200");
+    assert_eq!(server.arrivals("/token").len(), 3, "exactly 3 requests");
+    assert!(
+        server
+            .bodies("/token")
+            .iter()
+            .all(|b| b.contains("grant_type=client_credentials")),
+        "the same request each time"
+    );
+    // a server that stays down: 3 attempts, then exit 3 (network or server)
+    let (out, server) = token_in_turn(vec![Reply::text(503, "")]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("HTTP 503"), "{stderr}");
+    assert_eq!(server.arrivals("/token").len(), 3, "at most 3 attempts");
+}
+
+#[test]
+fn token_waits_for_retry_after_of_a_429() {
+    let (out, server) = token_in_turn(vec![
+        Reply::text(429, "").header("Retry-After", "2"),
+        granted(),
+    ]);
+    assert_token(&out, "429 Retry-After: 2 then 200");
+    let arrivals = server.arrivals("/token");
+    assert_eq!(arrivals.len(), 2, "one retry");
+    let waited = arrivals[1] - arrivals[0];
+    assert!(
+        waited >= Duration::from_secs(2),
+        "the second request {waited:?} after the first"
+    );
+}
+
+#[test]
+fn token_refused_by_invalid_client_is_one_request() {
+    let (out, server) = token_in_turn(vec![
+        Reply::json(
+            400,
+            json!({"error": "invalid_client", "error_description": "unknown client"}),
+        ),
+        granted(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "credentials refused: {stderr}");
+    assert!(out.stdout.is_empty());
+    assert!(stderr.contains("invalid_client"), "{stderr}");
+    assert_eq!(server.arrivals("/token").len(), 1, "never retried");
+}
 
 fn client_credentials(token: Reply) -> (std::process::Output, String) {
     let server = serve(vec![("/token", token)]);

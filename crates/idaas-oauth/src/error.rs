@@ -41,6 +41,18 @@ pub enum Error {
     /// A user flow did not finish in time (sign-in, device approval).
     #[error("{0}")]
     Timeout(String),
+    /// The advisory lock of a token-store file stayed held (by a refresh in
+    /// another process, or another session of this one) for the whole
+    /// wait: nothing was sent; retrying later may succeed.
+    #[error(
+        "token store: {path} stayed locked for {after:?} (a refresh in another process is stuck?); retry, or remove the file if no idaas process runs"
+    )]
+    StoreLocked {
+        /// The lock file.
+        path: String,
+        /// How long was waited.
+        after: std::time::Duration,
+    },
     /// A JWT was rejected (signature, algorithm, claims, unknown key).
     #[error("JWT rejected: {0}")]
     Jwt(JwtError),
@@ -95,10 +107,12 @@ pub enum Error {
 impl Error {
     /// Whether retrying the same request later may succeed: transport
     /// failures that are retryable, and `server_error`,
-    /// `temporarily_unavailable`, `slow_down`, `authorization_pending`.
+    /// `temporarily_unavailable`, `slow_down`, `authorization_pending`, a
+    /// token-store lock that stayed held.
     pub fn is_retryable(&self) -> bool {
         match self {
             Self::Transport(e) => e.is_retryable(),
+            Self::StoreLocked { .. } => true,
             Self::OAuth(e) => matches!(
                 e.code,
                 OAuthErrorCode::ServerError

@@ -294,10 +294,10 @@ pub async fn lock_file(tokens: &Path, timeout: Duration) -> Result<StoreLock, Er
                 tokio::time::sleep(Duration::from_millis(25)).await;
             }
             Err(fs::TryLockError::WouldBlock) => {
-                return Err(Error::Timeout(format!(
-                    "token store: {} stayed locked for {timeout:?} (a refresh in another process is stuck?); retry, or remove the file if no idaas process runs",
-                    path.display()
-                )));
+                return Err(Error::StoreLocked {
+                    path: path.display().to_string(),
+                    after: timeout,
+                });
             }
             Err(fs::TryLockError::Error(e)) => return Err(io(&path, "lock", e)),
         }
@@ -527,6 +527,31 @@ mod tests {
         fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
         let err = store.load(&tokens.key).unwrap_err().to_string();
         assert!(err.contains("larger than"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_lock_held_elsewhere_times_out_as_store_locked() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = TokenStore::new(dir.path().join("tokens"));
+        let app = key("https://idp", "app");
+        let held = store.lock(&app, Duration::ZERO).await.unwrap();
+        let err = store
+            .lock(&app, Duration::from_millis(60))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, Error::StoreLocked { path, after }
+                if path.ends_with(".lock") && *after == Duration::from_millis(60)),
+            "{err:?}"
+        );
+        assert!(err.is_retryable());
+        let text = err.to_string();
+        assert!(
+            text.contains("stayed locked for 60ms") && text.contains("retry"),
+            "{text}"
+        );
+        drop(held);
+        store.lock(&app, Duration::ZERO).await.unwrap();
     }
 
     fn key(issuer: &str, client: &str) -> StoreKey {

@@ -1,4 +1,7 @@
-//! The table: every error variant the SDK has, and its exit code.
+//! The table: every error variant the SDK has, and its exit code. The
+//! SDK's error enums are `#[non_exhaustive]`, so the map must keep a
+//! fallback arm for variants added later; every variant known today has a
+//! row here (and its own arm in the map), so none reaches a fallback.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -39,6 +42,15 @@ fn transport_variants() -> Vec<(TransportError, Code)> {
             TransportError::CaFile {
                 path: "ca.pem".into(),
                 reason: "no certificate".into(),
+            },
+            Code::Usage,
+        ),
+        // mutual TLS: a certificate or key that does not load is local
+        // configuration (nothing was sent)
+        (
+            TransportError::ClientCertificate {
+                origin: "--key client.key".into(),
+                reason: "does not match the certificate".into(),
             },
             Code::Usage,
         ),
@@ -115,9 +127,19 @@ fn every_oauth_error_code_has_its_exit_code() {
         ("temporarily_unavailable", Network),
         ("slow_down", Network),
         ("authorization_pending", Network),
+        // RFC 9449: a refused proof, or a nonce still demanded after the one
+        // retry with the server's nonce, is the server refusing our request
+        ("use_dpop_nonce", Auth),
+        ("invalid_dpop_proof", Auth),
         ("something_new", Auth),
     ];
     for (code, expected) in table {
+        // each row but the last exercises a typed variant, not `Other`
+        assert_eq!(
+            matches!(OAuthErrorCode::parse(code), OAuthErrorCode::Other(_)),
+            *code == "something_new",
+            "{code}"
+        );
         assert_eq!(
             oauth_code(&OAuthErrorCode::parse(code), 400),
             *expected,
@@ -147,6 +169,10 @@ fn every_oauth_error_code_has_its_exit_code() {
             exit_code(Cause::OAuth(&oauth("access_denied", status))),
             Denied
         );
+    }
+    // a resource server's DPoP challenge comes with 401
+    for code in ["use_dpop_nonce", "invalid_dpop_proof"] {
+        assert_eq!(exit_code(Cause::OAuth(&oauth(code, 401))), Auth, "{code}");
     }
     // access_denied through a browser redirect (status 0), as from the token endpoint
     assert_eq!(exit_code(Cause::OAuth(&oauth("access_denied", 0))), Denied);
@@ -187,6 +213,15 @@ fn every_protocol_error_has_its_exit_code() {
             Code::Usage,
         ),
         (O::Timeout("nobody approved".into()), Code::Denied),
+        // another process's refresh holds the token-store file: not a
+        // denial, a transient failure to retry
+        (
+            O::StoreLocked {
+                path: "/home/u/.cloud_idaas/tokens/x.lock".into(),
+                after: Duration::from_secs(10),
+            },
+            Code::Network,
+        ),
         (
             O::Jwt(idaas::oauth::jose::JwtError::Malformed("m".into())),
             Code::Denied,
@@ -285,6 +320,19 @@ fn every_credential_and_config_error_has_its_exit_code() {
         (C::Refresh(CacheError::ExpiredValue), Code::Network),
         (C::Refresh(CacheError::NoRuntime), Code::Usage),
         (C::Refresh(CacheError::Cancelled), Code::Network),
+        // a refresh failed with an error that is not a credential error
+        (
+            C::Refresh(CacheError::Refresh(Arc::new(std::io::Error::other("x")))),
+            Code::Network,
+        ),
+        // the human (device-flow) cache's file stayed locked by another process
+        (
+            C::OAuth(idaas::oauth::Error::StoreLocked {
+                path: "p.lock".into(),
+                after: Duration::from_secs(10),
+            }),
+            Code::Network,
+        ),
     ];
     for (error, expected) in &table {
         assert_eq!(exit_code(error.into()), *expected, "{error:?}");

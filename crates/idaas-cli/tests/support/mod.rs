@@ -1,7 +1,8 @@
 //! A scripted HTTP/1.1 server on 127.0.0.1 for the CLI's failure tests: it
 //! answers discovery with its own endpoints and every other request with
-//! what the test scripted for its path (status, body), one connection per
-//! request, until dropped.
+//! what the test scripted for its path (status, headers, body; or a
+//! sequence of answers, one per request), one connection per request,
+//! until dropped. It records every request and when it arrived.
 
 #![allow(dead_code)]
 
@@ -11,7 +12,7 @@ use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// A scripted answer.
 #[derive(Clone)]
@@ -19,6 +20,8 @@ pub struct Reply {
     pub status: u16,
     pub content_type: &'static str,
     pub body: String,
+    /// More response headers (`Retry-After` …).
+    pub headers: Vec<(&'static str, String)>,
 }
 
 impl Reply {
@@ -27,6 +30,7 @@ impl Reply {
             status,
             content_type: "application/json",
             body: body.to_string(),
+            headers: Vec::new(),
         }
     }
 
@@ -35,7 +39,14 @@ impl Reply {
             status,
             content_type: "text/html",
             body: body.to_owned(),
+            headers: Vec::new(),
         }
+    }
+
+    /// The same answer with one more header.
+    pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
     }
 }
 
@@ -45,6 +56,8 @@ pub struct Server {
     stop: Arc<std::sync::atomic::AtomicBool>,
     /// Every request seen: its path and body.
     pub requests: Arc<Mutex<Vec<(String, String)>>>,
+    /// When each request to a path arrived, in order.
+    arrivals: Arc<Mutex<Vec<(String, Instant)>>>,
 }
 
 impl Server {
@@ -56,6 +69,17 @@ impl Server {
             .iter()
             .filter(|(p, _)| p == path)
             .map(|(_, b)| b.clone())
+            .collect()
+    }
+
+    /// When each request to `path` arrived, in order.
+    pub fn arrivals(&self, path: &str) -> Vec<Instant> {
+        self.arrivals
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(p, _)| p == path)
+            .map(|(_, at)| *at)
             .collect()
     }
 }
@@ -93,10 +117,19 @@ fn read_request(stream: &mut TcpStream) -> Option<(String, String)> {
 /// Starts a server answering `routes` by path (without the query); a path
 /// not scripted gets 404.
 pub fn serve(routes: Vec<(&'static str, Reply)>) -> Server {
+    serve_in_turn(routes.into_iter().map(|(p, r)| (p, vec![r])).collect())
+}
+
+/// Like [`serve`], with a sequence of answers per path: the n-th request
+/// to it gets the n-th answer, and every request after the last the last.
+pub fn serve_in_turn(routes: Vec<(&'static str, Vec<Reply>)>) -> Server {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let mut routes: HashMap<String, Reply> =
-        routes.into_iter().map(|(p, r)| (p.to_owned(), r)).collect();
+    let mut routes: HashMap<String, Vec<Reply>> = routes
+        .into_iter()
+        .inspect(|(_, replies)| assert!(!replies.is_empty(), "an answer per path"))
+        .map(|(p, r)| (p.to_owned(), r))
+        .collect();
     let discovery = Reply::json(
         200,
         serde_json::json!({
@@ -110,10 +143,12 @@ pub fn serve(routes: Vec<(&'static str, Reply)>) -> Server {
     );
     routes
         .entry("/.well-known/openid-configuration".into())
-        .or_insert(discovery);
+        .or_insert_with(|| vec![discovery]);
+    let routes = Arc::new(routes);
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let requests = Arc::new(Mutex::new(Vec::new()));
-    let (stop2, requests2) = (stop.clone(), requests.clone());
+    let arrivals = Arc::new(Mutex::new(Vec::new()));
+    let (stop2, requests2, arrivals2) = (stop.clone(), requests.clone(), arrivals.clone());
     thread::spawn(move || {
         for stream in listener.incoming() {
             if stop2.load(std::sync::atomic::Ordering::SeqCst) {
@@ -122,11 +157,19 @@ pub fn serve(routes: Vec<(&'static str, Reply)>) -> Server {
             let Ok(mut stream) = stream else { continue };
             let routes = routes.clone();
             let requests = requests2.clone();
+            let arrivals = arrivals2.clone();
             thread::spawn(move || {
                 let Some((path, body)) = read_request(&mut stream) else {
                     return;
                 };
                 let path = path.split('?').next().unwrap_or_default().to_owned();
+                // the request's number on its path, counted as it arrives
+                let turn = {
+                    let mut arrivals = arrivals.lock().unwrap();
+                    let turn = arrivals.iter().filter(|(p, _)| *p == path).count();
+                    arrivals.push((path.clone(), Instant::now()));
+                    turn
+                };
                 requests.lock().unwrap().push((path.clone(), body));
                 let reply = routes
                     .iter()
@@ -134,10 +177,15 @@ pub fn serve(routes: Vec<(&'static str, Reply)>) -> Server {
                         path == **p
                             || (p.ends_with('*') && path.starts_with(p.trim_end_matches('*')))
                     })
-                    .map(|(_, r)| r.clone())
+                    .map(|(_, replies)| replies[turn.min(replies.len() - 1)].clone())
                     .unwrap_or_else(|| Reply::text(404, "not found"));
+                let extra: String = reply
+                    .headers
+                    .iter()
+                    .map(|(name, value)| format!("{name}: {value}\r\n"))
+                    .collect();
                 let head = format!(
-                    "HTTP/1.1 {} X\r\ncontent-type: {}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    "HTTP/1.1 {} X\r\ncontent-type: {}\r\ncontent-length: {}\r\n{extra}connection: close\r\n\r\n",
                     reply.status,
                     reply.content_type,
                     reply.body.len()
@@ -151,6 +199,7 @@ pub fn serve(routes: Vec<(&'static str, Reply)>) -> Server {
         base,
         stop,
         requests,
+        arrivals,
     }
 }
 
