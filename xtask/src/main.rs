@@ -140,6 +140,9 @@ fn install_interop_peers() -> Result {
         .arg(&dir))
 }
 
+/// The `idaas` binary with its embedded emulator (not in the default build).
+const CLI_WITH_EMULATOR: &str = "idaas-cli/emulator";
+
 fn test() -> Result {
     install_interop_peers()?;
     run(cargo().args([
@@ -149,6 +152,9 @@ fn test() -> Result {
         "--bins",
         "--tests",
         "--examples",
+        // the CLI tests that run `idaas emulator` / `idaas quickstart`
+        "--features",
+        CLI_WITH_EMULATOR,
     ]))?;
     run(cargo().args(["test", "--workspace", "--doc"]))?;
     for example in EXAMPLES {
@@ -169,6 +175,8 @@ fn lint() -> Result {
         "clippy",
         "--workspace",
         "--all-targets",
+        "--features",
+        CLI_WITH_EMULATOR,
         "--",
         "-D",
         "warnings",
@@ -227,27 +235,41 @@ fn facade_features() -> Result {
         "idaas-core",
         "--no-default-features",
     ]))?;
-    pure_scope_build()
+    lean_builds()
 }
 
 /// What `idaas` with only `scope` must not pull: the transport and runtime
 /// (core's `transport` feature off).
 const NOT_IN_THE_SCOPE_BUILD: &[&str] = &["hyper", "hyper-util", "hyper-rustls", "rustls", "tokio"];
 
-/// `cargo tree` of `idaas --no-default-features --features scope` names
-/// none of [`NOT_IN_THE_SCOPE_BUILD`].
-fn pure_scope_build() -> Result {
-    eprintln!("xtask: $ cargo tree -p idaas --no-default-features --features scope -e normal");
-    let tree = cargo()
-        .args([
-            "tree",
-            "--quiet",
+/// Builds whose dependency graph must lack some crates: `idaas` with only
+/// `scope` pulls no transport, and the `idaas` binary without its
+/// `emulator` feature does not link the emulator.
+fn lean_builds() -> Result {
+    tree_lacks(
+        &[
             "-p",
             "idaas",
             "--no-default-features",
             "--features",
             "scope",
-        ])
+        ],
+        NOT_IN_THE_SCOPE_BUILD,
+        "a dependency lost `default-features = false` or a `transport` gate",
+    )?;
+    tree_lacks(
+        &["-p", "idaas-cli"],
+        &["idaas-emulator"],
+        "the emulator must stay behind idaas-cli's `emulator` feature",
+    )
+}
+
+/// `cargo tree <package args> -e normal` names none of `banned`.
+fn tree_lacks(package: &[&str], banned: &[&str], why: &str) -> Result {
+    eprintln!("xtask: $ cargo tree {} -e normal", package.join(" "));
+    let tree = cargo()
+        .args(["tree", "--quiet"])
+        .args(package)
         .args(["-e", "normal", "--prefix", "none"])
         .output()
         .map_err(|e| format!("cannot run cargo tree: {e}"))?;
@@ -257,15 +279,13 @@ fn pure_scope_build() -> Result {
             String::from_utf8_lossy(&tree.stderr)
         ));
     }
-    let pulled = crates_in_tree(
-        &String::from_utf8_lossy(&tree.stdout),
-        NOT_IN_THE_SCOPE_BUILD,
-    );
+    let pulled = crates_in_tree(&String::from_utf8_lossy(&tree.stdout), banned);
     if pulled.is_empty() {
         Ok(())
     } else {
         Err(format!(
-            "`idaas` with only the `scope` feature pulls {}: a dependency lost `default-features = false` or a `transport` gate",
+            "`cargo tree {}` pulls {}: {why}",
+            package.join(" "),
             pulled.join(", ")
         ))
     }

@@ -10,6 +10,7 @@ mod jwks;
 mod oauth;
 mod pam;
 mod pam_json;
+#[cfg(feature = "emulator")]
 mod quickstart;
 mod scope;
 mod signin;
@@ -119,7 +120,10 @@ pub fn run(cli: Cli) -> Result<Code, Failure> {
         Command::Pam { target, command } => {
             runtime(json)?.block_on(pam::run(target, command, json))
         }
+        #[cfg(feature = "emulator")]
         Command::Quickstart => runtime(json)?.block_on(quickstart::run(json)),
+        #[cfg(not(feature = "emulator"))]
+        Command::Quickstart => Err(emulator::without_emulator("idaas quickstart", json)),
         Command::Login {
             signin,
             port,
