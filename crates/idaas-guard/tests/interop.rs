@@ -356,8 +356,10 @@ async fn opaque_tokens_are_introspected_cached_and_revocation_is_seen() {
     let p = support::provider();
     let start = Duration::from_secs(now());
     let clock = ManualClock::new(start);
+    // an active answer kept at most 4 s, an inactive one 5 s: a revoked
+    // token is refused within the negative-cache TTL of its revocation
     let cache = IntrospectionCache {
-        ttl: Duration::from_secs(30),
+        ttl: Duration::from_secs(4),
         negative_ttl: Duration::from_secs(5),
         ..IntrospectionCache::default()
     };
@@ -395,11 +397,12 @@ async fn opaque_tokens_are_introspected_cached_and_revocation_is_seen() {
         .await
         .unwrap();
     // the active answer stands until the ttl…
-    clock.advance(Duration::from_secs(29));
+    clock.advance(Duration::from_secs(3));
     verifier.verify(&token).await.unwrap();
     assert_eq!(verifier.introspection_requests(), 1);
-    // …then the server is asked again and says inactive
-    clock.advance(Duration::from_secs(2));
+    // …then, 4 s after the revocation (< the 5 s negative TTL), the server
+    // is asked again and says inactive
+    clock.advance(Duration::from_secs(1));
     let err = verifier.verify(&token).await.unwrap_err();
     assert_eq!(err.reason(), Some(Reason::Inactive));
     assert_eq!(err.status(), 401);
