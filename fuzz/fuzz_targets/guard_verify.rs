@@ -1,15 +1,19 @@
 //! The resource server's access-token verifier (idaas-guard) on tokens whose
-//! header and claims the fuzzer writes and that this target signs with a
-//! key of the issuer's JWKS, or on raw text. Oracle: never a panic; a token
-//! is accepted only with an `alg` of the allow-list (never `none`, never
-//! an algorithm of a published key outside the list), a real signature of
-//! the ES256 key, `typ` `at+jwt`, our issuer and audience, and an `exp`
-//! in the future.
+//! header and claims the fuzzer writes and that this target signs for real,
+//! or on raw text. The issuer's JWKS publishes keys of three families —
+//! EC (P-256 and P-384), OKP (Ed25519) and RSA — and the verifier allows
+//! ES256 and RS256 only. Oracle: never a panic; a token is accepted only
+//! when it was signed by the P-256 key with ES256 or by the RSA key with
+//! RS256, its header declares exactly that algorithm (never `none`, never
+//! an algorithm of a published key outside the list — ES384, EdDSA, PS256
+//! by the same RSA key — never HS256 keyed with the RSA public key or any
+//! other secret), and `typ` `at+jwt`, our issuer and audience and an `exp`
+//! in the future hold.
 //!
 //! Input: byte 0 picks the mode. `0` (mod 8): the rest is the token text.
 //! Otherwise the rest is `header JSON\nclaims JSON`, encoded here, and
-//! signed with the ES256 (1), ES384 (2) or Ed25519 (3) key of the JWKS;
-//! with bit 4 set the signature is left empty (an unsigned token).
+//! signed by signer `mode % 8` ([`SIGNERS`]); with bit 8 set the signature
+//! is left empty (an unsigned token).
 #![no_main]
 
 use std::sync::{Arc, OnceLock};
@@ -28,8 +32,28 @@ const ISSUER: &str = "https://idp.fuzz";
 const AUDIENCE: &str = "api://fuzz";
 /// The verifier's time (Unix seconds); the seeds' `exp` is far after it.
 const NOW: u64 = 1_800_000_000;
-/// The allow-list: only ES256 has a key in the set (RS256 has none).
+/// The verifier's allow-list.
 const ALLOWED: [&str; 2] = ["ES256", "RS256"];
+/// What signs in signed mode, by `mode % 8` (1..=7), and whether a token
+/// it signed may ever be accepted (its key is in the JWKS and its
+/// algorithm in the allow-list).
+const SIGNERS: [(&str, bool); 7] = [
+    ("ES256 by the P-256 key", true),
+    ("ES384 by the P-384 key", false),
+    ("EdDSA by the Ed25519 key", false),
+    ("RS256 by the RSA key", true),
+    ("PS256 by the RSA key", false),
+    ("HS256 keyed with the RSA public key (PEM)", false),
+    ("HS256 keyed with a secret the issuer never published", false),
+];
+const FIXTURES: &str = "../crates/idaas-oauth/tests/fixtures/";
+
+fn fixture_file(name: &str) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(FIXTURES)
+        .join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
 
 const P384_PEM: &str = "-----BEGIN PRIVATE KEY-----
 MIG2AgEAMBAGByqGSM49AgEGBSuBBAAiBIGeMIGbAgEBBDBmJw+j+lfAZsU3T4uY
@@ -59,19 +83,40 @@ impl HttpClient for Jwks {
 struct Fixture {
     runtime: tokio::runtime::Runtime,
     verifier: TokenVerifier,
-    keys: [SigningKey; 3],
+    /// One per [`SIGNERS`] entry.
+    keys: Vec<SigningKey>,
 }
 
 fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
     FIXTURE.get_or_init(|| {
-        let keys = [
+        let rsa = fixture_file("rsa2048-pkcs8.pem");
+        let rsa_public = fixture_file("rsa2048-public.pem");
+        let keys = vec![
             SigningKey::generate_p256().with_kid("es256"),
             SigningKey::from_pem(P384_PEM).unwrap().with_kid("es384"),
             SigningKey::from_pem(ED25519_PEM).unwrap().with_kid("ed"),
+            SigningKey::from_pem(&rsa)
+                .unwrap()
+                .with_algorithm(Algorithm::RS256)
+                .unwrap()
+                .with_kid("rsa"),
+            SigningKey::from_pem(&rsa)
+                .unwrap()
+                .with_algorithm(Algorithm::PS256)
+                .unwrap()
+                .with_kid("rsa"),
+            SigningKey::hmac_bytes(rsa_public.as_bytes(), Algorithm::HS256)
+                .unwrap()
+                .with_kid("rsa"),
+            SigningKey::hmac_bytes(b"a secret the issuer never published", Algorithm::HS256)
+                .unwrap()
+                .with_kid("es256"),
         ];
+        assert_eq!(keys.len(), SIGNERS.len());
         assert_eq!(keys[0].algorithm(), Algorithm::ES256);
-        let set = jwk_set([&keys[0], &keys[1], &keys[2]]).to_string();
+        // the public halves of the asymmetric keys (one RSA key, once)
+        let set = jwk_set([&keys[0], &keys[1], &keys[2], &keys[3]]).to_string();
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -110,8 +155,8 @@ fuzz_target!(|data: &[u8]| {
         let split = rest.iter().position(|b| *b == b'\n').unwrap_or(rest.len());
         let (header, claims) = (&rest[..split], rest.get(split + 1..).unwrap_or(&[]));
         let mut token = format!("{}.{}", b64url(header), b64url(claims));
-        let index = usize::from(mode % 4).saturating_sub(1);
-        let signed = mode & 4 == 0;
+        let index = usize::from(mode % 8) - 1;
+        let signed = mode & 8 == 0;
         if signed {
             let signature = f.keys[index].sign(token.as_bytes()).unwrap();
             token.push('.');
@@ -140,10 +185,13 @@ fuzz_target!(|data: &[u8]| {
     );
     assert!(!parts[2].is_empty(), "accepted an unsigned token");
     if mode % 8 != 0 {
+        let index = signer.expect("accepted an unsigned token");
+        let (what, acceptable) = SIGNERS[index];
+        assert!(acceptable, "accepted a token signed with {what}");
         assert_eq!(
-            signer,
-            Some(0),
-            "accepted a token not signed by the ES256 key"
+            alg,
+            f.keys[index].algorithm().as_str(),
+            "accepted a token signed with {what} whose header declares {alg}"
         );
     }
     let typ = header["typ"].as_str().unwrap_or("").to_ascii_lowercase();
