@@ -44,7 +44,10 @@ const SIGNERS: [(&str, bool); 7] = [
     ("RS256 by the RSA key", true),
     ("PS256 by the RSA key", false),
     ("HS256 keyed with the RSA public key (PEM)", false),
-    ("HS256 keyed with a secret the issuer never published", false),
+    (
+        "HS256 keyed with a secret the issuer never published",
+        false,
+    ),
 ];
 const FIXTURES: &str = "../crates/idaas-oauth/tests/fixtures/";
 
