@@ -236,6 +236,22 @@ impl FleetTier {
         Fut: Future<Output = Result<Credential, E>>,
     {
         let link = &self.shared.link;
+        // The lock may be ours because its last holder has just shared its
+        // entry and unlocked, after our read found nothing: its SET of the
+        // entry came before its unlock, so reading now finds it.
+        if let Ok(Found::Fresh(credential)) = self.read().await {
+            let mut unlock = redis::pipe();
+            unlock
+                .cmd("EVAL")
+                .arg(COMPARE_AND_DELETE)
+                .arg(1)
+                .arg(&self.lock)
+                .arg(&fence);
+            let _ = link
+                .pipeline::<(i64,)>("unlock", &unlock, link.options().get_timeout)
+                .await;
+            return Ok(credential);
+        }
         link.counters.idp_request();
         let span = tracing::debug_span!("l2.publish", outcome = field::Empty);
         let mut pipe = redis::pipe();
