@@ -133,8 +133,10 @@ fn start() -> Provider {
         std::io::copy(&mut reader, &mut std::io::sink()).ok();
     });
     let started = Instant::now();
+    // node, three providers (one on https with mTLS) and their keys: under
+    // a parallel test run on 2 cores this took over 20 s in a CI rehearsal
     let line = rx
-        .recv_timeout(Duration::from_secs(20))
+        .recv_timeout(Duration::from_secs(60))
         .unwrap_or_else(|_| panic!("oidc-provider did not start within {:?}", started.elapsed()));
     let info: Value = serde_json::from_str(&line)
         .unwrap_or_else(|e| panic!("oidc-provider announced {line:?}: {e}"));
