@@ -230,20 +230,9 @@ async fn ten_thousand_tasks_at_expiry_make_one_request() {
         let first = provider.bearer_token().await.unwrap().to_secret();
         idp.set_token_delay(Duration::from_millis(200));
         clock.advance(Duration::from_secs(3601)); // expired
-        let tasks: Vec<_> = (0..10_000)
-            .map(|_| {
-                let provider = provider.clone();
-                tokio::spawn(async move {
-                    provider
-                        .bearer_token()
-                        .await
-                        .map(|t| t.expose_secret().to_owned())
-                })
-            })
-            .collect();
         let mut tokens = std::collections::HashSet::new();
-        for task in tasks {
-            tokens.insert(task.await.unwrap().unwrap());
+        for got in idaas_test_support::callers(&provider, 10_000).await {
+            tokens.insert(got.unwrap());
         }
         assert_eq!(tokens.len(), 1, "the herd got one token");
         assert!(!tokens.contains(first.expose_secret()), "a fresh one");

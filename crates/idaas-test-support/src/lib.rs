@@ -40,10 +40,15 @@ pub async fn factory(
         .expect("the fixture's factory starts")
 }
 
-/// 1,000 callers of `provider.bearer_token()` at once (each its own task);
-/// what each got: the token's text, or the error's.
+/// 1,000 callers of `provider.bearer_token()` at once: [`callers`].
 pub async fn thousand_callers(provider: &IdaasCredentialProvider) -> Vec<Result<String, String>> {
-    let tasks: Vec<_> = (0..1000)
+    callers(provider, 1000).await
+}
+
+/// `n` callers of `provider.bearer_token()` at once (each its own task);
+/// what each got: the token's text, or the error's.
+pub async fn callers(provider: &IdaasCredentialProvider, n: usize) -> Vec<Result<String, String>> {
+    let tasks: Vec<_> = (0..n)
         .map(|_| {
             let provider = provider.clone();
             tokio::spawn(async move {
