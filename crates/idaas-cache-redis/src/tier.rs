@@ -241,14 +241,9 @@ impl FleetTier {
         // entry came before its unlock, so reading now finds it.
         if let Ok(Found::Fresh(credential)) = self.read().await {
             let mut unlock = redis::pipe();
-            unlock
-                .cmd("EVAL")
-                .arg(COMPARE_AND_DELETE)
-                .arg(1)
-                .arg(&self.lock)
-                .arg(&fence);
+            self.unlock(&mut unlock, &fence);
             let _ = link
-                .pipeline::<(i64,)>("unlock", &unlock, link.options().get_timeout)
+                .pipeline::<()>("unlock", &unlock, link.options().get_timeout)
                 .await;
             return Ok(credential);
         }
@@ -275,15 +270,8 @@ impl FleetTier {
         };
         // unlock only if still ours, then wake the waiters (on failure too:
         // one of them takes the lock and tries)
-        pipe.cmd("EVAL")
-            .arg(COMPARE_AND_DELETE)
-            .arg(1)
-            .arg(&self.lock)
-            .arg(&fence)
-            .ignore()
-            .cmd("PUBLISH")
-            .arg(&self.channel)
-            .arg(1);
+        self.unlock(&mut pipe, &fence);
+        pipe.cmd("PUBLISH").arg(&self.channel).arg(1);
         let woke = link
             .pipeline::<(i64,)>("publish", &pipe, link.options().get_timeout)
             .instrument(span.clone())
@@ -294,6 +282,17 @@ impl FleetTier {
             (_, Err(_)) => span.record("outcome", "error"),
         };
         outcome
+    }
+
+    /// Adds to `pipe` the deletion of our lock, only if `fence` still holds
+    /// it (a Lua compare-and-delete); its answer is ignored.
+    fn unlock(&self, pipe: &mut redis::Pipeline, fence: &str) {
+        pipe.cmd("EVAL")
+            .arg(COMPARE_AND_DELETE)
+            .arg(1)
+            .arg(&self.lock)
+            .arg(fence)
+            .ignore();
     }
 
     /// Without the fleet: this process asks the IdP (its own in-process
