@@ -11,6 +11,7 @@ use std::fmt;
 use josekit::jwk::KeyPair as _;
 use josekit::jws::JwsSigner as _;
 use openssl::hash::MessageDigest;
+use openssl::nid::Nid;
 use openssl::pkey::{PKey, Private};
 use openssl::rsa::Padding;
 use openssl::sign::{RsaPssSaltlen, Signer};
@@ -217,7 +218,7 @@ impl SigningKey {
             let pem_bytes = match kty {
                 "RSA" => josekit::jwk::alg::rsa::RsaKeyPair::from_jwk(&parsed)
                     .map(|k| k.to_pem_private_key()),
-                "EC" => return Self::from_ec_jwk(obj, alg, &parsed),
+                "EC" => return Self::from_ec_jwk(obj, alg),
                 "OKP" => josekit::jwk::alg::ed::EdKeyPair::from_jwk(&parsed)
                     .map(|k| k.to_pem_private_key()),
                 other => {
@@ -239,36 +240,47 @@ impl SigningKey {
     }
 
     /// An EC private JWK: SEC1 built from `d`, `x`, `y` (with the public
-    /// point, which `ring` needs), then parsed as SEC1.
+    /// point, which `ring` needs), then parsed as SEC1. Every member must be
+    /// the curve's full size (RFC 7518 §6.2): a longer `d` would make
+    /// OpenSSL's key export fail inside josekit, which panics on it. A JWK
+    /// without `x` and `y` gets them computed from `d`.
     fn from_ec_jwk(
         obj: &serde_json::Map<String, Value>,
         alg: Option<Algorithm>,
-        parsed: &josekit::jwk::Jwk,
     ) -> Result<Self, KeyError> {
-        // josekit checks the members; it also derives x and y when absent
-        let pair =
-            josekit::jwk::alg::ec::EcKeyPair::from_jwk(parsed).map_err(|e| malformed("JWK", e))?;
-        let derived = pair.to_jwk_public_key();
-        let member = |name: &str| {
-            obj.get(name)
-                .or_else(|| derived.parameter(name))
-                .and_then(Value::as_str)
-                .and_then(super::b64url_decode)
-                .ok_or_else(|| {
-                    malformed("JWK", format!("EC member {name} missing or not base64url"))
-                })
-        };
-        let curve = match obj.get("crv").and_then(Value::as_str) {
-            Some("P-256") => OID_P256,
-            Some("P-384") => OID_P384,
-            Some("P-521") => OID_P521,
+        let (curve, nid, size) = match obj.get("crv").and_then(Value::as_str) {
+            Some("P-256") => (OID_P256, Nid::X9_62_PRIME256V1, 32),
+            Some("P-384") => (OID_P384, Nid::SECP384R1, 48),
+            Some("P-521") => (OID_P521, Nid::SECP521R1, 66),
             other => {
                 return Err(KeyError::Unsupported(format!(
                     "the EC curve {other:?} (P-256, P-384 and P-521 are supported)"
                 )));
             }
         };
-        let sec1 = asn1::sec1_from_parts(curve, &member("d")?, &member("x")?, &member("y")?);
+        let member = |name: &str, value: Option<&Value>| -> Result<Option<Vec<u8>>, KeyError> {
+            let Some(value) = value else { return Ok(None) };
+            let bytes = value
+                .as_str()
+                .and_then(super::b64url_decode)
+                .ok_or_else(|| malformed("JWK", format!("EC member {name} is not base64url")))?;
+            if bytes.len() != size {
+                return Err(malformed(
+                    "JWK",
+                    format!("EC member {name} must be {size} bytes on this curve"),
+                ));
+            }
+            Ok(Some(bytes))
+        };
+        let d =
+            member("d", obj.get("d"))?.ok_or_else(|| malformed("JWK", "EC member d missing"))?;
+        let (x, y) = match (member("x", obj.get("x"))?, member("y", obj.get("y"))?) {
+            (Some(x), Some(y)) => (x, y),
+            (None, None) => ec_public_point(nid, &d, size as i32)
+                .map_err(|e| malformed("JWK", format!("EC member d is not a private key: {e}")))?,
+            _ => return Err(malformed("JWK", "an EC JWK needs both x and y, or neither")),
+        };
+        let sec1 = asn1::sec1_from_parts(curve, &d, &x, &y);
         let key = Self::from_sec1(&sec1)?;
         let key = match alg {
             Some(alg) => key.with_algorithm(alg)?,
@@ -397,19 +409,18 @@ impl SigningKey {
         let signer = josekit::jws::ES512
             .signer_from_der(pkcs8)
             .map_err(|e| malformed("PKCS#8", e))?;
-        let pair = josekit::jwk::alg::ec::EcKeyPair::from_der(
-            pkcs8,
-            Some(josekit::jwk::alg::ec::EcCurve::P521),
-        )
-        .map_err(|e| malformed("PKCS#8", e))?;
-        let jwk = pair.to_jwk_public_key();
-        let coord = |name: &str| {
-            jwk.parameter(name)
-                .and_then(Value::as_str)
-                .and_then(super::b64url_decode)
-                .ok_or_else(|| malformed("PKCS#8", "P-521 public point"))
+        // the public point through OpenSSL's fallible calls: josekit's
+        // export unwraps them and panics on a key OpenSSL cannot export
+        let point = || -> Result<(Vec<u8>, Vec<u8>), openssl::error::ErrorStack> {
+            let ec = PKey::private_key_from_der(pkcs8)?.ec_key()?;
+            let mut ctx = openssl::bn::BigNumContext::new()?;
+            let (mut x, mut y) = (openssl::bn::BigNum::new()?, openssl::bn::BigNum::new()?);
+            ec.public_key()
+                .affine_coordinates(ec.group(), &mut x, &mut y, &mut ctx)?;
+            Ok((x.to_vec_padded(66)?, y.to_vec_padded(66)?))
         };
-        let (x, y) = (coord("x")?, coord("y")?);
+        let (x, y) =
+            point().map_err(|e| malformed("PKCS#8", format!("P-521 public point: {e}")))?;
         Ok(Self::new(
             Material::P521(Box::new(P521Key { signer, x, y })),
             Algorithm::ES512,
@@ -579,6 +590,33 @@ fn ec_signing(alg: Algorithm) -> &'static signature::EcdsaSigningAlgorithm {
     }
 }
 
+/// The public point `d·G` of an EC private scalar, as fixed-size `x` and
+/// `y` (every OpenSSL call here is fallible; a zero or out-of-range `d` is
+/// an error, not a panic).
+fn ec_public_point(
+    nid: Nid,
+    d: &[u8],
+    size: i32,
+) -> Result<(Vec<u8>, Vec<u8>), openssl::error::ErrorStack> {
+    use openssl::bn::{BigNum, BigNumContext};
+    use openssl::ec::{EcGroup, EcKey, EcPoint};
+    let group = EcGroup::from_curve_name(nid)?;
+    let mut ctx = BigNumContext::new()?;
+    let scalar = BigNum::from_slice(d)?;
+    let mut order = BigNum::new()?;
+    group.order(&mut order, &mut ctx)?;
+    if scalar.num_bits() == 0 || scalar >= order {
+        return Err(openssl::error::ErrorStack::get());
+    }
+    let mut point = EcPoint::new(&group)?;
+    point.mul_generator2(&group, &scalar, &mut ctx)?;
+    // checks the pair as OpenSSL would before signing with it
+    EcKey::from_private_components(&group, &scalar, &point)?.check_key()?;
+    let (mut x, mut y) = (BigNum::new()?, BigNum::new()?);
+    point.affine_coordinates(&group, &mut x, &mut y, &mut ctx)?;
+    Ok((x.to_vec_padded(size)?, y.to_vec_padded(size)?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -599,6 +637,58 @@ mod tests {
             assert_eq!(key.sign(b"m").unwrap().len(), 132);
         }
         assert!(SigningKey::from_der(&pair.to_traditional_pem_private_key()).is_err());
+    }
+
+    /// The fuzz crash of stop 21's CI: a 38-byte `d` on P-256 with no `y`
+    /// made josekit's export unwrap an OpenSSL error.
+    #[test]
+    fn ec_jwks_with_members_of_the_wrong_size_are_refused_not_panicked_on() {
+        let crashed = serde_json::json!({"kty": "EC", "crv": "P-256", "alg": "ES256",
+            "x": "f66TJ3D2xF1Bg8vt83OJ3D2xF1gB8uvb9tLHLN_tue659LNpXW6pCyStikYjKIWI5a0",
+            "d": "jnnQpsLN_tue659LNpW7pCy7pCyStikYjKIWI5aStikYjKIWI5a0"});
+        let err = SigningKey::from_jwk(&crashed).err().unwrap().to_string();
+        assert!(err.contains("EC member"), "{err}");
+        let b64 = |bytes: &[u8]| crate::jose::b64url(bytes);
+        for (crv, size) in [("P-256", 32), ("P-384", 48), ("P-521", 66)] {
+            for d in [
+                vec![0u8; size],
+                vec![0xff; size],
+                vec![1; size + 1],
+                vec![1; size - 1],
+            ] {
+                let jwk = serde_json::json!({"kty": "EC", "crv": crv, "d": b64(&d)});
+                assert!(
+                    SigningKey::from_jwk(&jwk).is_err(),
+                    "{crv} d of {} bytes",
+                    d.len()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn an_ec_jwk_without_its_public_point_gets_it_from_d() {
+        for curve in [
+            josekit::jwk::alg::ec::EcCurve::P256,
+            josekit::jwk::alg::ec::EcCurve::P384,
+            josekit::jwk::alg::ec::EcCurve::P521,
+        ] {
+            let pair = josekit::jwk::alg::ec::EcKeyPair::generate(curve).unwrap();
+            let full = Value::Object(pair.to_jwk_key_pair().as_ref().clone());
+            let mut bare = full.clone();
+            let obj = bare.as_object_mut().unwrap();
+            obj.remove("x");
+            obj.remove("y");
+            let (a, b) = (
+                SigningKey::from_jwk(&full).unwrap(),
+                SigningKey::from_jwk(&bare).unwrap(),
+            );
+            assert_eq!(a.public_key_der(), b.public_key_der(), "{curve}");
+            bare.as_object_mut()
+                .unwrap()
+                .insert("x".into(), full["x"].clone());
+            assert!(SigningKey::from_jwk(&bare).is_err(), "x without y");
+        }
     }
 
     #[test]
