@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{ArgAction, Args, Parser, Subcommand};
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 
 use crate::secrets::SecretArg;
 
@@ -614,11 +614,10 @@ pub struct OAuthArgs {
     /// The signing algorithm of the private key (default: chosen from the key).
     #[arg(long)]
     pub alg: Option<String>,
-    /// client_secret_basic, client_secret_post, client_secret_jwt, private_key_jwt,
-    /// tls_client_auth, self_signed_tls_client_auth (both with --cert/--key) or none
-    /// (default: client_secret_basic with a secret, private_key_jwt with a key, none otherwise).
-    #[arg(long)]
-    pub auth_method: Option<String>,
+    /// How the client authenticates (default: client_secret_basic with a
+    /// secret, private_key_jwt with a key, none otherwise).
+    #[arg(long, value_enum)]
+    pub auth_method: Option<AuthMethod>,
     /// A scope to request (repeat the flag for several).
     #[arg(long = "scope")]
     pub scopes: Vec<String>,
@@ -634,6 +633,42 @@ pub struct OAuthArgs {
     /// Transport options.
     #[command(flatten)]
     pub net: NetArgs,
+}
+
+/// `--auth-method`: the `token_endpoint_auth_method` names (RFC 7591 §2,
+/// RFC 8705 §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "snake_case")]
+pub enum AuthMethod {
+    /// A public client: only `client_id` is sent.
+    None,
+    /// HTTP Basic with the client secret (needs --client-secret).
+    ClientSecretBasic,
+    /// The client secret in the form (needs --client-secret).
+    ClientSecretPost,
+    /// A JWT signed with the client secret (needs --client-secret).
+    ClientSecretJwt,
+    /// A JWT signed with the private key (needs --private-key).
+    PrivateKeyJwt,
+    /// The TLS client certificate, PKI-bound (needs --cert/--key).
+    TlsClientAuth,
+    /// The TLS client certificate, self-signed (needs --cert/--key).
+    SelfSignedTlsClientAuth,
+}
+
+impl AuthMethod {
+    /// The method's registered name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::ClientSecretBasic => "client_secret_basic",
+            Self::ClientSecretPost => "client_secret_post",
+            Self::ClientSecretJwt => "client_secret_jwt",
+            Self::PrivateKeyJwt => "private_key_jwt",
+            Self::TlsClientAuth => "tls_client_auth",
+            Self::SelfSignedTlsClientAuth => "self_signed_tls_client_auth",
+        }
+    }
 }
 
 /// `idaas scope …`
@@ -688,6 +723,30 @@ mod tests {
     }
 
     const CLIENT: [&str; 4] = ["--issuer", "http://127.0.0.1:1", "--client-id", "c"];
+
+    #[test]
+    fn auth_methods_are_their_registered_names_and_a_typo_is_a_usage_error() {
+        use super::AuthMethod;
+        use clap::ValueEnum;
+        for method in AuthMethod::value_variants() {
+            let mut args = vec!["client-credentials"];
+            args.extend_from_slice(&CLIENT);
+            args.extend_from_slice(&["--auth-method", method.name()]);
+            let Command::ClientCredentials { oauth, .. } = parse(&args) else {
+                panic!("{args:?}")
+            };
+            assert_eq!(oauth.auth_method, Some(*method));
+        }
+        let mut args = vec!["idaas", "client-credentials"];
+        args.extend_from_slice(&CLIENT);
+        args.extend_from_slice(&["--auth-method", "client-secret-basic"]);
+        let error = Cli::try_parse_from(args).unwrap_err();
+        assert_eq!(error.kind(), clap::error::ErrorKind::InvalidValue);
+        assert!(
+            error.to_string().contains("client_secret_basic"),
+            "the error lists the names: {error}"
+        );
+    }
 
     // Opaque tokens and secrets are base64url: one in 64 starts with `-`.
     #[test]

@@ -173,9 +173,11 @@ pub fn exit_code(cause: Cause<'_>) -> Code {
             O::OAuth(e) => oauth_code(&e.code, e.status),
             O::UnexpectedStatus { status, .. } => http_status(*status),
             O::InvalidResponse { .. } => Code::Network,
-            O::Key(_) | O::Io { .. } | O::Misconfigured(_) | O::BlockingInAsyncContext => {
-                Code::Usage
-            }
+            O::Key(_)
+            | O::Io { .. }
+            | O::InvalidUrl { .. }
+            | O::Misconfigured(_)
+            | O::BlockingInAsyncContext => Code::Usage,
             O::Timeout(_) | O::Jwt(_) => Code::Denied,
             // another process's refresh holds the session's file: retry later
             O::StoreLocked { .. } => Code::Network,

@@ -47,8 +47,8 @@ pub use factory::{CredentialProviderFactory, FactoryOptions};
 pub use human::{HUMAN_CREDENTIAL_CACHE_PATH_ENV, HumanPrompt, stderr_prompt};
 pub use machine::{DEFAULT_LIFETIME, IdaasCredentialProvider};
 pub use plugin::{
-    ALIBABA_PLUGIN_NAME, AccessKey, AlibabaCloudPlugin, CredentialPlugin, EIAM_VERSION,
-    GENERATE_OAUTH_TOKEN, PluginRegistry, acs_encode, acs3_authorization,
+    ALIBABA_PLUGIN_NAME, AccessKey, AlibabaCloudPlugin, CredentialPlugin, GENERATE_OAUTH_TOKEN,
+    PluginRegistry, acs3_authorization,
 };
 pub use provider::{CredentialProvider, SharedCredentialProvider, StaticCredentialProvider};
 pub use resource::{

@@ -40,7 +40,7 @@ pub const DEVICE_LIFETIME: u64 = 600;
 
 fn user_code() -> String {
     const ALPHABET: &[u8] = b"BCDFGHJKLMNPQRSTVWXZ";
-    let raw = idaas_oauth::random_jti();
+    let raw = uuid::Uuid::new_v4().to_string();
     let letters: String = raw
         .bytes()
         .filter(u8::is_ascii_hexdigit)

@@ -36,7 +36,7 @@ fn decode(text: &str) -> String {
 fn api_error(status: u16, code: &str, message: &str) -> Reply {
     Reply::json(
         status,
-        json!({"Code": code, "Message": message, "RequestId": idaas_oauth::random_jti()}),
+        json!({"Code": code, "Message": message, "RequestId": uuid::Uuid::new_v4().to_string()}),
     )
 }
 
@@ -169,7 +169,7 @@ impl State {
             Ok((token, expires_at)) => Reply::json(
                 200,
                 json!({
-                    "RequestId": idaas_oauth::random_jti(),
+                    "RequestId": uuid::Uuid::new_v4().to_string(),
                     "TokenResponse": {
                         "AccessToken": token,
                         "TokenType": "Bearer",

@@ -334,7 +334,7 @@ impl State {
             "scope": scope,
             "iat": now,
             "exp": now + lifetime,
-            "jti": idaas_oauth::random_jti(),
+            "jti": uuid::Uuid::new_v4().to_string(),
         });
         let header = JwtHeader {
             typ: Some("at+jwt".into()),

@@ -8,7 +8,7 @@ use idaas_core::clock::SharedClock;
 use idaas_scope::{Organization, Organizations, ScopeSet};
 use serde_json::{Map, Value};
 
-use crate::error::Error;
+use crate::error::{Error, IdTokenError};
 use crate::id_token::IdTokenClaims;
 use crate::store::StoredTokens;
 
@@ -82,7 +82,12 @@ pub fn parse_organizations(claim: Option<&Value>) -> Result<Organizations, Error
     let Some(Value::Object(map)) = claim else {
         return Ok(Organizations::default());
     };
-    let bad = |org: &str, what: &str| Error::IdToken(format!("organization {org:?}: {what}"));
+    let bad = |org: &str, problem: &'static str| {
+        Error::IdToken(IdTokenError::Organization {
+            organization: org.to_owned(),
+            problem,
+        })
+    };
     let mut list = Vec::with_capacity(map.len());
     for (id, value) in map {
         let Value::Object(org) = value else { continue };
@@ -306,7 +311,7 @@ mod tests {
         ] {
             assert!(matches!(
                 parse_organizations(Some(&bad)),
-                Err(Error::IdToken(_))
+                Err(Error::IdToken(IdTokenError::Organization { .. }))
             ));
         }
     }

@@ -131,8 +131,10 @@ impl AuthorizationRequest {
 
     /// Builds the URL with fresh `state`, `nonce` and PKCE S256.
     pub fn build(self) -> Result<PendingAuthorization, Error> {
-        let mut url = Url::parse(&self.endpoint).map_err(|e| {
-            Error::Misconfigured(format!("authorization endpoint {:?}: {e}", self.endpoint))
+        let mut url = Url::parse(&self.endpoint).map_err(|source| Error::InvalidUrl {
+            what: "authorization endpoint",
+            url: self.endpoint.clone(),
+            source,
         })?;
         let state = random_token(32);
         let nonce = random_token(32);

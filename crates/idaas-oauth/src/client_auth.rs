@@ -84,7 +84,7 @@ struct AssertionClaims<'a> {
 pub const ASSERTION_LIFETIME: Duration = Duration::from_secs(600);
 
 /// A random 128-bit id as a UUID v4 string (the reference's `jti` format).
-pub fn random_jti() -> String {
+pub(crate) fn random_jti() -> String {
     let mut b = [0u8; 16];
     rand::rng().fill_bytes(&mut b);
     b[6] = (b[6] & 0x0f) | 0x40;

@@ -201,8 +201,11 @@ pub fn openid_configuration_url(issuer: &str) -> String {
 /// The RFC 8414 §3.1 metadata URL of an issuer: the well-known segment goes
 /// between host and path.
 pub fn oauth_authorization_server_url(issuer: &str) -> Result<String, Error> {
-    let url = url::Url::parse(issuer)
-        .map_err(|e| Error::Misconfigured(format!("issuer {issuer:?} is not a URL: {e}")))?;
+    let url = url::Url::parse(issuer).map_err(|source| Error::InvalidUrl {
+        what: "issuer",
+        url: issuer.to_owned(),
+        source,
+    })?;
     let path = url.path().trim_end_matches('/');
     let mut base = url.clone();
     base.set_path("");

@@ -56,22 +56,37 @@ pub enum Error {
     /// A JWT was rejected (signature, algorithm, claims, unknown key).
     #[error("JWT rejected: {0}")]
     Jwt(JwtError),
-    /// A key file or directory could not be read.
-    #[error("cannot read {path}")]
+    /// A file, directory or socket operation failed: a key file, the token
+    /// store, the sign-in's loopback listener.
+    #[error("cannot {action} {path}")]
     Io {
-        /// The file or directory.
+        /// What was being done (`read`, `create`, `lock`, `listen on`…).
+        action: &'static str,
+        /// The file, directory or address.
         path: String,
         /// What failed.
         #[source]
         source: std::io::Error,
     },
+    /// A configured or published URL does not parse.
+    #[error("{what} {url:?} is not a URL")]
+    InvalidUrl {
+        /// Which URL (`issuer`, `authorization endpoint`…).
+        what: &'static str,
+        /// The text given.
+        url: String,
+        /// Why it does not parse.
+        #[source]
+        source: url::ParseError,
+    },
     /// The client is not set up for this operation.
     #[error("{0}")]
     Misconfigured(String),
     /// An ID token passed the JWT checks but not the OpenID Connect ones
-    /// (algorithm allow-list, `nonce`, `azp`, `sub`, claim shapes).
+    /// (algorithm allow-list, `nonce`, `azp`, `sub`, claim shapes): which
+    /// one is typed in [`IdTokenError`].
     #[error("ID token rejected: {0}; sign in again")]
-    IdToken(String),
+    IdToken(IdTokenError),
     /// A refresh or userinfo answer names another user than the session's.
     #[error(
         "the server answered for subject {actual:?} but the session belongs to {expected:?}; the session was not updated, sign in again"
@@ -102,6 +117,58 @@ pub enum Error {
         "the blocking client was called inside an async runtime (it would block the runtime's thread); use the async UserClient there, or call it from spawn_blocking"
     )]
     BlockingInAsyncContext,
+}
+
+/// Which OpenID Connect check an ID token failed (OpenID Connect Core
+/// §3.1.3.7), as [`Error::IdToken`] holds it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum IdTokenError {
+    /// The token response carries no `id_token`.
+    #[error("the token response has no id_token (was `openid` granted?)")]
+    Missing,
+    /// Its `alg` is not in the verifier's allow-list.
+    #[error("it is signed with {alg:?}, which is not in the allow-list ({allowed})")]
+    AlgorithmNotAllowed {
+        /// The token's `alg` (`none` when absent).
+        alg: String,
+        /// The allow-list, comma-separated.
+        allowed: String,
+    },
+    /// `iat` is absent or not a number.
+    #[error("it has no numeric iat")]
+    NoIssuedAt,
+    /// A nonce was sent with the authorization request; the token has none.
+    #[error("it carries no nonce, but one was sent")]
+    NoNonce,
+    /// Its nonce is not the one sent.
+    #[error("its nonce is not the one sent with the authorization request")]
+    WrongNonce,
+    /// `azp` names another client.
+    #[error("azp {azp:?} is not this client ({client_id:?})")]
+    WrongAuthorizedParty {
+        /// The token's `azp`.
+        azp: String,
+        /// This client's id.
+        client_id: String,
+    },
+    /// Several audiences and no `azp`.
+    #[error("it has several audiences and no azp")]
+    NoAuthorizedParty,
+    /// `azp` is not a string.
+    #[error("azp is not a string")]
+    AuthorizedPartyNotString,
+    /// `sub` is absent or empty.
+    #[error("sub is missing or empty")]
+    NoSubject,
+    /// A member of the `organizations` claim has a member of the wrong type.
+    #[error("organization {organization:?}: {problem}")]
+    Organization {
+        /// The organization id.
+        organization: String,
+        /// What is wrong with it.
+        problem: &'static str,
+    },
 }
 
 impl Error {

@@ -9,7 +9,7 @@ use idaas_core::http::SharedHttpClient;
 use serde_json::{Map, Value};
 
 use crate::discovery::ProviderMetadata;
-use crate::error::Error;
+use crate::error::{Error, IdTokenError};
 use crate::jose::{Algorithm, Validation, decode_jws, verify_decoded};
 use crate::jwks::{JwtValidator, RemoteJwks};
 
@@ -142,7 +142,7 @@ impl IdTokenVerifier {
         self.check_algorithm(token)?;
         let claims = self.validator.validate(token).await?;
         if !matches!(claims.get("iat"), Some(Value::Number(_))) {
-            return Err(Error::IdToken("it has no numeric iat".into()));
+            return Err(Error::IdToken(IdTokenError::NoIssuedAt));
         }
         if let Some(expected) = expected_nonce {
             let found = claims.get("nonce").and_then(Value::as_str);
@@ -151,9 +151,9 @@ impl IdTokenVerifier {
             });
             if !matches {
                 return Err(Error::IdToken(if found.is_none() {
-                    "it carries no nonce, but one was sent".into()
+                    IdTokenError::NoNonce
                 } else {
-                    "its nonce is not the one sent with the authorization request".into()
+                    IdTokenError::WrongNonce
                 }));
             }
         }
@@ -184,14 +184,15 @@ impl IdTokenVerifier {
         let alg = jws.alg().unwrap_or("none");
         match Algorithm::from_str(alg) {
             Ok(a) if self.algorithms.contains(&a) => Ok(()),
-            _ => Err(Error::IdToken(format!(
-                "it is signed with {alg:?}, which is not in the allow-list ({})",
-                self.algorithms
+            _ => Err(Error::IdToken(IdTokenError::AlgorithmNotAllowed {
+                alg: alg.to_owned(),
+                allowed: self
+                    .algorithms
                     .iter()
                     .map(|a| a.as_str())
                     .collect::<Vec<_>>()
-                    .join(", ")
-            ))),
+                    .join(", "),
+            })),
         }
     }
 
@@ -200,20 +201,20 @@ impl IdTokenVerifier {
             matches!(claims.get("aud"), Some(Value::Array(list)) if list.len() > 1);
         match claims.get("azp") {
             Some(Value::String(azp)) if azp != &self.client_id => {
-                return Err(Error::IdToken(format!(
-                    "azp {azp:?} is not this client ({:?})",
-                    self.client_id
-                )));
+                return Err(Error::IdToken(IdTokenError::WrongAuthorizedParty {
+                    azp: azp.clone(),
+                    client_id: self.client_id.clone(),
+                }));
             }
             None if several_audiences => {
-                return Err(Error::IdToken("it has several audiences and no azp".into()));
+                return Err(Error::IdToken(IdTokenError::NoAuthorizedParty));
             }
             Some(Value::String(_)) | None => {}
-            Some(_) => return Err(Error::IdToken("azp is not a string".into())),
+            Some(_) => return Err(Error::IdToken(IdTokenError::AuthorizedPartyNotString)),
         }
         let sub = match claims.get("sub") {
             Some(Value::String(s)) if !s.is_empty() => s.clone(),
-            _ => return Err(Error::IdToken("sub is missing or empty".into())),
+            _ => return Err(Error::IdToken(IdTokenError::NoSubject)),
         };
         Ok(IdTokenClaims { sub, claims })
     }

@@ -42,6 +42,7 @@ impl KeyDirectory {
     pub fn load(dir: impl AsRef<Path>) -> Result<Self, Error> {
         let dir = dir.as_ref();
         let io = |e: std::io::Error| Error::Io {
+            action: "read",
             path: dir.display().to_string(),
             source: e,
         };

@@ -98,10 +98,9 @@ pub use blocking::{BlockingSession, BlockingUserClient};
 pub use client::{Introspection, OAuthClient};
 pub use client_auth::{
     ASSERTION_LIFETIME, BasicEncoding, ClientAuth, JWT_BEARER_ASSERTION_TYPE, client_assertion,
-    random_jti,
 };
 pub use discovery::{Discovery, ProviderMetadata};
-pub use error::{Error, OAuthError, OAuthErrorCode};
+pub use error::{Error, IdTokenError, OAuthError, OAuthErrorCode};
 pub use grants::{ClientCredentials, JWT_BEARER_GRANT, TOKEN_EXCHANGE_GRANT, TokenExchange};
 pub use id_token::{DEFAULT_ID_TOKEN_ALGORITHMS, IdTokenClaims, IdTokenVerifier};
 pub use idaas_core::SecretString;

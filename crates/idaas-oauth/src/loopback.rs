@@ -113,10 +113,18 @@ impl LoopbackListener {
     pub async fn bind(port: u16, path: &str) -> Result<Self, Error> {
         let listener = TcpListener::bind(("127.0.0.1", port))
             .await
-            .map_err(|e| Error::Misconfigured(format!("cannot listen on 127.0.0.1:{port}: {e}")))?;
+            .map_err(|source| Error::Io {
+                action: "listen on",
+                path: format!("127.0.0.1:{port}"),
+                source,
+            })?;
         let port = listener
             .local_addr()
-            .map_err(|e| Error::Misconfigured(e.to_string()))?
+            .map_err(|source| Error::Io {
+                action: "read the address of",
+                path: format!("127.0.0.1:{port}"),
+                source,
+            })?
             .port();
         let path = if path.starts_with('/') {
             path.to_owned()

@@ -159,11 +159,12 @@ pub struct TokenStore {
     dir: PathBuf,
 }
 
-fn io(path: &Path, what: &str, e: std::io::Error) -> Error {
-    Error::Misconfigured(format!(
-        "token store: cannot {what} {}: {e}",
-        path.display()
-    ))
+fn io(path: &Path, action: &'static str, source: std::io::Error) -> Error {
+    Error::Io {
+        action,
+        path: format!("token store {}", path.display()),
+        source,
+    }
 }
 
 impl TokenStore {

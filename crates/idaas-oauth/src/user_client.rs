@@ -18,7 +18,7 @@ use crate::client_auth::ClientAuth;
 use crate::device::DeviceAuthorization;
 use crate::discovery::{Discovery, ProviderMetadata};
 use crate::dpop::Dpop;
-use crate::error::Error;
+use crate::error::{Error, IdTokenError};
 use crate::fetch::Authorization;
 use crate::form::Form;
 use crate::grants::ClientCredentials;
@@ -207,8 +207,10 @@ impl UserClient {
         params: Vec<(String, String)>,
     ) -> Result<PendingAuthorization, Error> {
         let endpoint = self.authorization_endpoint()?;
-        let mut url = Url::parse(endpoint).map_err(|e| {
-            Error::Misconfigured(format!("authorization endpoint {endpoint:?}: {e}"))
+        let mut url = Url::parse(endpoint).map_err(|source| Error::InvalidUrl {
+            what: "authorization endpoint",
+            url: endpoint.to_owned(),
+            source,
         })?;
         url.query_pairs_mut().extend_pairs(&params);
         pending.url = url;
@@ -292,9 +294,10 @@ impl UserClient {
     /// The user agent of fresh tokens: their ID token verified (with `nonce`
     /// when one was sent).
     async fn user_agent(&self, tokens: StoredTokens, nonce: Option<&str>) -> Result<Agent, Error> {
-        let id_token = tokens.id_token.clone().ok_or_else(|| {
-            Error::IdToken("the token response has no id_token (was `openid` granted?)".into())
-        })?;
+        let id_token = tokens
+            .id_token
+            .clone()
+            .ok_or(Error::IdToken(IdTokenError::Missing))?;
         let claims = self
             .verifier
             .verify(id_token.expose_secret(), nonce)

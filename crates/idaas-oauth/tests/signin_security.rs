@@ -147,7 +147,7 @@ async fn id_tokens_failing_any_check_are_rejected() {
     assert_eq!(ok.sub(), "usr_alice");
 
     let id_token_error = |e: Error, what: &str| match e {
-        Error::IdToken(m) if m.contains(what) => {}
+        Error::IdToken(m) if m.to_string().contains(what) => {}
         other => panic!("expected an ID-token error about {what}, got {other}"),
     };
     let err = v.verify(&id_token(&key, json!({})), Some("n-2")).await;

@@ -43,6 +43,7 @@ fn assert_each_cause_once(error: &(dyn std::error::Error + 'static), depth: usiz
 
 fn io_error() -> idaas::oauth::Error {
     idaas::oauth::Error::Io {
+        action: "read",
         path: "keys/".into(),
         source: std::io::Error::other("permission denied"),
     }

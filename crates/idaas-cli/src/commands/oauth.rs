@@ -8,7 +8,7 @@ use idaas::oauth::jose::{Algorithm, SigningKey};
 use idaas::oauth::{ClientAuth, ClientCredentials, OAuthClient, TokenResponse};
 use serde_json::json;
 
-use crate::cli::{DpopArgs, OAuthArgs};
+use crate::cli::{AuthMethod, DpopArgs, OAuthArgs};
 use crate::exit::{Code, Failure};
 use crate::output;
 use crate::secrets;
@@ -43,29 +43,26 @@ fn client_auth(args: &OAuthArgs, json: bool) -> Result<ClientAuth, Failure> {
         args.client_secret_env.as_deref(),
         json,
     )?;
-    let method = args.auth_method.clone().unwrap_or_else(|| {
-        match (&key, &secret) {
-            (Some(_), _) => "private_key_jwt",
-            (None, Some(_)) => "client_secret_basic",
-            (None, None) => "none",
-        }
-        .to_owned()
+    let method = args.auth_method.unwrap_or(match (&key, &secret) {
+        (Some(_), _) => AuthMethod::PrivateKeyJwt,
+        (None, Some(_)) => AuthMethod::ClientSecretBasic,
+        (None, None) => AuthMethod::None,
     });
     let need_secret = || {
         secret.clone().ok_or_else(|| {
             usage(
-                format!("--auth-method {method} needs --client-secret"),
+                format!("--auth-method {} needs --client-secret", method.name()),
                 json,
             )
         })
     };
-    Ok(match method.as_str() {
-        "none" => ClientAuth::None,
-        "client_secret_basic" => ClientAuth::basic(need_secret()?),
-        "client_secret_post" => ClientAuth::SecretPost {
+    Ok(match method {
+        AuthMethod::None => ClientAuth::None,
+        AuthMethod::ClientSecretBasic => ClientAuth::basic(need_secret()?),
+        AuthMethod::ClientSecretPost => ClientAuth::SecretPost {
             secret: need_secret()?.into(),
         },
-        "client_secret_jwt" => {
+        AuthMethod::ClientSecretJwt => {
             let alg = match &args.alg {
                 Some(a) => a.parse().map_err(|e: String| usage(e, json))?,
                 None => Algorithm::HS256,
@@ -74,21 +71,27 @@ fn client_auth(args: &OAuthArgs, json: bool) -> Result<ClientAuth, Failure> {
                 .map_err(|e| usage(e.to_string(), json))?;
             ClientAuth::SecretJwt { key: Arc::new(key) }
         }
-        "private_key_jwt" => {
+        AuthMethod::PrivateKeyJwt => {
             let key = key
                 .ok_or_else(|| usage("--auth-method private_key_jwt needs --private-key", json))?;
             ClientAuth::private_key_jwt(Arc::new(key))
         }
-        "tls_client_auth" | "self_signed_tls_client_auth" => {
+        AuthMethod::TlsClientAuth | AuthMethod::SelfSignedTlsClientAuth => {
             if args.net.cert.is_none() {
                 return Err(usage(
-                    format!("--auth-method {method} needs --cert FILE --key FILE"),
+                    format!(
+                        "--auth-method {} needs --cert FILE --key FILE",
+                        method.name()
+                    ),
                     json,
                 ));
             }
-            ClientAuth::without_secret(&method).expect("an mTLS method")
+            if method == AuthMethod::TlsClientAuth {
+                ClientAuth::TlsClientAuth
+            } else {
+                ClientAuth::SelfSignedTlsClientAuth
+            }
         }
-        other => return Err(usage(format!("unknown --auth-method {other}"), json)),
     })
 }
 

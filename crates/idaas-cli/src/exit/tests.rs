@@ -228,13 +228,25 @@ fn every_protocol_error_has_its_exit_code() {
         ),
         (
             O::Io {
+                action: "read",
                 path: "p".into(),
                 source: std::io::Error::other("r"),
             },
             Code::Usage,
         ),
         (O::Misconfigured("m".into()), Code::Usage),
-        (O::IdToken("nonce".into()), Code::Auth),
+        (
+            O::InvalidUrl {
+                what: "issuer",
+                url: "::".into(),
+                source: url::ParseError::RelativeUrlWithoutBase,
+            },
+            Code::Usage,
+        ),
+        (
+            O::IdToken(idaas::oauth::IdTokenError::WrongNonce),
+            Code::Auth,
+        ),
         (
             O::SubjectMismatch {
                 expected: "a".into(),

@@ -25,7 +25,7 @@ use crate::error::Error;
 /// The plugin's registered name (the reference's entry point).
 pub const ALIBABA_PLUGIN_NAME: &str = "alibabacloudPluginCredentialProvider";
 /// EIAM API version.
-pub const EIAM_VERSION: &str = "2021-12-01";
+pub(crate) const EIAM_VERSION: &str = "2021-12-01";
 /// The action.
 pub const GENERATE_OAUTH_TOKEN: &str = "GenerateOauthToken";
 
@@ -68,7 +68,7 @@ impl AccessKey {
 
 /// Percent-encoding of ACS3: only `A–Z a–z 0–9 - _ . ~` stay literal
 /// ([`idaas_core::percent::encode`]).
-pub fn acs_encode(text: &str) -> String {
+pub(crate) fn acs_encode(text: &str) -> String {
     idaas_core::percent::encode(text)
 }
 

@@ -4,8 +4,7 @@
 mod alibaba;
 
 pub use alibaba::{
-    ALIBABA_PLUGIN_NAME, AccessKey, AlibabaCloudPlugin, EIAM_VERSION, GENERATE_OAUTH_TOKEN,
-    acs_encode, acs3_authorization,
+    ALIBABA_PLUGIN_NAME, AccessKey, AlibabaCloudPlugin, GENERATE_OAUTH_TOKEN, acs3_authorization,
 };
 
 use std::collections::HashMap;

@@ -49,7 +49,7 @@ pub(crate) struct PamState {
 pub(crate) fn api_error(status: u16, code: &str, description: &str) -> Reply {
     Reply::json(
         status,
-        json!({"error": code, "error_description": description, "request_id": idaas_oauth::random_jti()}),
+        json!({"error": code, "error_description": description, "request_id": uuid::Uuid::new_v4().to_string()}),
     )
 }
 

@@ -145,7 +145,7 @@ impl State {
             "account": role.account_id,
             "iat": now,
             "exp": expires_at,
-            "jti": idaas_oauth::random_jti(),
+            "jti": uuid::Uuid::new_v4().to_string(),
         });
         let session_token = match self.sign_claims("JWT", &claims) {
             Ok(t) => t,

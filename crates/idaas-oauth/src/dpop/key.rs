@@ -147,6 +147,7 @@ impl DpopKey {
     /// A DPoP key read from a PEM file.
     pub fn from_file(path: &Path) -> Result<Self, Error> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
+            action: "read",
             path: path.display().to_string(),
             source: e,
         })?;
