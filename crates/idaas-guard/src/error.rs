@@ -178,6 +178,23 @@ pub(crate) fn from_oauth(e: idaas_oauth::Error) -> Error {
     match e {
         idaas_oauth::Error::Jwt(jwt) => jwt.into(),
         idaas_oauth::Error::Misconfigured(m) => Error::Misconfigured(m),
+        e @ idaas_oauth::Error::InvalidUrl { .. } => Error::Misconfigured(e.to_string()),
         other => Error::Unavailable(Arc::new(other)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_url_that_does_not_parse_is_a_misconfiguration_not_an_outage() {
+        let e = from_oauth(idaas_oauth::Error::InvalidUrl {
+            what: "issuer",
+            url: "not a url".into(),
+            source: url::ParseError::RelativeUrlWithoutBase,
+        });
+        assert_eq!(e.status(), 500, "{e}");
+        assert!(matches!(&e, Error::Misconfigured(m) if m.contains("issuer")), "{e:?}");
     }
 }
