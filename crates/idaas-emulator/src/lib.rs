@@ -305,7 +305,7 @@ impl Emulator {
             .insert(credential_identifier.into(), api_key.into());
     }
 
-    /// Registers an `oauth_client` credential (no API key: `get_api_key` finds none).
+    /// Registers an `oauth_client` credential (no API key: `api_key` finds none).
     pub fn register_oauth_client_credential(
         &self,
         credential_identifier: impl Into<String>,

@@ -159,7 +159,7 @@ async fn the_login_flow_signs_in_through_the_page_and_verifies_the_id_token() {
         .unwrap();
     let info = client.userinfo(&agent).await.unwrap();
     assert_eq!(info.sub(), "alice");
-    assert_eq!(info.get_str("email"), Some("alice@example.com"));
+    assert_eq!(info.claim_str("email"), Some("alice@example.com"));
     // refresh: a new ID token about the same person (verified by the library)
     let renewed = client.refresh(&agent).await.unwrap();
     assert_eq!(renewed.id(), "alice");

@@ -195,6 +195,9 @@ mod tests {
             source: url::ParseError::RelativeUrlWithoutBase,
         });
         assert_eq!(e.status(), 500, "{e}");
-        assert!(matches!(&e, Error::Misconfigured(m) if m.contains("issuer")), "{e:?}");
+        assert!(
+            matches!(&e, Error::Misconfigured(m) if m.contains("issuer")),
+            "{e:?}"
+        );
     }
 }

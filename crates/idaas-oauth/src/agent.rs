@@ -250,8 +250,8 @@ impl Agent {
     }
 
     /// The scopes in `org` (empty for an unknown organization).
-    pub fn get_scopes_for(&self, org: &str) -> &[String] {
-        self.organizations.get_scopes_for(org)
+    pub fn scopes_for(&self, org: &str) -> &[String] {
+        self.organizations.scopes_for(org)
     }
 
     /// Whether the agent's scopes in `org` contain exactly `owner`.

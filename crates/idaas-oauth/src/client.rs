@@ -47,7 +47,7 @@ pub struct Introspection {
 
 impl Introspection {
     /// A string member (`scope`, `client_id`, `sub`, `token_type`, …).
-    pub fn get_str(&self, name: &str) -> Option<&str> {
+    pub fn claim_str(&self, name: &str) -> Option<&str> {
         self.claims.get(name).and_then(Value::as_str)
     }
 }

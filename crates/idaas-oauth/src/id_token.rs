@@ -47,7 +47,7 @@ impl IdTokenClaims {
     }
 
     /// A string claim.
-    pub fn get_str(&self, name: &str) -> Option<&str> {
+    pub fn claim_str(&self, name: &str) -> Option<&str> {
         self.claims.get(name).and_then(Value::as_str)
     }
 }

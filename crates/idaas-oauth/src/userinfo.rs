@@ -43,7 +43,7 @@ impl UserInfo {
     }
 
     /// A string claim (`email`, `name`, `locale`, …).
-    pub fn get_str(&self, name: &str) -> Option<&str> {
+    pub fn claim_str(&self, name: &str) -> Option<&str> {
         self.claims.get(name).and_then(Value::as_str)
     }
 

@@ -334,7 +334,7 @@ async fn device_flow_with_dpop_then_userinfo_and_refresh_with_the_same_key_only(
 
     // userinfo takes the token only with a proof of the key
     let info = client.userinfo(&agent).await.unwrap();
-    assert_eq!(info.get_str("email"), Some("bob@example.com"));
+    assert_eq!(info.claim_str("email"), Some("bob@example.com"));
     let bearer = http::Request::builder()
         .uri(metadata.userinfo_endpoint.as_deref().unwrap())
         .header(

@@ -188,8 +188,8 @@ async fn introspection_and_revocation_with_type_hints() {
         .await
         .unwrap();
     assert!(info.active);
-    assert_eq!(info.get_str("client_id"), Some("cc-post"));
-    assert_eq!(info.get_str("scope"), Some("api:read"));
+    assert_eq!(info.claim_str("client_id"), Some("cc-post"));
+    assert_eq!(info.claim_str("scope"), Some("api:read"));
     client.revoke(&token, Some("access_token")).await.unwrap();
     let info = client.introspect(&token, None).await.unwrap();
     assert!(!info.active, "revoked");
@@ -294,7 +294,7 @@ async fn jwt_bearer_user_grant_with_published_keys_and_refresh() {
         .credential;
     let info = client.introspect(&token.access_token, None).await.unwrap();
     assert!(info.active);
-    assert_eq!(info.get_str("sub"), Some("user-42"));
+    assert_eq!(info.claim_str("sub"), Some("user-42"));
 
     let refresh = token
         .refresh_token

@@ -522,7 +522,7 @@ async fn introspection_and_revocation() {
         .await
         .unwrap();
     assert!(info.active);
-    assert_eq!(info.get_str("scope"), Some("api|read"));
+    assert_eq!(info.claim_str("scope"), Some("api|read"));
     *rec.reply.lock().unwrap() = Some((200, vec![], r#"{"active":"yes"}"#.into()));
     assert!(c.introspect(&"tok".into(), None).await.is_err());
     *rec.reply.lock().unwrap() = Some((200, vec![], String::new()));

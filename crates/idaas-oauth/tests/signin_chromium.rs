@@ -171,7 +171,7 @@ async fn code_pkce_par_and_dpop_end_to_end_in_chromium() {
     // the token works with proofs of the key (userinfo with Authorization: DPoP)
     let info = client.userinfo(agent).await.unwrap();
     assert_eq!(info.sub(), "usr_alice");
-    assert_eq!(info.get_str("email"), Some("alice@example.com"));
+    assert_eq!(info.claim_str("email"), Some("alice@example.com"));
     // and only with them: the same client without the key is refused
     let thief = support::user_client("par_native").await;
     assert!(

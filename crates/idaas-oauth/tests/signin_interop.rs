@@ -127,8 +127,8 @@ async fn login_through_the_loopback_listener_gives_a_verified_agent() {
     assert!(agent.has_access("delete", "projects.tasks"));
     assert!(agent.has_access_in("globex", "read", "users"));
     assert!(!agent.has_access_in("globex", "delete", "projects.tasks"));
-    assert_eq!(agent.get_scopes_for("globex"), ["users:read"]);
-    assert!(agent.get_scopes_for("initech").is_empty());
+    assert_eq!(agent.scopes_for("globex"), ["users:read"]);
+    assert!(agent.scopes_for("initech").is_empty());
     // no secret in Debug
     let debug = format!("{session:?}");
     assert!(!debug.contains(agent.access_token().expose_secret()));
@@ -322,7 +322,7 @@ async fn userinfo_logout_url_and_revocation_at_the_provider() {
 
     let info = client.userinfo(&agent).await.unwrap();
     assert_eq!(info.sub(), "usr_alice");
-    assert_eq!(info.get_str("email"), Some("alice@example.com"));
+    assert_eq!(info.claim_str("email"), Some("alice@example.com"));
     assert!(info.organizations().unwrap().is_owner_of("acme"));
 
     // RP-initiated logout: the provider accepts our URL, shows its sign-out

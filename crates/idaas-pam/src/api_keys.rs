@@ -9,7 +9,7 @@ use crate::transport::{PamClient, require};
 impl PamClient {
     /// `ObtainCredential`: the API key of a credential, or `None` for a
     /// credential without one (an OAuth client).
-    pub async fn get_api_key(
+    pub async fn api_key(
         &self,
         credential_identifier: &str,
     ) -> Result<Option<SecretString>, Error> {

@@ -215,14 +215,10 @@ impl PamClient {
 
     /// `ValidateAuthenticationToken` (no bearer token): whether a JWT or
     /// derived short token is active.
-    pub async fn validate_authentication_token(&self, token: &SecretString) -> Result<bool, Error> {
-        self.validate_authentication_token_with_hint(token, None)
-            .await
-    }
-
-    /// [`Self::validate_authentication_token`] with a `token_type_hint`
-    /// (the API currently needs none).
-    pub async fn validate_authentication_token_with_hint(
+    ///
+    /// `token_type_hint` (`jwt`, `derived_short_token`) is sent when given;
+    /// the API needs none today.
+    pub async fn validate_authentication_token(
         &self,
         token: &SecretString,
         token_type_hint: Option<&str>,
@@ -288,14 +284,10 @@ impl PamClient {
     }
 
     /// `RevokeAuthenticationToken`: by the JWT or its derived short token.
-    pub async fn revoke_authentication_token(&self, token: &SecretString) -> Result<(), Error> {
-        self.revoke_authentication_token_with_hint(token, None)
-            .await
-    }
-
-    /// [`Self::revoke_authentication_token`] with a `token_type_hint`
-    /// (the API currently needs none).
-    pub async fn revoke_authentication_token_with_hint(
+    ///
+    /// `token_type_hint` (`jwt`, `derived_short_token`) is sent when given;
+    /// the API needs none today.
+    pub async fn revoke_authentication_token(
         &self,
         token: &SecretString,
         token_type_hint: Option<&str>,
@@ -311,14 +303,10 @@ impl PamClient {
     }
 
     /// `ReinstateAuthenticationToken`: by the JWT or its derived short token.
-    pub async fn reinstate_authentication_token(&self, token: &SecretString) -> Result<(), Error> {
-        self.reinstate_authentication_token_with_hint(token, None)
-            .await
-    }
-
-    /// [`Self::reinstate_authentication_token`] with a `token_type_hint`
-    /// (the API currently needs none).
-    pub async fn reinstate_authentication_token_with_hint(
+    ///
+    /// `token_type_hint` (`jwt`, `derived_short_token`) is sent when given;
+    /// the API needs none today.
+    pub async fn reinstate_authentication_token(
         &self,
         token: &SecretString,
         token_type_hint: Option<&str>,

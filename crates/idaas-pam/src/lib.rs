@@ -26,7 +26,7 @@
 //! let pam = PamClient::from_factory(&factory).await?; // scope urn:cloud:idaas:pam|.all
 //!
 //! // an API key: a SecretString, read with expose_secret() where it must leave the process
-//! let key = pam.get_api_key("openai-prod").await?.expect("an API key credential");
+//! let key = pam.api_key("openai-prod").await?.expect("an API key credential");
 //! assert_eq!(key.expose_secret(), "sk-live");
 //!
 //! // an OAuth access token of a credential provider
@@ -44,8 +44,8 @@
 //!
 //! | operation | method |
 //! |---|---|
-//! | API keys | [`PamClient::get_api_key`] |
-//! | OAuth tokens | [`PamClient::fetch_oauth_authentication_token_v2`] (and the deprecated v1), [`PamClient::get_oauth_authorization_session`], [`PamClient::poll_oauth_authentication_token`] (user federation end to end) |
+//! | API keys | [`PamClient::api_key`] |
+//! | OAuth tokens | [`PamClient::fetch_oauth_authentication_token_v2`] (and the deprecated v1), [`PamClient::oauth_authorization_session`], [`PamClient::poll_oauth_authentication_token`] (user federation end to end) |
 //! | JWT tokens | [`PamClient::generate_jwt_authentication_token`], [`PamClient::obtain_jwt_authentication_token`], [`PamClient::obtain_jwt_authentication_token_by_derived_short_token`], [`PamClient::list_authentication_tokens`], [`PamClient::authentication_tokens`] (a stream) |
 //! | their lifecycle | [`PamClient::validate_authentication_token`], [`PamClient::revoke_authentication_token`], [`PamClient::reinstate_authentication_token`], and `…_by_consumer` |
 //! | cloud roles | [`PamClient::obtain_cloud_account_role_access_credential`] |

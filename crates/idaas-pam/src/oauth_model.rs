@@ -107,7 +107,7 @@ pub struct OAuthAuthorizationSession {
     #[serde(default)]
     pub session_id: Option<String>,
     /// `urn:ietf:params:oauth:request_uri:<sessionId>`: poll it with
-    /// [`crate::PamClient::get_oauth_authorization_session`].
+    /// [`crate::PamClient::oauth_authorization_session`].
     #[serde(default)]
     pub session_uri: Option<String>,
     /// Where the person authorizes.

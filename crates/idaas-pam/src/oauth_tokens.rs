@@ -138,7 +138,7 @@ impl PamClient {
     }
 
     /// `GetOAuthAuthorizationSession`: where a user-federation authorization stands.
-    pub async fn get_oauth_authorization_session(
+    pub async fn oauth_authorization_session(
         &self,
         session_uri: &str,
     ) -> Result<AuthorizationSession, Error> {
@@ -257,7 +257,7 @@ impl PamClient {
             }
             sleep(options.interval).await;
             slept += options.interval;
-            let session = self.get_oauth_authorization_session(session_uri).await?;
+            let session = self.oauth_authorization_session(session_uri).await?;
             match session.session_status {
                 Some(SessionStatus::Completed) => return Ok(()),
                 Some(SessionStatus::Failed) => {

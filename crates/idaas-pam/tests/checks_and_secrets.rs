@@ -23,7 +23,7 @@ fn invalid(result: Result<impl std::fmt::Debug, Error>, names: &str) {
 async fn invalid_arguments_send_nothing() {
     let server = Capture::start().await;
     let pam = server.client();
-    invalid(pam.get_api_key("").await, "credential_identifier");
+    invalid(pam.api_key("").await, "credential_identifier");
     invalid(
         pam.fetch_oauth_authentication_token(" ", None).await,
         "credential_provider_identifier",
@@ -72,7 +72,7 @@ async fn invalid_arguments_send_nothing() {
         "federated".parse::<AuthorizationFlow>().map(|_| ()),
         "authorization_flow",
     );
-    invalid(pam.get_oauth_authorization_session("").await, "session_uri");
+    invalid(pam.oauth_authorization_session("").await, "session_uri");
     let generate = GenerateJwt {
         credential_provider_identifier: "cp".into(),
         subject: "s".into(),
@@ -114,12 +114,15 @@ async fn invalid_arguments_send_nothing() {
         "consumer_id",
     );
     invalid(
-        pam.validate_authentication_token(&" ".into()).await,
+        pam.validate_authentication_token(&" ".into(), None).await,
         "token",
     );
-    invalid(pam.revoke_authentication_token(&"".into()).await, "token");
     invalid(
-        pam.reinstate_authentication_token(&"".into()).await,
+        pam.revoke_authentication_token(&"".into(), None).await,
+        "token",
+    );
+    invalid(
+        pam.reinstate_authentication_token(&"".into(), None).await,
         "token",
     );
     invalid(
@@ -193,7 +196,7 @@ async fn debug_output_never_shows_secrets() {
         }}),
     );
     let mut debug = String::new();
-    let key = pam.get_api_key("k").await.unwrap();
+    let key = pam.api_key("k").await.unwrap();
     debug += &format!("{key:?}");
     let generated = pam
         .generate_jwt_authentication_token(&GenerateJwt {

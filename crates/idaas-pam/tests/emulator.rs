@@ -44,15 +44,15 @@ fn generate(subject: &str, short: bool) -> GenerateJwt {
 #[tokio::test]
 async fn api_keys() {
     let (_emulator, _factory, pam) = setup().await;
-    let key = pam.get_api_key("openai-prod").await.unwrap().unwrap();
+    let key = pam.api_key("openai-prod").await.unwrap().unwrap();
     assert_eq!(key.expose_secret(), "sk-live-123");
     assert!(!format!("{key:?}").contains("sk-live"));
     // an OAuth client credential: its secret is not exposed as an API key
-    assert!(pam.get_api_key("github-oauth").await.unwrap().is_none());
-    let err = pam.get_api_key("nope").await.unwrap_err();
+    assert!(pam.api_key("github-oauth").await.unwrap().is_none());
+    let err = pam.api_key("nope").await.unwrap_err();
     assert_eq!(err.status(), Some(404), "{err}");
     assert!(matches!(
-        pam.get_api_key(" ").await,
+        pam.api_key(" ").await,
         Err(Error::InvalidArgument(_))
     ));
 }
@@ -81,24 +81,28 @@ async fn jwt_lifecycle() {
     .unwrap();
     assert_eq!(claims["team"], "payments");
 
-    assert!(pam.validate_authentication_token(&jwt).await.unwrap());
-    pam.revoke_authentication_token(&jwt).await.unwrap();
-    assert!(!pam.validate_authentication_token(&jwt).await.unwrap());
+    assert!(pam.validate_authentication_token(&jwt, None).await.unwrap());
+    pam.revoke_authentication_token(&jwt, None).await.unwrap();
+    assert!(!pam.validate_authentication_token(&jwt, None).await.unwrap());
     assert!(
-        !pam.validate_authentication_token(&short).await.unwrap(),
+        !pam.validate_authentication_token(&short, None)
+            .await
+            .unwrap(),
         "the short token follows the JWT"
     );
-    pam.reinstate_authentication_token(&short).await.unwrap();
-    assert!(pam.validate_authentication_token(&jwt).await.unwrap());
+    pam.reinstate_authentication_token(&short, None)
+        .await
+        .unwrap();
+    assert!(pam.validate_authentication_token(&jwt, None).await.unwrap());
 
     pam.revoke_authentication_token_by_consumer("svc-a", "jwt-cp")
         .await
         .unwrap();
-    assert!(!pam.validate_authentication_token(&jwt).await.unwrap());
+    assert!(!pam.validate_authentication_token(&jwt, None).await.unwrap());
     pam.reinstate_authentication_token_by_consumer("svc-a", "jwt-cp")
         .await
         .unwrap();
-    assert!(pam.validate_authentication_token(&jwt).await.unwrap());
+    assert!(pam.validate_authentication_token(&jwt, None).await.unwrap());
 
     let by_id = pam
         .obtain_jwt_authentication_token("svc-a", &token.record.authentication_token_id)
@@ -111,7 +115,7 @@ async fn jwt_lifecycle() {
     assert_eq!(by_id.jwt_value, jwt);
     assert_eq!(by_short.jwt_value, jwt);
     assert!(
-        !pam.validate_authentication_token(&"forged".into())
+        !pam.validate_authentication_token(&"forged".into(), None)
             .await
             .unwrap()
     );
@@ -188,7 +192,7 @@ async fn listing_250_tokens_by_page_and_by_stream() {
         .await
         .unwrap()
         .jwt_value;
-    pam.revoke_authentication_token(&jwt).await.unwrap();
+    pam.revoke_authentication_token(&jwt, None).await.unwrap();
     let revoked = pam
         .list_authentication_tokens(
             "svc-list",
@@ -231,7 +235,7 @@ async fn the_readme_example_token_exchange_then_a_static_provider() {
         .build()
         .unwrap();
     assert_eq!(
-        pam.get_api_key("openai-prod")
+        pam.api_key("openai-prod")
             .await
             .unwrap()
             .unwrap()
@@ -282,7 +286,7 @@ async fn a_401_refreshes_once_and_retries_once() {
         invalidations: AtomicUsize::new(0),
     });
     let pam = support::client_with(emulator.base_url(), provider.clone());
-    assert!(pam.get_api_key("openai-prod").await.unwrap().is_some());
+    assert!(pam.api_key("openai-prod").await.unwrap().is_some());
     assert_eq!(provider.invalidations.load(Ordering::SeqCst), 1);
     assert_eq!(provider.calls.load(Ordering::SeqCst), 2);
 
@@ -293,7 +297,7 @@ async fn a_401_refreshes_once_and_retries_once() {
             "garbage", None,
         ))),
     );
-    let err = bad.get_api_key("openai-prod").await.unwrap_err();
+    let err = bad.api_key("openai-prod").await.unwrap_err();
     assert_eq!(err.status(), Some(401));
     // a valid token without the PAM scope: the API's auth error
     let other = factory
@@ -301,7 +305,7 @@ async fn a_401_refreshes_once_and_retries_once() {
         .await
         .unwrap();
     let wrong_scope = support::client_with(emulator.base_url(), Arc::new(other));
-    let err = wrong_scope.get_api_key("openai-prod").await.unwrap_err();
+    let err = wrong_scope.api_key("openai-prod").await.unwrap_err();
     assert_eq!(err.status(), Some(403), "{err}");
     assert!(err.to_string().contains("insufficient_scope"));
 }

@@ -103,7 +103,7 @@ async fn m2m_tokens_v1_and_v2() {
     assert!(!token.record.authentication_token_id.is_empty());
     // the token is an authentication token like the others
     assert!(
-        pam.validate_authentication_token(&content.access_token_value)
+        pam.validate_authentication_token(&content.access_token_value, None)
             .await
             .unwrap()
     );
@@ -166,7 +166,7 @@ async fn user_federation_session_completed_through_the_emulator() {
         "{url}"
     );
     let uri = session.session_uri.unwrap();
-    let status = pam.get_oauth_authorization_session(&uri).await.unwrap();
+    let status = pam.oauth_authorization_session(&uri).await.unwrap();
     assert_eq!(status.session_status, Some(SessionStatus::Pending));
     assert_eq!(status.authorization_url.as_deref(), Some(url.as_str()));
     assert_eq!(
@@ -180,7 +180,7 @@ async fn user_federation_session_completed_through_the_emulator() {
         !emulator.complete_authorization_session(&session_id(&url)),
         "only once"
     );
-    let done = pam.get_oauth_authorization_session(&uri).await.unwrap();
+    let done = pam.oauth_authorization_session(&uri).await.unwrap();
     assert_eq!(done.session_status, Some(SessionStatus::Completed));
     let token = pam
         .fetch_oauth_authentication_token_v2(&request)

@@ -25,10 +25,10 @@ fn every_public_future_is_send() {
     let fetch = FetchOAuthToken::new("cp", AuthorizationFlow::UserFederation);
     let generate = GenerateJwt::default();
     let filter = TokenFilter::default();
-    assert_send(&pam.get_api_key("x"));
+    assert_send(&pam.api_key("x"));
     assert_send(&pam.fetch_oauth_authentication_token("cp", None));
     assert_send(&pam.fetch_oauth_authentication_token_v2(&fetch));
-    assert_send(&pam.get_oauth_authorization_session("urn:x"));
+    assert_send(&pam.oauth_authorization_session("urn:x"));
     assert_send(&pam.poll_oauth_authentication_token(&fetch, |_| Ok(()), PollOptions::default()));
     assert_send(&pam.poll_oauth_authentication_token_with_sleep(
         &fetch,
@@ -41,12 +41,12 @@ fn every_public_future_is_send() {
     assert_send(&pam.obtain_jwt_authentication_token_by_derived_short_token(&token));
     assert_send(&pam.list_authentication_tokens("c", "p", &filter, None));
     assert_send(&pam.authentication_tokens("c", "p", filter.clone()));
-    assert_send(&pam.validate_authentication_token(&token));
-    assert_send(&pam.validate_authentication_token_with_hint(&token, Some("jwt")));
-    assert_send(&pam.revoke_authentication_token_with_hint(&token, None));
-    assert_send(&pam.reinstate_authentication_token_with_hint(&token, None));
-    assert_send(&pam.revoke_authentication_token(&token));
-    assert_send(&pam.reinstate_authentication_token(&token));
+    assert_send(&pam.validate_authentication_token(&token, None));
+    assert_send(&pam.validate_authentication_token(&token, Some("jwt")));
+    assert_send(&pam.revoke_authentication_token(&token, None));
+    assert_send(&pam.reinstate_authentication_token(&token, None));
+    assert_send(&pam.revoke_authentication_token(&token, None));
+    assert_send(&pam.reinstate_authentication_token(&token, None));
     assert_send(&pam.revoke_authentication_token_by_consumer("c", "p"));
     assert_send(&pam.reinstate_authentication_token_by_consumer("c", "p"));
     assert_send(&pam.obtain_cloud_account_role_access_credential("r", None));

@@ -10,7 +10,7 @@ use serde_json::json;
 use support::{Capture, assert_full_record, assert_request, record_with};
 
 #[tokio::test]
-async fn get_api_key() {
+async fn api_key() {
     let server = Capture::start().await;
     let pam = server.client();
     server.reply(
@@ -24,7 +24,7 @@ async fn get_api_key() {
             "credentialContent": {"apiKeyContent": {"apiKey": "sk-live-1"}},
         }),
     );
-    let key = pam.get_api_key("cred id/1").await.unwrap().unwrap();
+    let key = pam.api_key("cred id/1").await.unwrap().unwrap();
     assert_eq!(key.expose_secret(), "sk-live-1");
     let r = server.take_one();
     assert_request(
@@ -38,9 +38,9 @@ async fn get_api_key() {
 
     // an OAuth client credential: no API key exposed
     server.reply(200, json!({"credentialType": "oauth_client", "credentialContent": {"oauthClientContent": {"clientId": "c", "clientSecret": "s"}}}));
-    assert!(pam.get_api_key("oauth").await.unwrap().is_none());
+    assert!(pam.api_key("oauth").await.unwrap().is_none());
     server.reply(200, json!({}));
-    assert!(pam.get_api_key("bare").await.unwrap().is_none());
+    assert!(pam.api_key("bare").await.unwrap().is_none());
 }
 
 #[tokio::test]
@@ -237,7 +237,7 @@ async fn validate_authentication_token() {
     let pam = server.client();
     server.reply(200, json!({"active": true}));
     assert!(
-        pam.validate_authentication_token(&"eyJ.a.b".into())
+        pam.validate_authentication_token(&"eyJ.a.b".into(), None)
             .await
             .unwrap()
     );
@@ -252,14 +252,14 @@ async fn validate_authentication_token() {
     assert_eq!(r.body_text(), r#"{"token":"eyJ.a.b"}"#);
     server.reply(200, json!({"active": false}));
     assert!(
-        !pam.validate_authentication_token(&"t".into())
+        !pam.validate_authentication_token(&"t".into(), None)
             .await
             .unwrap()
     );
     // `{}`: no answer to the question, reported rather than guessed
     server.reply(200, json!({}));
     assert!(matches!(
-        pam.validate_authentication_token(&"t".into()).await,
+        pam.validate_authentication_token(&"t".into(), None).await,
         Err(Error::InvalidResponse { .. })
     ));
 }
@@ -271,9 +271,11 @@ async fn revoke_and_reinstate_by_token_and_by_consumer() {
     let token: SecretString = "eyJ.a.b".into();
     // a body is ignored; 204 is success too (defect 6)
     server.reply(200, json!({"requestId": "r"}));
-    pam.revoke_authentication_token(&token).await.unwrap();
+    pam.revoke_authentication_token(&token, None).await.unwrap();
     server.reply_raw(204, "");
-    pam.reinstate_authentication_token(&token).await.unwrap();
+    pam.reinstate_authentication_token(&token, None)
+        .await
+        .unwrap();
     server.reply_raw(200, "");
     pam.revoke_authentication_token_by_consumer("cons 1", "cp1")
         .await
@@ -324,10 +326,10 @@ async fn revoke_and_reinstate_by_token_and_by_consumer() {
     assert_eq!(nonces.len(), 4);
 
     server.clear();
-    pam.revoke_authentication_token_with_hint(&token, Some("derived_short_token"))
+    pam.revoke_authentication_token(&token, Some("derived_short_token"))
         .await
         .unwrap();
-    pam.reinstate_authentication_token_with_hint(&token, Some("jwt"))
+    pam.reinstate_authentication_token(&token, Some("jwt"))
         .await
         .unwrap();
     let bodies: Vec<_> = server.requests().iter().map(|r| r.body_text()).collect();
@@ -348,7 +350,7 @@ async fn api_errors_carry_status_code_message_and_request_id() {
         404,
         json!({"error": "credential_not_found", "error_description": "no such credential", "request_id": "req-9"}),
     );
-    match pam.get_api_key("x").await.unwrap_err() {
+    match pam.api_key("x").await.unwrap_err() {
         Error::Api {
             operation,
             status,
@@ -367,7 +369,7 @@ async fn api_errors_carry_status_code_message_and_request_id() {
     // a JSON operation insists on 200
     server.reply(201, json!({"active": true}));
     let err = pam
-        .validate_authentication_token(&"t".into())
+        .validate_authentication_token(&"t".into(), None)
         .await
         .unwrap_err();
     assert_eq!(err.status(), Some(201));
@@ -378,7 +380,7 @@ async fn api_errors_carry_status_code_message_and_request_id() {
     }
     let before = server.requests().len();
     let err = pam
-        .revoke_authentication_token(&"t".into())
+        .revoke_authentication_token(&"t".into(), None)
         .await
         .unwrap_err();
     assert_eq!(

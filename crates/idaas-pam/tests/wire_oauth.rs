@@ -136,7 +136,7 @@ async fn fetch_oauth_authentication_token_v2() {
 }
 
 #[tokio::test]
-async fn get_oauth_authorization_session() {
+async fn oauth_authorization_session() {
     let server = Capture::start().await;
     let pam = server.client();
     server.reply(
@@ -149,10 +149,7 @@ async fn get_oauth_authorization_session() {
             "authenticationTokenId": "at_9", "errorCode": "access_denied", "errorDescription": "the user said no",
         }),
     );
-    let s = pam
-        .get_oauth_authorization_session(SESSION_URI)
-        .await
-        .unwrap();
+    let s = pam.oauth_authorization_session(SESSION_URI).await.unwrap();
     let r = server.take_one();
     assert_request(
         &r,
@@ -184,10 +181,7 @@ async fn get_oauth_authorization_session() {
     assert_eq!(s.error_description.as_deref(), Some("the user said no"));
 
     server.reply(200, json!({"sessionStatus": "something_new"}));
-    let s = pam
-        .get_oauth_authorization_session(SESSION_URI)
-        .await
-        .unwrap();
+    let s = pam.oauth_authorization_session(SESSION_URI).await.unwrap();
     assert_eq!(s.session_status, Some(SessionStatus::Unknown));
     assert_eq!((s.session_id, s.error_code), (None, None));
 }

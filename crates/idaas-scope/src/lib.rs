@@ -25,7 +25,7 @@
 //! - [`has_access`] — evaluates a list of scope strings directly;
 //! - [`ScopeSet`] — the compiled form (a trie over resource segments);
 //! - [`Organizations`] — the per-organization helpers (`has_access_in`,
-//!   `get_scopes_for`, `is_owner_of`, `is_admin_of`, `is_member_of`).
+//!   `scopes_for`, `is_owner_of`, `is_admin_of`, `is_member_of`).
 //!
 //! This crate is pure: no I/O, no dependencies.
 #![forbid(unsafe_code)]

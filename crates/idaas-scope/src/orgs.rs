@@ -96,7 +96,7 @@ impl Organizations {
     }
 
     /// The scopes of `org`; empty for an unknown organization.
-    pub fn get_scopes_for(&self, org: &str) -> &[String] {
+    pub fn scopes_for(&self, org: &str) -> &[String] {
         self.find(org).map(|o| o.scopes.as_slice()).unwrap_or(&[])
     }
 

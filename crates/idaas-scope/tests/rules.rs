@@ -82,8 +82,8 @@ fn roles_are_literal_and_never_granted_by_wildcards() {
     assert!(!orgs.is_owner_of("globex"), "*:** does not make an owner");
     assert!(orgs.is_member_of("empty") && !orgs.is_owner_of("empty"));
     assert!(!orgs.is_member_of("initech") && !orgs.is_owner_of("initech"));
-    assert_eq!(orgs.get_scopes_for("acme"), ["owner", "projects:**"]);
-    assert!(orgs.get_scopes_for("initech").is_empty());
+    assert_eq!(orgs.scopes_for("acme"), ["owner", "projects:**"]);
+    assert!(orgs.scopes_for("initech").is_empty());
     assert!(orgs.has_access_in("acme", "read", "projects.x"));
     assert!(!orgs.has_access_in("acme", "read", "users"));
     assert!(orgs.has_access_in("globex", "read", "users"));

@@ -45,7 +45,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .credential_provider(for_pam)
         .build()?;
     let api_key = pam
-        .get_api_key("openai-prod")
+        .api_key("openai-prod")
         .await?
         .ok_or("the credential has no API key")?;
     println!(

@@ -137,10 +137,7 @@ pub async fn run(target: PamArgs, command: PamCommand, json: bool) -> Result<Cod
         PamCommand::GetApiKey {
             credential_identifier,
         } => {
-            let key = pam
-                .get_api_key(&credential_identifier)
-                .await
-                .map_err(fail)?;
+            let key = pam.api_key(&credential_identifier).await.map_err(fail)?;
             let value = key.as_ref().map(|k| k.expose_secret().to_owned());
             if key.is_none() && !json {
                 output::err(format_args!(
@@ -172,7 +169,7 @@ pub async fn run(target: PamArgs, command: PamCommand, json: bool) -> Result<Cod
         }
         PamCommand::GetAuthorizationSession { session_uri } => {
             let session = pam
-                .get_oauth_authorization_session(&session_uri)
+                .oauth_authorization_session(&session_uri)
                 .await
                 .map_err(fail)?;
             emit(json, pam_json::session(&session), || {
@@ -334,7 +331,7 @@ pub async fn run(target: PamArgs, command: PamCommand, json: bool) -> Result<Cod
         PamCommand::Validate { token, hint } => {
             let token = token.read(json)?;
             let active = pam
-                .validate_authentication_token_with_hint(&token.into(), hint.as_deref())
+                .validate_authentication_token(&token.into(), hint.as_deref())
                 .await
                 .map_err(fail)?;
             emit(json, json!({"active": active}), || {
@@ -344,14 +341,14 @@ pub async fn run(target: PamArgs, command: PamCommand, json: bool) -> Result<Cod
         }
         PamCommand::Revoke { token, hint } => {
             let token = token.read(json)?;
-            pam.revoke_authentication_token_with_hint(&token.into(), hint.as_deref())
+            pam.revoke_authentication_token(&token.into(), hint.as_deref())
                 .await
                 .map_err(fail)?;
             done(json, "revoke")
         }
         PamCommand::Reinstate { token, hint } => {
             let token = token.read(json)?;
-            pam.reinstate_authentication_token_with_hint(&token.into(), hint.as_deref())
+            pam.reinstate_authentication_token(&token.into(), hint.as_deref())
                 .await
                 .map_err(fail)?;
             done(json, "reinstate")

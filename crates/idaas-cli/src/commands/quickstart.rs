@@ -162,10 +162,7 @@ pub async fn run(json: bool) -> Result<Code, Failure> {
         )))
         .build()
         .map_err(pam_failure)?;
-    let api_key = pam
-        .get_api_key("quickstart-llm")
-        .await
-        .map_err(pam_failure)?;
+    let api_key = pam.api_key("quickstart-llm").await.map_err(pam_failure)?;
     report.step(
         "PAM API key (with the exchanged token)",
         format!(
@@ -187,23 +184,23 @@ pub async fn run(json: bool) -> Result<Code, Failure> {
         .map_err(pam_failure)?;
     let jwt = generated.jwt_content.jwt_value.clone();
     let mut lifecycle = vec![
-        pam.validate_authentication_token(&jwt)
+        pam.validate_authentication_token(&jwt, None)
             .await
             .map_err(pam_failure)?,
     ];
-    pam.revoke_authentication_token(&jwt)
+    pam.revoke_authentication_token(&jwt, None)
         .await
         .map_err(pam_failure)?;
     lifecycle.push(
-        pam.validate_authentication_token(&jwt)
+        pam.validate_authentication_token(&jwt, None)
             .await
             .map_err(pam_failure)?,
     );
-    pam.reinstate_authentication_token(&jwt)
+    pam.reinstate_authentication_token(&jwt, None)
         .await
         .map_err(pam_failure)?;
     lifecycle.push(
-        pam.validate_authentication_token(&jwt)
+        pam.validate_authentication_token(&jwt, None)
             .await
             .map_err(pam_failure)?,
     );
