@@ -35,10 +35,7 @@ fn token_supplier(
     calls: Arc<AtomicU32>,
     prefetch: PrefetchStrategy,
 ) -> CachedSupplier<String> {
-    let options = CacheOptions {
-        prefetch,
-        ..CacheOptions::default()
-    };
+    let options = CacheOptions::default().with_prefetch(prefetch);
     CachedSupplier::new(options, clock.clone(), move || {
         let now = clock.now();
         calls.fetch_add(1, Ordering::SeqCst);

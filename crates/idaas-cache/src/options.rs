@@ -60,7 +60,22 @@ pub enum RefreshWindows {
 /// lifetime-aware refresh points, a 5-second wait limit, and a recovery probe
 /// every 500 ms while callers have no valid value.
 /// [`CacheOptions::reference`] is the reference SDK's behaviour.
+///
+/// Built from either with the `with_…` methods (new settings may come, so
+/// it cannot be written as a struct literal outside this crate); the fields
+/// stay readable and assignable.
+///
+/// ```
+/// use std::time::Duration;
+/// use idaas_cache::{CacheOptions, StaleBehavior};
+///
+/// let options = CacheOptions::default()
+///     .with_stale(StaleBehavior::Allow)
+///     .with_blocking_wait(Duration::from_secs(2));
+/// assert_eq!(options.stale, StaleBehavior::Allow);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct CacheOptions {
     /// Refresh strategy in the prefetch window.
     pub prefetch: PrefetchStrategy,
@@ -111,6 +126,54 @@ impl CacheOptions {
             windows: RefreshWindows::Reference,
             ..Self::default()
         }
+    }
+
+    /// Sets [`prefetch`](Self::prefetch).
+    pub const fn with_prefetch(mut self, prefetch: PrefetchStrategy) -> Self {
+        self.prefetch = prefetch;
+        self
+    }
+
+    /// Sets [`stale`](Self::stale).
+    pub const fn with_stale(mut self, stale: StaleBehavior) -> Self {
+        self.stale = stale;
+        self
+    }
+
+    /// Sets [`windows`](Self::windows).
+    pub const fn with_windows(mut self, windows: RefreshWindows) -> Self {
+        self.windows = windows;
+        self
+    }
+
+    /// Sets [`blocking_wait`](Self::blocking_wait).
+    pub const fn with_blocking_wait(mut self, wait: Duration) -> Self {
+        self.blocking_wait = wait;
+        self
+    }
+
+    /// Sets [`failure_backoff`](Self::failure_backoff).
+    pub const fn with_failure_backoff(mut self, backoff: Duration) -> Self {
+        self.failure_backoff = backoff;
+        self
+    }
+
+    /// Sets [`max_failure_backoff`](Self::max_failure_backoff).
+    pub const fn with_max_failure_backoff(mut self, backoff: Duration) -> Self {
+        self.max_failure_backoff = backoff;
+        self
+    }
+
+    /// Sets [`max_retry_after`](Self::max_retry_after).
+    pub const fn with_max_retry_after(mut self, limit: Duration) -> Self {
+        self.max_retry_after = limit;
+        self
+    }
+
+    /// Sets [`probe_interval`](Self::probe_interval).
+    pub const fn with_probe_interval(mut self, interval: Duration) -> Self {
+        self.probe_interval = interval;
+        self
     }
 
     /// The backoff after `consecutive` failures (1 for the first), before

@@ -201,10 +201,7 @@ async fn retry_after_is_honoured_and_capped() {
     let mut script = Script::new(&clock);
     script.retry_after = Some(S(86_400));
     script.set(FAIL);
-    let cache = script.cache(CacheOptions {
-        max_retry_after: S(60),
-        ..no_probe()
-    });
+    let cache = script.cache(no_probe().with_max_retry_after(S(60)));
     assert!(value(&cache).await.is_err());
     script.set(OK);
     clock.set(S(59));
@@ -223,10 +220,7 @@ async fn a_thousand_waiters_share_one_failure_within_the_wait_limit() {
     let mut script = Script::new(&clock);
     script.delay = Duration::from_millis(1500);
     script.set(FAIL);
-    let cache = script.cache(CacheOptions {
-        blocking_wait: S(2),
-        ..CacheOptions::reference()
-    });
+    let cache = script.cache(CacheOptions::reference().with_blocking_wait(S(2)));
     let started = tokio::time::Instant::now();
     let tasks: Vec<_> = (0..1000)
         .map(|_| {
@@ -252,10 +246,7 @@ async fn a_hanging_supplier_times_out_every_waiter_together() {
     let clock = ManualClock::at_secs(0);
     let mut script = Script::new(&clock);
     script.delay = S(60);
-    let cache = script.cache(CacheOptions {
-        blocking_wait: S(2),
-        ..CacheOptions::reference()
-    });
+    let cache = script.cache(CacheOptions::reference().with_blocking_wait(S(2)));
     let started = tokio::time::Instant::now();
     let tasks: Vec<_> = (0..1000)
         .map(|_| {
@@ -295,10 +286,7 @@ fn outside_a_runtime_a_refresh_is_an_error_not_a_panic() {
 /// The reference options with the recovery probe pushed out of the way, to
 /// see the backoff alone.
 fn no_probe() -> CacheOptions {
-    CacheOptions {
-        probe_interval: S(1_000_000),
-        ..CacheOptions::reference()
-    }
+    CacheOptions::reference().with_probe_interval(S(1_000_000))
 }
 
 #[tokio::test]

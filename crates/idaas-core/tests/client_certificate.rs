@@ -99,14 +99,12 @@ fn get(port: u16) -> HttpRequest {
 }
 
 fn options(identity: Option<ClientIdentity>) -> HttpOptions {
-    HttpOptions {
-        connect_timeout: Duration::from_secs(3),
-        read_timeout: Duration::from_secs(3),
-        ca_certificate_files: vec![fixture("ca.pem")],
-        client_identity: identity,
-        retry: idaas_core::http::RetryPolicy::none(),
-        ..HttpOptions::default()
-    }
+    HttpOptions::default()
+        .with_connect_timeout(Duration::from_secs(3))
+        .with_read_timeout(Duration::from_secs(3))
+        .with_ca_certificate_files(vec![fixture("ca.pem")])
+        .with_client_identity(identity)
+        .with_retry(idaas_core::http::RetryPolicy::none())
 }
 
 async fn presented(identity: Option<ClientIdentity>) -> Result<String, TransportError> {

@@ -175,11 +175,7 @@ async fn invalid_client_is_sent_once() {
 #[tokio::test]
 async fn retries_can_be_turned_off_per_client_and_per_request() {
     let server = serve(|_| Act::Reply("503 Service Unavailable", "", "")).await;
-    let off = HyperClient::new(HttpOptions {
-        retry: RetryPolicy::none(),
-        ..HttpOptions::default()
-    })
-    .unwrap();
+    let off = HyperClient::new(HttpOptions::default().with_retry(RetryPolicy::none())).unwrap();
     assert_eq!(off.execute(post(&server.base)).await.unwrap().status(), 503);
     assert_eq!(server.count(), 1);
     let on = HyperClient::new(HttpOptions::default()).unwrap();
@@ -203,11 +199,7 @@ async fn a_pooled_connection_closed_under_the_request_is_resent_on_a_fresh_one()
     })
     .await;
     // one attempt only: the re-send on a fresh connection is not an attempt
-    let client = HyperClient::new(HttpOptions {
-        retry: RetryPolicy::none(),
-        ..HttpOptions::default()
-    })
-    .unwrap();
+    let client = HyperClient::new(HttpOptions::default().with_retry(RetryPolicy::none())).unwrap();
     for _ in 0..5 {
         let ok = client.execute(post(&server.base)).await.unwrap();
         assert_eq!(ok.status(), 200);
@@ -224,11 +216,7 @@ async fn a_fresh_connection_that_closes_is_an_attempt() {
     // Drop everything: with retries off, exactly one request is sent (a
     // fresh connection's failure is not re-sent for free).
     let server = serve(|_| Act::Drop).await;
-    let client = HyperClient::new(HttpOptions {
-        retry: RetryPolicy::none(),
-        ..HttpOptions::default()
-    })
-    .unwrap();
+    let client = HyperClient::new(HttpOptions::default().with_retry(RetryPolicy::none())).unwrap();
     let err = client.execute(post(&server.base)).await.unwrap_err();
     assert!(err.is_retryable(), "{err:?}");
     assert_eq!(server.count(), 1);

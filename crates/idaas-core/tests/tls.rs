@@ -69,12 +69,10 @@ fn get(url: &str) -> HttpRequest {
 }
 
 fn options(ca_files: Vec<PathBuf>) -> HttpOptions {
-    HttpOptions {
-        connect_timeout: Duration::from_secs(3),
-        read_timeout: Duration::from_secs(3),
-        ca_certificate_files: ca_files,
-        ..HttpOptions::default()
-    }
+    HttpOptions::default()
+        .with_connect_timeout(Duration::from_secs(3))
+        .with_read_timeout(Duration::from_secs(3))
+        .with_ca_certificate_files(ca_files)
 }
 
 #[tokio::test]
@@ -325,11 +323,7 @@ fn unsafe_ignore_ssl_cert_warns_each_time_a_client_is_built() {
         .finish();
     tracing::subscriber::with_default(subscriber, || {
         for _ in 0..2 {
-            HyperClient::new(HttpOptions {
-                unsafe_ignore_ssl_cert: true,
-                ..HttpOptions::default()
-            })
-            .unwrap();
+            HyperClient::new(HttpOptions::default().with_unsafe_ignore_ssl_cert(true)).unwrap();
         }
         HyperClient::new(HttpOptions::default()).unwrap();
     });

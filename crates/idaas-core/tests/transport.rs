@@ -153,11 +153,9 @@ where
 }
 
 fn fast_options() -> HttpOptions {
-    HttpOptions {
-        connect_timeout: Duration::from_millis(300),
-        read_timeout: Duration::from_millis(300),
-        ..HttpOptions::default()
-    }
+    HttpOptions::default()
+        .with_connect_timeout(Duration::from_millis(300))
+        .with_read_timeout(Duration::from_millis(300))
 }
 
 fn get(url: &str) -> HttpRequest {
@@ -212,11 +210,11 @@ async fn a_slow_handshake_is_a_connect_timeout_even_with_a_shorter_read_timeout(
             held.push(s);
         }
     });
-    let client = HyperClient::new(HttpOptions {
-        connect_timeout: Duration::from_millis(400),
-        read_timeout: Duration::from_millis(100),
-        ..HttpOptions::default()
-    })
+    let client = HyperClient::new(
+        HttpOptions::default()
+            .with_connect_timeout(Duration::from_millis(400))
+            .with_read_timeout(Duration::from_millis(100)),
+    )
     .unwrap();
     let started = Instant::now();
     let err = client
@@ -236,11 +234,11 @@ async fn a_slow_handshake_is_a_connect_timeout_even_with_a_shorter_read_timeout(
 async fn a_server_that_never_answers_is_a_read_timeout() {
     let server = serve(vec![Reply::Silence]).await;
     // A long connect timeout: the read timeout alone must end the wait.
-    let client = HyperClient::new(HttpOptions {
-        connect_timeout: Duration::from_secs(3),
-        read_timeout: Duration::from_millis(300),
-        ..HttpOptions::default()
-    })
+    let client = HyperClient::new(
+        HttpOptions::default()
+            .with_connect_timeout(Duration::from_secs(3))
+            .with_read_timeout(Duration::from_millis(300)),
+    )
     .unwrap();
     let started = Instant::now();
     let err = client.execute(get(&server.base)).await.unwrap_err();
@@ -274,11 +272,11 @@ async fn the_read_timeout_restarts_on_a_pooled_connection() {
     // The first request opens the connection; the second reuses it and gets
     // the read timeout from its own start.
     let server = serve(vec![response("200 OK", &[], "a"), Reply::Silence]).await;
-    let client = HyperClient::new(HttpOptions {
-        connect_timeout: Duration::from_secs(3),
-        read_timeout: Duration::from_millis(300),
-        ..HttpOptions::default()
-    })
+    let client = HyperClient::new(
+        HttpOptions::default()
+            .with_connect_timeout(Duration::from_secs(3))
+            .with_read_timeout(Duration::from_millis(300)),
+    )
     .unwrap();
     client.execute(get(&server.base)).await.unwrap();
     let started = Instant::now();
@@ -302,11 +300,7 @@ async fn retries_a_broken_connection() {
     let server = serve(vec![Reply::Close, response("200 OK", &[], "ok")]).await;
     // RetryingClient around a client that does not retry by itself
     let client = RetryingClient::new(
-        HyperClient::new(HttpOptions {
-            retry: RetryPolicy::none(),
-            ..fast_options()
-        })
-        .unwrap(),
+        HyperClient::new(fast_options().with_retry(RetryPolicy::none())).unwrap(),
         RetryPolicy {
             base_delay: Duration::from_millis(10),
             ..RetryPolicy::default()
@@ -341,11 +335,7 @@ async fn oversize_bodies_are_rejected_with_and_without_content_length() {
     }
     chunked.extend_from_slice(b"0\r\n\r\n");
     let server = serve(vec![declared, Reply::Raw(chunked)]).await;
-    let client = HyperClient::new(HttpOptions {
-        max_body_bytes: 1024,
-        ..fast_options()
-    })
-    .unwrap();
+    let client = HyperClient::new(fast_options().with_max_body_bytes(1024)).unwrap();
     for _ in 0..2 {
         let err = client.execute(get(&server.base)).await.unwrap_err();
         assert!(
@@ -598,11 +588,7 @@ async fn unsafe_ignore_ssl_cert_accepts_the_self_signed_certificate() {
         Some(tls_acceptor()),
     )
     .await;
-    let client = HyperClient::new(HttpOptions {
-        unsafe_ignore_ssl_cert: true,
-        ..fast_options()
-    })
-    .unwrap();
+    let client = HyperClient::new(fast_options().with_unsafe_ignore_ssl_cert(true)).unwrap();
     for _ in 0..2 {
         let ok = client
             .execute(get(&format!("{}/token", server.base)))
@@ -645,11 +631,8 @@ async fn https_to_a_plain_http_server_is_a_tls_error() {
 
 #[test]
 fn debug_shows_the_options_and_nothing_else() {
-    let client = HyperClient::new(HttpOptions {
-        unsafe_ignore_ssl_cert: true,
-        ..HttpOptions::default()
-    })
-    .unwrap();
+    let client =
+        HyperClient::new(HttpOptions::default().with_unsafe_ignore_ssl_cert(true)).unwrap();
     let debug = format!("{client:?}");
     assert!(
         debug.starts_with("HyperClient { options: HttpOptions {"),

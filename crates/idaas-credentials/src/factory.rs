@@ -47,7 +47,20 @@ struct Inner {
 }
 
 /// Everything a factory can be given besides the configuration.
+///
+/// Built from [`FactoryOptions::default`] with its `with_…` methods (new
+/// settings may come, so it cannot be written as a struct literal outside
+/// this crate); the fields stay readable and assignable.
+///
+/// ```
+/// use idaas_cache::CacheOptions;
+/// use idaas_credentials::FactoryOptions;
+///
+/// let options = FactoryOptions::default().with_cache(CacheOptions::reference());
+/// assert_eq!(options.cache, CacheOptions::reference());
+/// ```
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct FactoryOptions {
     /// The HTTP client (default: a `HyperClient` with the configured timeouts).
     pub http: Option<SharedHttpClient>,
@@ -78,6 +91,50 @@ impl Default for FactoryOptions {
             metadata_url: None,
             human_prompt: crate::human::stderr_prompt(),
         }
+    }
+}
+
+impl FactoryOptions {
+    /// Sets [`http`](Self::http): the client every request goes through.
+    pub fn with_http(mut self, http: SharedHttpClient) -> Self {
+        self.http = Some(http);
+        self
+    }
+
+    /// Sets [`env`](Self::env).
+    pub fn with_env(mut self, env: Arc<dyn Environment>) -> Self {
+        self.env = env;
+        self
+    }
+
+    /// Sets [`clock`](Self::clock).
+    pub fn with_clock(mut self, clock: SharedClock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Sets [`plugins`](Self::plugins).
+    pub fn with_plugins(mut self, plugins: PluginRegistry) -> Self {
+        self.plugins = plugins;
+        self
+    }
+
+    /// Sets [`cache`](Self::cache).
+    pub fn with_cache(mut self, cache: CacheOptions) -> Self {
+        self.cache = cache;
+        self
+    }
+
+    /// Sets [`metadata_url`](Self::metadata_url).
+    pub fn with_metadata_url(mut self, url: impl Into<String>) -> Self {
+        self.metadata_url = Some(url.into());
+        self
+    }
+
+    /// Sets [`human_prompt`](Self::human_prompt).
+    pub fn with_human_prompt(mut self, prompt: crate::human::HumanPrompt) -> Self {
+        self.human_prompt = prompt;
+        self
     }
 }
 

@@ -20,10 +20,7 @@ fn config(emulator: &Emulator) -> ClientConfig {
 }
 
 fn options() -> FactoryOptions {
-    FactoryOptions {
-        env: Arc::new(MapEnv::new().with("S", "s")),
-        ..FactoryOptions::default()
-    }
+    FactoryOptions::default().with_env(Arc::new(MapEnv::new().with("S", "s")))
 }
 
 #[test]

@@ -54,10 +54,9 @@ fn config(dpop: Option<DpopConfig>) -> ClientConfig {
 
 fn options() -> FactoryOptions {
     let secret = support::provider().client("dpop", "secret");
-    FactoryOptions {
-        env: Arc::new([(SECRET_VAR, secret)].into_iter().collect::<MapEnv>()),
-        ..FactoryOptions::default()
-    }
+    FactoryOptions::default().with_env(Arc::new(
+        [(SECRET_VAR, secret)].into_iter().collect::<MapEnv>(),
+    ))
 }
 
 async fn introspection_client() -> OAuthClient {

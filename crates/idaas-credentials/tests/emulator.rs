@@ -91,11 +91,9 @@ fn base(emulator: &Emulator, client_id: &str) -> ClientConfigBuilder {
 }
 
 fn options(http: Arc<Recording>, env: MapEnv) -> FactoryOptions {
-    FactoryOptions {
-        http: Some(http),
-        env: Arc::new(env),
-        ..FactoryOptions::default()
-    }
+    FactoryOptions::default()
+        .with_http(http)
+        .with_env(Arc::new(env))
 }
 
 async fn token_of(
@@ -333,12 +331,12 @@ async fn oidc_token_file_is_reread_at_every_refresh() {
         .unwrap();
     let factory = CredentialProviderFactory::from_config(
         config,
-        FactoryOptions {
-            http: Some(http.clone()),
-            env: Arc::new(MapEnv::new().with("TOKEN_PATH", file.display().to_string())),
-            clock: shared,
-            ..FactoryOptions::default()
-        },
+        FactoryOptions::default()
+            .with_http(http.clone())
+            .with_env(Arc::new(
+                MapEnv::new().with("TOKEN_PATH", file.display().to_string()),
+            ))
+            .with_clock(shared),
     )
     .await
     .unwrap();
@@ -481,11 +479,9 @@ async fn pkcs7_from_the_ecs_metadata_service() {
         .unwrap();
     let factory = CredentialProviderFactory::from_config(
         config,
-        FactoryOptions {
-            http: Some(http.clone()),
-            metadata_url: Some(metadata),
-            ..FactoryOptions::default()
-        },
+        FactoryOptions::default()
+            .with_http(http.clone())
+            .with_metadata_url(metadata),
     )
     .await
     .unwrap();
@@ -542,10 +538,7 @@ async fn a_metadata_service_that_answers_html_or_never_is_a_clear_error() {
         .unwrap();
     let err = CredentialProviderFactory::from_config(
         config.clone(),
-        FactoryOptions {
-            metadata_url: Some(html.clone()),
-            ..FactoryOptions::default()
-        },
+        FactoryOptions::default().with_metadata_url(html.clone()),
     )
     .await
     .unwrap_err();
@@ -562,20 +555,18 @@ async fn a_metadata_service_that_answers_html_or_never_is_a_clear_error() {
         }
     });
     let http = Arc::new(
-        HyperClient::new(HttpOptions {
-            read_timeout: Duration::from_millis(300),
-            connect_timeout: Duration::from_millis(300),
-            ..HttpOptions::default()
-        })
+        HyperClient::new(
+            HttpOptions::default()
+                .with_read_timeout(Duration::from_millis(300))
+                .with_connect_timeout(Duration::from_millis(300)),
+        )
         .unwrap(),
     );
     let err = CredentialProviderFactory::from_config(
         config,
-        FactoryOptions {
-            http: Some(http),
-            metadata_url: Some(url.clone()),
-            ..FactoryOptions::default()
-        },
+        FactoryOptions::default()
+            .with_http(http)
+            .with_metadata_url(url.clone()),
     )
     .await
     .unwrap_err();
@@ -880,22 +871,20 @@ async fn human_identity_signs_in_once_then_reuses_and_refreshes_the_cached_crede
         .build()
         .unwrap();
     let prompts = Arc::new(AtomicUsize::new(0));
-    let options = || FactoryOptions {
-        env: Arc::new(
-            MapEnv::new()
-                .with("UNUSED", "x")
-                .with(HUMAN_CREDENTIAL_CACHE_PATH_ENV, cache.display().to_string()),
-        ),
-        human_prompt: {
-            let (emulator, prompts) = (emulator.clone(), prompts.clone());
-            HumanPrompt::new(move |auth| {
-                prompts.fetch_add(1, Ordering::SeqCst);
-                // the person approves on their phone
-                assert!(emulator.approve_device(&auth.user_code));
+    let options = || {
+        FactoryOptions::default()
+            .with_env(Arc::new(MapEnv::new().with("UNUSED", "x").with(
+                HUMAN_CREDENTIAL_CACHE_PATH_ENV,
+                cache.display().to_string(),
+            )))
+            .with_human_prompt({
+                let (emulator, prompts) = (emulator.clone(), prompts.clone());
+                HumanPrompt::new(move |auth| {
+                    prompts.fetch_add(1, Ordering::SeqCst);
+                    assert!(emulator.approve_device(&auth.user_code));
+                })
             })
-        },
-        clock: shared.clone(),
-        ..FactoryOptions::default()
+            .with_clock(shared.clone())
     };
     let factory = CredentialProviderFactory::from_config(config.clone(), options())
         .await

@@ -47,11 +47,9 @@ async fn provider(idp: &Emulator, clock: SharedClock) -> IdaasCredentialProvider
         .unwrap();
     let factory = CredentialProviderFactory::from_config(
         config,
-        FactoryOptions {
-            env: Arc::new(MapEnv::new().with("S", "s")),
-            clock,
-            ..FactoryOptions::default()
-        },
+        FactoryOptions::default()
+            .with_env(Arc::new(MapEnv::new().with("S", "s")))
+            .with_clock(clock),
     )
     .await
     .unwrap();
@@ -304,10 +302,8 @@ async fn the_files_token_cache_keys_reach_the_provider() {
     .unwrap();
     let factory = idaas_test_support::factory(config, None).await;
     let provider = factory.provider().await.unwrap();
-    let expected = idaas_cache::CacheOptions {
-        stale: idaas_cache::StaleBehavior::Allow,
-        probe_interval: Duration::from_millis(200),
-        ..idaas_cache::CacheOptions::reference()
-    };
+    let expected = idaas_cache::CacheOptions::reference()
+        .with_stale(idaas_cache::StaleBehavior::Allow)
+        .with_probe_interval(Duration::from_millis(200));
     assert_eq!(*provider.cache_options(), expected);
 }

@@ -46,15 +46,12 @@ fn config(issuer: &str) -> ClientConfig {
 }
 
 fn options(cache: &Path, prompt: HumanPrompt) -> FactoryOptions {
-    FactoryOptions {
-        env: Arc::new(
-            MapEnv::new()
-                .with("UNUSED", "x")
-                .with(HUMAN_CREDENTIAL_CACHE_PATH_ENV, cache.display().to_string()),
-        ),
-        human_prompt: prompt,
-        ..FactoryOptions::default()
-    }
+    FactoryOptions::default()
+        .with_env(Arc::new(MapEnv::new().with("UNUSED", "x").with(
+            HUMAN_CREDENTIAL_CACHE_PATH_ENV,
+            cache.display().to_string(),
+        )))
+        .with_human_prompt(prompt)
 }
 
 fn no_sign_in() -> HumanPrompt {

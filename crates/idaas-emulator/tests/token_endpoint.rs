@@ -462,11 +462,8 @@ async fn switched_on_faults_make_the_token_endpoint_slow_or_down_until_switched_
         .await
         .unwrap();
     let once = Arc::new(
-        HyperClient::new(HttpOptions {
-            retry: idaas_core::http::RetryPolicy::none(),
-            ..HttpOptions::default()
-        })
-        .unwrap(),
+        HyperClient::new(HttpOptions::default().with_retry(idaas_core::http::RetryPolicy::none()))
+            .unwrap(),
     );
     let client = OAuthClient::new(
         once,

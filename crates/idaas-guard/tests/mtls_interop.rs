@@ -31,16 +31,16 @@ fn mtls(member: &str) -> String {
 
 fn http(certificate: Option<&str>) -> SharedHttpClient {
     Arc::new(
-        HyperClient::new(HttpOptions {
-            ca_certificate_files: vec![support::tls_fixture("ca.pem")],
-            client_identity: certificate.map(|name| {
-                ClientIdentity::from_files(
-                    support::tls_fixture(&format!("{name}.pem")),
-                    support::tls_fixture(&format!("{name}.key")),
-                )
-            }),
-            ..HttpOptions::default()
-        })
+        HyperClient::new(
+            HttpOptions::default()
+                .with_ca_certificate_files(vec![support::tls_fixture("ca.pem")])
+                .with_client_identity(certificate.map(|name| {
+                    ClientIdentity::from_files(
+                        support::tls_fixture(&format!("{name}.pem")),
+                        support::tls_fixture(&format!("{name}.key")),
+                    )
+                })),
+        )
         .unwrap(),
     )
 }

@@ -71,11 +71,7 @@ async fn serve() -> String {
 }
 
 fn client(endpoint: &str, retry: RetryPolicy) -> OAuthClient {
-    let http = HyperClient::new(HttpOptions {
-        retry,
-        ..HttpOptions::default()
-    })
-    .unwrap();
+    let http = HyperClient::new(HttpOptions::default().with_retry(retry)).unwrap();
     OAuthClient::new(
         Arc::new(http),
         "bench-app",

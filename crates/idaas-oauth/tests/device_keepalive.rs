@@ -145,13 +145,7 @@ fn answer(head: &str, body: &str, state: &State) -> (&'static str, String) {
 }
 
 fn client(base: &str, retry: RetryPolicy) -> OAuthClient {
-    let http = Arc::new(
-        HyperClient::new(HttpOptions {
-            retry,
-            ..HttpOptions::default()
-        })
-        .unwrap(),
-    );
+    let http = Arc::new(HyperClient::new(HttpOptions::default().with_retry(retry)).unwrap());
     OAuthClient::new(
         http,
         "device-app",

@@ -35,12 +35,12 @@ fn identity(name: &str) -> ClientIdentity {
 /// fixture's name) if any.
 fn http(certificate: Option<&str>) -> SharedHttpClient {
     Arc::new(
-        HyperClient::new(HttpOptions {
-            ca_certificate_files: vec![support::tls_fixture("ca.pem")],
-            client_identity: certificate.map(identity),
-            retry: idaas_core::http::RetryPolicy::none(),
-            ..HttpOptions::default()
-        })
+        HyperClient::new(
+            HttpOptions::default()
+                .with_ca_certificate_files(vec![support::tls_fixture("ca.pem")])
+                .with_client_identity(certificate.map(identity))
+                .with_retry(idaas_core::http::RetryPolicy::none()),
+        )
         .unwrap(),
     )
 }

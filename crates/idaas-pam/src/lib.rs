@@ -20,7 +20,7 @@
 //! #     .issuer(emulator.base_url()).token_endpoint(emulator.token_endpoint())
 //! #     .developer_api_endpoint(emulator.base_url()).client_secret_post(SecretSource::env("S"))
 //! #     .build().unwrap();
-//! # let options = FactoryOptions { env: Arc::new(MapEnv::new().with("S", "s")), ..FactoryOptions::default() };
+//! # let options = FactoryOptions::default().with_env(Arc::new(MapEnv::new().with("S", "s")));
 //! // `CredentialProviderFactory::init()` reads the configuration file
 //! let factory = CredentialProviderFactory::from_config(config, options).await?;
 //! let pam = PamClient::from_factory(&factory).await?; // scope urn:cloud:idaas:pam|.all

@@ -28,10 +28,8 @@ pub async fn factory(
     config: ClientConfig,
     clock: Option<SharedClock>,
 ) -> CredentialProviderFactory {
-    let mut options = FactoryOptions {
-        env: Arc::new(MapEnv::new().with(SECRET_VAR, SECRET)),
-        ..FactoryOptions::default()
-    };
+    let mut options =
+        FactoryOptions::default().with_env(Arc::new(MapEnv::new().with(SECRET_VAR, SECRET)));
     if let Some(clock) = clock {
         options.clock = clock;
     }

@@ -37,10 +37,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let env = Arc::new(MapEnv::new().with("FLEET_SECRET", "fleet-secret"));
     let mut pods = Vec::new();
     for _ in 0..4 {
-        let options = FactoryOptions {
-            env: env.clone(),
-            ..FactoryOptions::default()
-        };
+        let options = FactoryOptions::default().with_env(env.clone());
         pods.push(CredentialProviderFactory::from_config(config.clone(), options).await?);
     }
     for (i, pod) in pods.iter().enumerate() {

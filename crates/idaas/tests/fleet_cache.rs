@@ -30,10 +30,7 @@ async fn pods(config: &ClientConfig, env: MapEnv, n: usize) -> Vec<CredentialPro
     let env = Arc::new(env);
     let mut out = Vec::new();
     for _ in 0..n {
-        let options = FactoryOptions {
-            env: env.clone(),
-            ..FactoryOptions::default()
-        };
+        let options = FactoryOptions::default().with_env(env.clone());
         out.push(
             CredentialProviderFactory::from_config(config.clone(), options)
                 .await
@@ -111,15 +108,9 @@ async fn a_bad_key_or_url_is_a_configuration_error_naming_the_field() {
     let config =
         ClientConfig::from_json_str(&config_json(&emulator, Some("redis://127.0.0.1:1"))).unwrap();
     let env = Arc::new(MapEnv::new().with("S", "s").with("FLEET_KEY", "c2hvcnQ="));
-    let e = CredentialProviderFactory::from_config(
-        config,
-        FactoryOptions {
-            env,
-            ..FactoryOptions::default()
-        },
-    )
-    .await
-    .unwrap_err();
+    let e = CredentialProviderFactory::from_config(config, FactoryOptions::default().with_env(env))
+        .await
+        .unwrap_err();
     assert!(e.is_config());
     assert!(
         e.to_string().contains("tokenCache.redis.keyEnvVarName"),
@@ -131,14 +122,8 @@ async fn a_bad_key_or_url_is_a_configuration_error_naming_the_field() {
             .with("S", "s")
             .with("IDAAS_TOKEN_CACHE_URL", "http://x"),
     );
-    let e = CredentialProviderFactory::from_config(
-        config,
-        FactoryOptions {
-            env,
-            ..FactoryOptions::default()
-        },
-    )
-    .await
-    .unwrap_err();
+    let e = CredentialProviderFactory::from_config(config, FactoryOptions::default().with_env(env))
+        .await
+        .unwrap_err();
     assert!(e.to_string().contains("IDAAS_TOKEN_CACHE_URL"), "{e}");
 }

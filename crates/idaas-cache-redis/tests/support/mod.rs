@@ -76,10 +76,7 @@ impl Member {
             },
         );
         let (t, delay) = (tier.clone(), setup.idp_delay);
-        let options = CacheOptions {
-            blocking_wait: Duration::from_secs(10),
-            ..CacheOptions::default()
-        };
+        let options = CacheOptions::default().with_blocking_wait(Duration::from_secs(10));
         let l1 = CachedSupplier::new(options, clock::system(), move || {
             let (tier, idp) = (t.clone(), idp.clone());
             async move {

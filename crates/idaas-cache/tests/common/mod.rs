@@ -125,11 +125,9 @@ impl Script {
 }
 
 pub fn options(prefetch: PrefetchStrategy, stale: StaleBehavior) -> CacheOptions {
-    CacheOptions {
-        prefetch,
-        stale,
-        ..CacheOptions::reference()
-    }
+    CacheOptions::reference()
+        .with_prefetch(prefetch)
+        .with_stale(stale)
 }
 
 pub async fn value(cache: &CachedSupplier<String>) -> Result<String, CacheError> {

@@ -219,10 +219,7 @@ pub(crate) fn load_config(
     let config = idaas::config::ClientConfig::load(path).map_err(|e| Failure::of(&e, json))?;
     // `unsafeIgnoreSslCert` in the file: the SDK's WARN event says so on stderr
     let http = build(http_options((&config.http).into(), net), json)?;
-    let options = idaas::FactoryOptions {
-        http: Some(http),
-        ..idaas::FactoryOptions::default()
-    };
+    let options = idaas::FactoryOptions::default().with_http(http);
     Ok((config, options))
 }
 

@@ -34,7 +34,22 @@ impl<C: HttpClient + ?Sized> HttpClient for Arc<C> {
 }
 
 /// Settings of [`HyperClient`].
+///
+/// Built from [`HttpOptions::default`] with its `with_…` methods (new
+/// settings may come, so it cannot be written as a struct literal outside
+/// this crate); the fields stay readable and assignable.
+///
+/// ```
+/// use std::time::Duration;
+/// use idaas_core::http::{HttpOptions, RetryPolicy};
+///
+/// let options = HttpOptions::default()
+///     .with_read_timeout(Duration::from_secs(3))
+///     .with_retry(RetryPolicy::none());
+/// assert_eq!(options.read_timeout, Duration::from_secs(3));
+/// ```
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct HttpOptions {
     /// Time allowed to establish the TCP connection and TLS session.
     pub connect_timeout: Duration,
@@ -81,6 +96,62 @@ impl Default for HttpOptions {
             client_identity: None,
             retry: RetryPolicy::default(),
         }
+    }
+}
+
+impl HttpOptions {
+    /// Sets [`connect_timeout`](Self::connect_timeout).
+    pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Sets [`read_timeout`](Self::read_timeout).
+    pub fn with_read_timeout(mut self, timeout: Duration) -> Self {
+        self.read_timeout = timeout;
+        self
+    }
+
+    /// Sets [`max_body_bytes`](Self::max_body_bytes).
+    pub fn with_max_body_bytes(mut self, bytes: usize) -> Self {
+        self.max_body_bytes = bytes;
+        self
+    }
+
+    /// Sets [`user_agent`](Self::user_agent).
+    pub fn with_user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = user_agent.into();
+        self
+    }
+
+    /// Sets [`unsafe_ignore_ssl_cert`](Self::unsafe_ignore_ssl_cert).
+    /// Dangerous: only for test servers.
+    pub fn with_unsafe_ignore_ssl_cert(mut self, ignore: bool) -> Self {
+        self.unsafe_ignore_ssl_cert = ignore;
+        self
+    }
+
+    /// Sets [`ca_certificate_files`](Self::ca_certificate_files) (replacing
+    /// any set before).
+    pub fn with_ca_certificate_files(
+        mut self,
+        files: impl IntoIterator<Item = impl Into<std::path::PathBuf>>,
+    ) -> Self {
+        self.ca_certificate_files = files.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Sets [`client_identity`](Self::client_identity) (`None`: no client
+    /// certificate).
+    pub fn with_client_identity(mut self, identity: impl Into<Option<ClientIdentity>>) -> Self {
+        self.client_identity = identity.into();
+        self
+    }
+
+    /// Sets [`retry`](Self::retry).
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
     }
 }
 

@@ -55,7 +55,7 @@ pub enum IdentityPart {
 ///
 /// let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tls");
 /// let identity = ClientIdentity::from_files(format!("{dir}/client.pem"), format!("{dir}/client.key"));
-/// let client = HyperClient::new(HttpOptions { client_identity: Some(identity), ..Default::default() })?;
+/// let client = HyperClient::new(HttpOptions::default().with_client_identity(identity))?;
 /// # Ok::<(), idaas_core::TransportError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -28,10 +28,7 @@ use crate::error::TransportError;
 /// // on by default
 /// assert_eq!(HttpOptions::default().retry.max_attempts, 3);
 /// // one attempt only
-/// let client = HyperClient::new(HttpOptions {
-///     retry: RetryPolicy::none(),
-///     ..HttpOptions::default()
-/// })?;
+/// let client = HyperClient::new(HttpOptions::default().with_retry(RetryPolicy::none()))?;
 /// assert_eq!(client.options().retry.max_attempts, 1);
 /// # Ok::<(), idaas_core::TransportError>(())
 /// ```
