@@ -42,7 +42,7 @@ pub(crate) struct Entry {
 impl Entry {
     /// A credential just received at `now`; one without `expires_at` gets it
     /// from `expires_in`, or [`DEFAULT_LIFETIME`].
-    pub fn received(credential: Credential, now: Duration) -> Self {
+    pub(crate) fn received(credential: Credential, now: Duration) -> Self {
         let mut credential = credential.with_expiry_from(now);
         if credential.expires_at.is_none() {
             credential.expires_at = Some(now.as_secs() + DEFAULT_LIFETIME.as_secs());
@@ -70,7 +70,7 @@ impl Entry {
     /// jittered refresh-ahead can start ([`Timing::for_token`] with the
     /// largest jitter). Before it, every process that asks takes the entry;
     /// from it, a process asking has the entry already and wants a new one.
-    pub fn due_at(&self) -> Duration {
+    pub(crate) fn due_at(&self) -> Duration {
         let lifetime = self.lifetime();
         let widest = (lifetime / JITTER_SHARE).min(MAX_JITTER);
         Timing::for_token_with_jitter(
@@ -83,18 +83,18 @@ impl Entry {
     }
 
     /// Whether a process asking at `now` takes this entry.
-    pub fn is_fresh(&self, now: Duration) -> bool {
+    pub(crate) fn is_fresh(&self, now: Duration) -> bool {
         now < self.due_at()
     }
 
     /// How long Redis keeps it: the token's remaining lifetime (`None`: already expired).
-    pub fn time_to_live(&self, now: Duration) -> Option<Duration> {
+    pub(crate) fn time_to_live(&self, now: Duration) -> Option<Duration> {
         let left = self.expires_at().checked_sub(now)?;
         (!left.is_zero()).then_some(left)
     }
 
     /// The plaintext to seal.
-    pub fn to_plain(&self) -> Vec<u8> {
+    pub(crate) fn to_plain(&self) -> Vec<u8> {
         let c = &self.credential;
         let plain = Plain {
             access_token: c.access_token.expose_secret().to_owned(),
@@ -114,7 +114,7 @@ impl Entry {
     }
 
     /// The entry in opened plaintext (which is zeroed afterwards).
-    pub fn from_plain(plain: Vec<u8>) -> Option<Self> {
+    pub(crate) fn from_plain(plain: Vec<u8>) -> Option<Self> {
         let parsed = serde_json::from_slice::<Plain>(&plain);
         zeroize_vec(plain);
         let p = parsed.ok()?;

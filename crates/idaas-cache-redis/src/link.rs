@@ -45,7 +45,7 @@ pub(crate) struct Unavailable;
 
 impl Link {
     /// A lazily connecting link (no I/O here; needs a tokio runtime).
-    pub fn new(options: FleetOptions, counters: FleetCounters) -> Result<Self, Error> {
+    pub(crate) fn new(options: FleetOptions, counters: FleetCounters) -> Result<Self, Error> {
         let bad = |e: redis::RedisError| Error::InvalidUrl {
             field: options.field().to_owned(),
             reason: format!("{}: {e}", redacted(options.url())),
@@ -159,17 +159,17 @@ impl Link {
         })
     }
 
-    pub fn options(&self) -> &FleetOptions {
+    pub(crate) fn options(&self) -> &FleetOptions {
         &self.options
     }
 
     /// Whether callers should try Redis at all (not in an outage).
-    pub fn usable(&self) -> bool {
+    pub(crate) fn usable(&self) -> bool {
         !self.down.load(Ordering::Acquire)
     }
 
     /// Runs `cmd` within `limit`.
-    pub async fn query<T: FromRedisValue>(
+    pub(crate) async fn query<T: FromRedisValue>(
         self: &Arc<Self>,
         what: &'static str,
         cmd: &Cmd,
@@ -184,7 +184,7 @@ impl Link {
     }
 
     /// Runs a pipeline (one round trip) within `limit`.
-    pub async fn pipeline<T: FromRedisValue>(
+    pub(crate) async fn pipeline<T: FromRedisValue>(
         self: &Arc<Self>,
         what: &'static str,
         pipe: &Pipeline,
@@ -248,7 +248,7 @@ impl Link {
     }
 
     /// A subscription to `channel` on its own connection.
-    pub async fn subscribe(self: &Arc<Self>, channel: &str) -> Result<PubSub, Unavailable> {
+    pub(crate) async fn subscribe(self: &Arc<Self>, channel: &str) -> Result<PubSub, Unavailable> {
         let limit = self.options.get_timeout.max(Duration::from_millis(200));
         let outcome = tokio::time::timeout(limit, async {
             let mut sub = self.pubsub_client().await?.get_async_pubsub().await?;

@@ -16,7 +16,7 @@ use crate::secrets::SecretArg;
     propagate_version = true,
     after_help = crate::exit::HELP
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     /// Output shared by every command.
     #[command(flatten)]
     pub output: OutputArgs,
@@ -27,7 +27,7 @@ pub struct Cli {
 
 /// Flags that shape the output of every command.
 #[derive(Debug, Args)]
-pub struct OutputArgs {
+pub(crate) struct OutputArgs {
     /// Print machine-readable JSON instead of text.
     #[arg(long, global = true)]
     pub json: bool,
@@ -44,7 +44,7 @@ pub struct OutputArgs {
 /// The token a command acts on: an argument, an environment variable, or
 /// else standard input (off argv: `ps` shows arguments to every local user).
 #[derive(Debug, Args)]
-pub struct TokenArg {
+pub(crate) struct TokenArg {
     /// The token: the value, `-` (stdin) or `@FILE` (default: read stdin).
     #[arg(allow_hyphen_values = true, conflicts_with = "token_env")]
     pub token: Option<SecretArg>,
@@ -55,7 +55,7 @@ pub struct TokenArg {
 
 impl TokenArg {
     /// The token, from wherever it was given.
-    pub fn read(&self, json: bool) -> Result<String, crate::exit::Failure> {
+    pub(crate) fn read(&self, json: bool) -> Result<String, crate::exit::Failure> {
         crate::secrets::token_or_stdin(
             self.token.as_ref(),
             self.token_env.as_deref(),
@@ -67,7 +67,7 @@ impl TokenArg {
 
 /// Transport options of every command that goes to the network.
 #[derive(Debug, Args, Default)]
-pub struct NetArgs {
+pub(crate) struct NetArgs {
     /// Trust the CA certificates (PEM, one or many) of this file too, beside
     /// the system's (repeat the flag for several files).
     #[arg(long = "ca-file", value_name = "PEM", global = true)]
@@ -87,7 +87,7 @@ pub struct NetArgs {
 
 /// DPoP (RFC 9449) for the commands that request tokens.
 #[derive(Debug, Args, Default, Clone)]
-pub struct DpopArgs {
+pub(crate) struct DpopArgs {
     /// Bind the tokens to a DPoP key: every token request carries a proof
     /// signed by it, the token comes back `token_type` DPoP with `cnf.jkt`
     /// (without --dpop-key: a fresh ES256 key, gone when the command ends).
@@ -101,7 +101,7 @@ pub struct DpopArgs {
 
 /// The commands.
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Walk through the SDK against an embedded emulator: no setup needed.
     Quickstart,
     /// The M2M access token from an IDaaS configuration file.
@@ -339,7 +339,7 @@ pub enum Command {
 
 /// The PAM client of `idaas pam …`: from a configuration file, with overrides.
 #[derive(Debug, Args)]
-pub struct PamArgs {
+pub(crate) struct PamArgs {
     /// The configuration file (default: $CLOUD_IDAAS_CONFIG_PATH, then
     /// ~/.cloud_idaas/client-config.json).
     #[arg(long, global = true)]
@@ -360,7 +360,7 @@ pub struct PamArgs {
 
 /// Options of the OAuth token commands.
 #[derive(Debug, Args)]
-pub struct OAuthTokenArgs {
+pub(crate) struct OAuthTokenArgs {
     /// The credential provider.
     #[arg(long)]
     pub provider: String,
@@ -377,7 +377,7 @@ pub struct OAuthTokenArgs {
 
 /// `idaas pam …`
 #[derive(Debug, Subcommand)]
-pub enum PamCommand {
+pub(crate) enum PamCommand {
     /// Print the API key of a credential (exit 1 if it has none).
     GetApiKey {
         /// The credential identifier.
@@ -541,7 +541,7 @@ pub enum PamCommand {
 
 /// How `pam cloud-credential` prints the credentials.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum CredentialFormat {
+pub(crate) enum CredentialFormat {
     /// `export NAME='value'` lines.
     Env,
     /// The `--json` shape.
@@ -553,7 +553,7 @@ pub enum CredentialFormat {
 /// The provider and client of `login`, `userinfo`, `logout-url`; tokens are
 /// kept in `$IDAAS_TOKEN_STORE_DIR` (default `~/.cloud_idaas/tokens`).
 #[derive(Debug, Args)]
-pub struct SignInArgs {
+pub(crate) struct SignInArgs {
     /// The issuer (discovered).
     #[arg(long)]
     pub issuer: String,
@@ -589,7 +589,7 @@ pub struct SignInArgs {
 
 /// The generic OAuth client of `client-credentials`, `introspect`, `revoke`, `refresh`.
 #[derive(Debug, Args)]
-pub struct OAuthArgs {
+pub(crate) struct OAuthArgs {
     /// The issuer: its metadata is discovered (OIDC discovery, then RFC 8414).
     #[arg(long)]
     pub issuer: String,
@@ -639,7 +639,7 @@ pub struct OAuthArgs {
 /// RFC 8705 §2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 #[value(rename_all = "snake_case")]
-pub enum AuthMethod {
+pub(crate) enum AuthMethod {
     /// A public client: only `client_id` is sent.
     None,
     /// HTTP Basic with the client secret (needs --client-secret).
@@ -658,7 +658,7 @@ pub enum AuthMethod {
 
 impl AuthMethod {
     /// The method's registered name.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Self::None => "none",
             Self::ClientSecretBasic => "client_secret_basic",
@@ -673,7 +673,7 @@ impl AuthMethod {
 
 /// `idaas scope …`
 #[derive(Debug, Subcommand)]
-pub enum ScopeCommand {
+pub(crate) enum ScopeCommand {
     /// Exit 0 if the scopes grant ACTION on RESOURCE, 1 if not.
     Check {
         /// A granted scope (repeat the flag for several; none means denied).
@@ -693,7 +693,7 @@ pub enum ScopeCommand {
 
 /// `idaas config …`
 #[derive(Debug, Subcommand)]
-pub enum ConfigCommand {
+pub(crate) enum ConfigCommand {
     /// Load a configuration as the SDK does and print it with secrets redacted.
     ///
     /// Without FILE: $CLOUD_IDAAS_CONFIG_PATH, else ~/.cloud_idaas/client-config.json.

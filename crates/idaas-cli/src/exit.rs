@@ -23,7 +23,7 @@ use crate::output;
 
 /// The documented exit codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Code {
+pub(crate) enum Code {
     /// Success.
     Ok = 0,
     /// A check said no: access denied, token inactive.
@@ -37,7 +37,7 @@ pub enum Code {
 }
 
 /// The exit codes as `idaas --help` prints them.
-pub const HELP: &str = "Exit codes:
+pub(crate) const HELP: &str = "Exit codes:
   0  ok
   1  denied, inactive or invalid (access_denied, an inactive token, a JWT that fails --verify)
   2  usage or configuration (bad flags or config, http:// to a non-loopback host,
@@ -47,15 +47,16 @@ pub const HELP: &str = "Exit codes:
   4  credentials refused (invalid_client, invalid_grant, unauthorized_client, a refused
      DPoP proof, HTTP 401/403)";
 
-impl From<Code> for ExitCode {
-    fn from(code: Code) -> Self {
-        ExitCode::from(code as u8)
+impl Code {
+    /// The process exit code.
+    pub(crate) fn exit(self) -> ExitCode {
+        ExitCode::from(self as u8)
     }
 }
 
 /// Any error the CLI gets from the SDK.
 #[derive(Debug, Clone, Copy)]
-pub enum Cause<'a> {
+pub(crate) enum Cause<'a> {
     /// The protocol layer.
     OAuth(&'a idaas::oauth::Error),
     /// The credential layer (configured clients, the cache).
@@ -96,7 +97,7 @@ impl<'a> From<&'a ConfigError> for Cause<'a> {
 
 /// The exit code of an OAuth error code (with the HTTP status it came with;
 /// 0 when it came through a browser redirect).
-pub fn oauth_code(code: &OAuthErrorCode, status: u16) -> Code {
+pub(crate) fn oauth_code(code: &OAuthErrorCode, status: u16) -> Code {
     use OAuthErrorCode as C;
     match code {
         C::AccessDenied | C::UserBlocked | C::AccountLinkingRequired | C::ExpiredToken => {
@@ -163,7 +164,7 @@ fn transport(e: &TransportError) -> Code {
 }
 
 /// The one map from an error to its exit code.
-pub fn exit_code(cause: Cause<'_>) -> Code {
+pub(crate) fn exit_code(cause: Cause<'_>) -> Code {
     use idaas::oauth::Error as O;
     match cause {
         Cause::Transport(e) => transport(e),
@@ -252,7 +253,7 @@ fn supplier(cache: &idaas::cache::CacheError) -> Option<&idaas::credentials::Err
 /// What to tell the user about an error: its text with every server-supplied
 /// field capped and escaped, and nothing a one-shot command cannot act on
 /// (no "retried after a backoff", no "(HTTP 0)").
-pub fn message(cause: Cause<'_>) -> String {
+pub(crate) fn message(cause: Cause<'_>) -> String {
     use idaas::oauth::Error as O;
     match cause {
         Cause::OAuth(O::OAuth(e)) => oauth_error(e),
@@ -330,7 +331,7 @@ fn oauth_error(e: &idaas::OAuthError) -> String {
 
 /// A failed command: its exit code and what to tell the user.
 #[derive(Debug)]
-pub struct Failure {
+pub(crate) struct Failure {
     /// The exit code.
     pub code: Code,
     /// The message for stderr.
@@ -341,7 +342,7 @@ pub struct Failure {
 
 impl Failure {
     /// A failure with the given code.
-    pub fn new(code: Code, message: impl Into<String>, json: bool) -> Self {
+    pub(crate) fn new(code: Code, message: impl Into<String>, json: bool) -> Self {
         Self {
             code,
             message: message.into(),
@@ -350,19 +351,19 @@ impl Failure {
     }
 
     /// A usage or configuration failure.
-    pub fn usage(message: impl Into<String>, json: bool) -> Self {
+    pub(crate) fn usage(message: impl Into<String>, json: bool) -> Self {
         Self::new(Code::Usage, message, json)
     }
 
     /// The failure of an SDK error: its code by [`exit_code`], its text by [`message`].
-    pub fn of<'a>(cause: impl Into<Cause<'a>>, json: bool) -> Self {
+    pub(crate) fn of<'a>(cause: impl Into<Cause<'a>>, json: bool) -> Self {
         let cause = cause.into();
         Self::new(exit_code(cause), message(cause), json)
     }
 
     /// Writes the failure: `idaas: <message>` on stderr, and a JSON object on
     /// stdout in `--json` mode (a closed stdout does not change the exit code).
-    pub fn report(&self) {
+    pub(crate) fn report(&self) {
         let message = output::line(&self.message);
         if self.json {
             use std::io::Write;

@@ -24,7 +24,7 @@ const OURS: [&str; 9] = [
 ];
 
 /// The filter of the flags: `None` when no flag was given.
-pub fn directives(verbose: u8, level: Option<&str>) -> Option<String> {
+pub(crate) fn directives(verbose: u8, level: Option<&str>) -> Option<String> {
     let level = match (level, verbose) {
         (Some(level), _) => level,
         (None, 0) => return None,
@@ -40,7 +40,7 @@ pub fn directives(verbose: u8, level: Option<&str>) -> Option<String> {
 }
 
 /// Installs the subscriber. Errors are usage errors (a bad `--log-level`).
-pub fn init(verbose: u8, level: Option<&str>, json: bool) -> Result<(), String> {
+pub(crate) fn init(verbose: u8, level: Option<&str>, json: bool) -> Result<(), String> {
     let filter = match directives(verbose, level) {
         Some(text) => EnvFilter::try_new(&text).map_err(|e| format!("--log-level: {e}"))?,
         None => EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn")),

@@ -27,13 +27,13 @@ fn main() -> ExitCode {
     if let Err(message) = logging::init(cli.output.verbose, cli.output.log_level.as_deref(), json) {
         let failure = Failure::usage(message, json);
         failure.report();
-        return failure.code.into();
+        return failure.code.exit();
     }
     match commands::run(cli) {
-        Ok(code) => code.into(),
+        Ok(code) => code.exit(),
         Err(failure) => {
             failure.report();
-            failure.code.into()
+            failure.code.exit()
         }
     }
 }
@@ -51,9 +51,9 @@ fn usage_error(error: &clap::Error) -> ExitCode {
         let text = error.render().to_string();
         output::out(text.trim_end());
         return if error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
-            Code::Usage.into()
+            Code::Usage.exit()
         } else {
-            Code::Ok.into()
+            Code::Ok.exit()
         };
     }
     if std::env::args_os().any(|a| a == "--json") {
@@ -71,5 +71,5 @@ fn usage_error(error: &clap::Error) -> ExitCode {
     } else {
         let _ = error.print();
     }
-    Code::Usage.into()
+    Code::Usage.exit()
 }

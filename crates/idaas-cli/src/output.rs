@@ -18,11 +18,11 @@ use std::fmt::Write as _;
 use std::io::Write;
 
 /// The most characters of one server-supplied field that are printed.
-pub const FIELD_CAP: usize = 1_000;
+pub(crate) const FIELD_CAP: usize = 1_000;
 
 /// The most characters of one printed line of diagnostics (a message made
 /// of a few capped fields stays under it).
-pub const LINE_CAP: usize = 4_000;
+pub(crate) const LINE_CAP: usize = 4_000;
 
 /// Whether `c` must not reach a terminal raw.
 fn is_unsafe(c: char) -> bool {
@@ -67,7 +67,7 @@ fn escape(text: &str, cap: Option<usize>) -> Cow<'_, str> {
 }
 
 /// Replaces the userinfo of every `scheme://user:pw@host` in `text` with `***`.
-pub fn redact_userinfo(text: &str) -> Cow<'_, str> {
+pub(crate) fn redact_userinfo(text: &str) -> Cow<'_, str> {
     if !text.contains("://") || !text.contains('@') {
         return Cow::Borrowed(text);
     }
@@ -95,26 +95,26 @@ pub fn redact_userinfo(text: &str) -> Cow<'_, str> {
 
 /// A server-supplied string, safe to print: escaped, userinfo redacted,
 /// capped at [`FIELD_CAP`].
-pub fn field(text: &str) -> String {
+pub(crate) fn field(text: &str) -> String {
     escape(&redact_userinfo(text), Some(FIELD_CAP)).into_owned()
 }
 
 /// A diagnostic line made of capped fields: escaped, redacted, capped at
 /// [`LINE_CAP`] as a last guard.
-pub fn line(text: &str) -> String {
+pub(crate) fn line(text: &str) -> String {
     // room for a prefix (`idaas: `) and the "… (N more bytes)" note
     escape(&redact_userinfo(text), Some(LINE_CAP - 64)).into_owned()
 }
 
 /// A value the command exists to print (a token, a key): escaped, never
 /// capped or redacted.
-pub fn verbatim(text: &str) -> Cow<'_, str> {
+pub(crate) fn verbatim(text: &str) -> Cow<'_, str> {
     escape(text, None)
 }
 
 /// Every string of a JSON value through [`field`] (for server text shown
 /// to people, e.g. the device-flow line on stderr).
-pub fn capped_json(value: &serde_json::Value) -> serde_json::Value {
+pub(crate) fn capped_json(value: &serde_json::Value) -> serde_json::Value {
     use serde_json::Value;
     match value {
         Value::String(s) => Value::String(field(s)),
@@ -130,12 +130,12 @@ pub fn capped_json(value: &serde_json::Value) -> serde_json::Value {
 
 /// One line of JSON: `serde_json` escapes C0; DEL, C1 and bidi characters
 /// are escaped here as `\uXXXX` (still the same JSON value).
-pub fn json_line(value: &serde_json::Value) -> String {
+pub(crate) fn json_line(value: &serde_json::Value) -> String {
     escape_json_text(value.to_string())
 }
 
 /// Pretty JSON (several lines), escaped as [`json_line`].
-pub fn json_pretty(value: &serde_json::Value) -> String {
+pub(crate) fn json_pretty(value: &serde_json::Value) -> String {
     escape_json_text(serde_json::to_string_pretty(value).unwrap_or_default())
 }
 
@@ -159,7 +159,7 @@ fn escape_json_text(text: String) -> String {
 }
 
 /// A Unix time as `2026-12-02T19:06:28Z (in 59 min)`.
-pub fn when(unix: u64) -> String {
+pub(crate) fn when(unix: u64) -> String {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -173,7 +173,7 @@ pub fn when(unix: u64) -> String {
 }
 
 /// A Unix time in RFC 3339 UTC (`2026-12-02T19:06:28Z`).
-pub fn utc(unix: u64) -> String {
+pub(crate) fn utc(unix: u64) -> String {
     idaas::clock::rfc3339_utc(unix)
 }
 
@@ -189,7 +189,7 @@ fn span(secs: u64) -> String {
 /// Writes one line to stdout. A reader that went away (EPIPE) ends the
 /// process with exit 0; any other write error (ENOSPC) with one line on
 /// stderr and exit 3.
-pub fn out(text: impl std::fmt::Display) {
+pub(crate) fn out(text: impl std::fmt::Display) {
     let mut stdout = std::io::stdout().lock();
     if let Err(error) = writeln!(stdout, "{text}").and_then(|()| stdout.flush()) {
         closed(&error);
@@ -197,12 +197,12 @@ pub fn out(text: impl std::fmt::Display) {
 }
 
 /// Writes JSON as one line to stdout (see [`json_line`], [`out`]).
-pub fn out_json(value: &serde_json::Value) {
+pub(crate) fn out_json(value: &serde_json::Value) {
     out(json_line(value));
 }
 
 /// Writes one line to stderr; a closed stderr is ignored.
-pub fn err(text: impl std::fmt::Display) {
+pub(crate) fn err(text: impl std::fmt::Display) {
     let _ = writeln!(std::io::stderr().lock(), "{text}");
 }
 

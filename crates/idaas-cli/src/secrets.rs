@@ -16,7 +16,7 @@ const MAX_SECRET_BYTES: u64 = 1024 * 1024;
 
 /// A secret as given on the command line.
 #[derive(Clone, PartialEq, Eq)]
-pub enum SecretArg {
+pub(crate) enum SecretArg {
     /// The value itself (visible in `ps`).
     Value(String),
     /// `-`: read standard input.
@@ -99,7 +99,7 @@ fn finish(text: String, what: &str, from: &str, json: bool) -> Result<String, Fa
 
 impl SecretArg {
     /// The secret: the value, standard input or the file.
-    pub fn read(&self, what: &str, json: bool) -> Result<String, Failure> {
+    pub(crate) fn read(&self, what: &str, json: bool) -> Result<String, Failure> {
         match self {
             Self::Value(value) => Ok(value.clone()),
             Self::Stdin => read_stdin(what, json),
@@ -120,7 +120,7 @@ impl SecretArg {
 }
 
 /// The secret of `--NAME VALUE|-|@FILE` or `--NAME-env VAR`, if either is given.
-pub fn optional(
+pub(crate) fn optional(
     arg: Option<&SecretArg>,
     env: Option<&str>,
     what: &str,
@@ -142,7 +142,7 @@ pub fn optional(
 }
 
 /// `--client-secret VALUE|-|@FILE` or `--client-secret-env VAR`, if given.
-pub fn client_secret(
+pub(crate) fn client_secret(
     arg: Option<&SecretArg>,
     env: Option<&str>,
     json: bool,
@@ -151,7 +151,7 @@ pub fn client_secret(
 }
 
 /// Like [`optional`], but the secret is required.
-pub fn required(
+pub(crate) fn required(
     arg: Option<&SecretArg>,
     env: Option<&str>,
     what: &str,
@@ -162,7 +162,7 @@ pub fn required(
 }
 
 /// A token argument: given, from an env var, or else standard input.
-pub fn token_or_stdin(
+pub(crate) fn token_or_stdin(
     arg: Option<&SecretArg>,
     env: Option<&str>,
     what: &str,

@@ -8,7 +8,7 @@ use idaas_core::token::Credential;
 use crate::error::Error;
 
 #[cfg(feature = "redis")]
-pub use imp::{Fleet, FleetHook};
+pub(crate) use imp::{Fleet, FleetHook};
 
 #[cfg(not(feature = "redis"))]
 pub use off::{Fleet, FleetHook};
@@ -28,13 +28,13 @@ mod imp {
 
     /// The process's fleet cache, if one is configured.
     #[derive(Debug, Clone, Default)]
-    pub struct Fleet(Option<FleetCache>);
+    pub(crate) struct Fleet(Option<FleetCache>);
 
     impl Fleet {
         /// From `tokenCache.redis`, overridden by `IDAAS_TOKEN_CACHE_URL`;
         /// none for a person's sign-in (`identityType: HUMAN`). Fails only on
         /// configuration (a bad URL or key); Redis is not contacted here.
-        pub fn from_config(
+        pub(crate) fn from_config(
             config: &ClientConfig,
             env: &dyn Environment,
             clock: SharedClock,
@@ -103,7 +103,7 @@ mod imp {
         /// The hook of one scope's provider. DPoP-bound tokens are shared
         /// only between holders of the same key (`dpop_jkt`, its
         /// thumbprint, is part of the entry).
-        pub fn hook(
+        pub(crate) fn hook(
             &self,
             config: &ClientConfig,
             scope: &ScopeSpec,
@@ -132,7 +132,7 @@ mod imp {
     /// One provider's way to the token endpoint: through the fleet tier when
     /// one is configured.
     #[derive(Debug, Clone, Default)]
-    pub struct FleetHook {
+    pub(crate) struct FleetHook {
         tier: Option<FleetTier>,
         /// Set only when in-process hits are counted: otherwise a hit pays
         /// one not-taken branch, as without a fleet tier.
@@ -141,7 +141,7 @@ mod imp {
 
     impl FleetHook {
         /// The shared credential, or `request`'s.
-        pub async fn fetch<F, Fut>(&self, request: F) -> Result<Credential, Error>
+        pub(crate) async fn fetch<F, Fut>(&self, request: F) -> Result<Credential, Error>
         where
             F: FnOnce() -> Fut,
             Fut: std::future::Future<Output = Result<Credential, Error>>,
@@ -155,14 +155,14 @@ mod imp {
         /// Counts an in-process hit (when a fleet tier is configured and
         /// counts them: `countInProcessHits`).
         #[inline]
-        pub fn l1_hit(&self) {
+        pub(crate) fn l1_hit(&self) {
             if let Some(counters) = &self.l1_hits {
                 counters.l1_hit();
             }
         }
 
         /// The counters of the process's fleet cache, if one is configured.
-        pub fn counters(&self) -> Option<CounterSnapshot> {
+        pub(crate) fn counters(&self) -> Option<CounterSnapshot> {
             self.tier.as_ref().map(|tier| tier.counters().snapshot())
         }
     }

@@ -34,9 +34,9 @@ pub(crate) struct DeviceGrant {
 pub(crate) struct DeviceGrants(Mutex<HashMap<String, DeviceGrant>>);
 
 /// The interval the emulator asks clients to poll at by default, seconds.
-pub const DEVICE_INTERVAL: u64 = 5;
+pub(crate) const DEVICE_INTERVAL: u64 = 5;
 /// How long device codes live, seconds.
-pub const DEVICE_LIFETIME: u64 = 600;
+pub(crate) const DEVICE_LIFETIME: u64 = 600;
 
 fn user_code() -> String {
     const ALPHABET: &[u8] = b"BCDFGHJKLMNPQRSTVWXZ";

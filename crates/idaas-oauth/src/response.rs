@@ -74,7 +74,7 @@ fn kind(v: &Value) -> &'static str {
 /// The longest lifetime a token response may claim: 10 years. A larger
 /// `expires_in` (or an `expires_at` further ahead) is a broken or hostile
 /// server, not a token to cache forever.
-pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
+pub(crate) const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
 
 /// The token types a response may carry, as the `token_type` to keep; the
 /// one place that decides it. `Bearer` (any case, RFC 6749 §5.1 says it is

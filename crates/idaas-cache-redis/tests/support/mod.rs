@@ -15,11 +15,11 @@ use idaas_core::token::Credential;
 use idaas_emulator::{Client, Emulator};
 use idaas_oauth::{ClientAuth, ClientCredentials, OAuthClient};
 
-pub const CLIENT_ID: &str = "fleet-app-7f3a";
-pub const SECRET: &str = "fleet-secret-value";
-pub const SCOPE: &str = "api.fleet.example|read:fleet-scope";
+pub(crate) const CLIENT_ID: &str = "fleet-app-7f3a";
+pub(crate) const SECRET: &str = "fleet-secret-value";
+pub(crate) const SCOPE: &str = "api.fleet.example|read:fleet-scope";
 
-pub async fn emulator(lifetime: Duration) -> Emulator {
+pub(crate) async fn emulator(lifetime: Duration) -> Emulator {
     Emulator::builder()
         .client(Client::new(CLIENT_ID).with_secret(SECRET))
         .token_lifetime(lifetime)
@@ -28,7 +28,7 @@ pub async fn emulator(lifetime: Duration) -> Emulator {
         .expect("emulator starts")
 }
 
-pub fn entry_id(token_endpoint: &str) -> EntryId {
+pub(crate) fn entry_id(token_endpoint: &str) -> EntryId {
     EntryId {
         token_endpoint: token_endpoint.to_owned(),
         client_id: CLIENT_ID.to_owned(),
@@ -39,7 +39,7 @@ pub fn entry_id(token_endpoint: &str) -> EntryId {
 
 /// How a member is set up.
 #[derive(Clone)]
-pub struct Setup {
+pub(crate) struct Setup {
     pub redis_url: String,
     pub token_endpoint: String,
     pub key: [u8; 32],
@@ -50,14 +50,14 @@ pub struct Setup {
 
 /// One process's two tiers.
 #[derive(Clone)]
-pub struct Member {
+pub(crate) struct Member {
     pub l1: CachedSupplier<Arc<Credential>>,
     pub fleet: FleetCache,
     pub tier: FleetTier,
 }
 
 impl Member {
-    pub fn new(setup: &Setup) -> Self {
+    pub(crate) fn new(setup: &Setup) -> Self {
         let options = FleetOptions::new("test", &setup.redis_url)
             .unwrap()
             .with_lease(setup.lease)
@@ -104,13 +104,13 @@ impl Member {
         Self { l1, fleet, tier }
     }
 
-    pub fn counters(&self) -> &FleetCounters {
+    pub(crate) fn counters(&self) -> &FleetCounters {
         self.fleet.counters()
     }
 
     /// What a provider does: the L1 hit, else the L1's refresh (which
     /// consults the fleet tier).
-    pub async fn token(&self) -> Result<String, idaas_cache::CacheError> {
+    pub(crate) async fn token(&self) -> Result<String, idaas_cache::CacheError> {
         if let Some(hit) = self.l1.try_hit() {
             self.counters().l1_hit();
             return Ok(hit.access_token.expose_secret().to_owned());
@@ -120,7 +120,7 @@ impl Member {
 }
 
 /// Every key and value in Redis.
-pub async fn dump(url: &str) -> Vec<(String, Vec<u8>)> {
+pub(crate) async fn dump(url: &str) -> Vec<(String, Vec<u8>)> {
     let client = redis::Client::open(url).unwrap();
     let mut conn = client.get_multiplexed_async_connection().await.unwrap();
     let mut keys: Vec<String> = Vec::new();
@@ -150,7 +150,7 @@ pub async fn dump(url: &str) -> Vec<(String, Vec<u8>)> {
 }
 
 /// Asserts no key or value holds any of `clear` (as bytes).
-pub fn assert_nothing_in_clear(dump: &[(String, Vec<u8>)], clear: &[&str]) {
+pub(crate) fn assert_nothing_in_clear(dump: &[(String, Vec<u8>)], clear: &[&str]) {
     assert!(!dump.is_empty(), "the fleet wrote nothing to Redis");
     for (key, value) in dump {
         for c in clear {
@@ -165,7 +165,11 @@ pub fn assert_nothing_in_clear(dump: &[(String, Vec<u8>)], clear: &[&str]) {
 
 /// `tasks` callers on every member, started together, until `run` is over:
 /// the errors and the tokens they saw.
-pub async fn drive(members: &[Member], tasks: usize, run: Duration) -> (u64, BTreeSet<String>) {
+pub(crate) async fn drive(
+    members: &[Member],
+    tasks: usize,
+    run: Duration,
+) -> (u64, BTreeSet<String>) {
     let end = Instant::now() + run;
     let mut handles = Vec::new();
     for m in members {

@@ -17,7 +17,7 @@ use criterion::{BenchmarkGroup, Criterion, measurement::WallTime};
 
 /// Short criterion settings (the machine is shared): 0.5 s warm-up, 1 s
 /// of measurement per benchmark, overridable on the command line.
-pub fn short_criterion() -> Criterion {
+pub(crate) fn short_criterion() -> Criterion {
     Criterion::default()
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_millis(1000))
@@ -27,7 +27,7 @@ pub fn short_criterion() -> Criterion {
 /// The floor every hit path is compared with: an `ArcSwap` guard load and
 /// `Instant::now`.
 #[inline]
-pub fn floor(swap: &ArcSwap<String>) {
+pub(crate) fn floor(swap: &ArcSwap<String>) {
     let guard = swap.load();
     black_box((guard.len(), Instant::now()));
 }
@@ -35,14 +35,14 @@ pub fn floor(swap: &ArcSwap<String>) {
 /// Whether this is a full measurement whose figures are reported: not
 /// `cargo test --benches` (each bench runs once) nor criterion's
 /// `--profile-time`.
-pub fn benching() -> bool {
+pub(crate) fn benching() -> bool {
     let args: Vec<String> = std::env::args().collect();
     args.iter().any(|a| a == "--bench") && !args.iter().any(|a| a.starts_with("--profile-time"))
 }
 
 /// Which measurement of an op.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Run {
+pub(crate) enum Run {
     /// One thread.
     One,
     /// The floor, run right before each `One` sample.
@@ -62,14 +62,14 @@ pub enum Run {
 /// Every sample (operations, time) per (op, run), in order: the i-th sample
 /// of a run and of its paired run were taken back to back.
 #[derive(Default)]
-pub struct Recorder {
+pub(crate) struct Recorder {
     samples: Mutex<BTreeMap<(String, Run), Samples>>,
 }
 
 /// (operations, time) of each sample.
-pub type Samples = Vec<(u64, Duration)>;
+pub(crate) type Samples = Vec<(u64, Duration)>;
 
-pub fn median(mut values: Vec<f64>) -> Option<f64> {
+pub(crate) fn median(mut values: Vec<f64>) -> Option<f64> {
     if values.is_empty() {
         return None;
     }
@@ -78,7 +78,7 @@ pub fn median(mut values: Vec<f64>) -> Option<f64> {
 }
 
 impl Recorder {
-    pub fn add(&self, name: &str, run: Run, ops: u64, took: Duration) {
+    pub(crate) fn add(&self, name: &str, run: Run, ops: u64, took: Duration) {
         let mut samples = self.samples.lock().unwrap();
         samples
             .entry((name.to_owned(), run))
@@ -86,7 +86,7 @@ impl Recorder {
             .push((ops, took));
     }
 
-    pub fn ns_per_op_samples(&self, name: &str, run: Run) -> Vec<f64> {
+    pub(crate) fn ns_per_op_samples(&self, name: &str, run: Run) -> Vec<f64> {
         let samples = self.samples.lock().unwrap();
         samples
             .get(&(name.to_owned(), run))
@@ -100,13 +100,13 @@ impl Recorder {
 
     /// Median wall-clock ns per operation over the samples (all threads
     /// together for `Two`): robust to bursts of load from other processes.
-    pub fn ns_per_op(&self, name: &str, run: Run) -> Option<f64> {
+    pub(crate) fn ns_per_op(&self, name: &str, run: Run) -> Option<f64> {
         median(self.ns_per_op_samples(name, run))
     }
 
     /// The 2-thread aggregate rate over the 1-thread rate: the op's, and
     /// the floor's in the same samples.
-    pub fn scaling(&self, name: &str) -> (Option<f64>, Option<f64>) {
+    pub(crate) fn scaling(&self, name: &str) -> (Option<f64>, Option<f64>) {
         (
             self.ratio(name, (Run::OneBesideTwo, Run::Two)),
             self.ratio(name, (Run::FloorBesideTwo, Run::FloorTwo)),
@@ -115,7 +115,7 @@ impl Recorder {
 
     /// Each op's figures for the JSON report (ops filtered out on the
     /// command line are left out).
-    pub fn figures(&self, ops: &[&str]) -> serde_json::Map<String, serde_json::Value> {
+    pub(crate) fn figures(&self, ops: &[&str]) -> serde_json::Map<String, serde_json::Value> {
         let mut figures = serde_json::Map::new();
         for &name in ops {
             let Some(one) = self.ns_per_op(name, Run::One) else {
@@ -138,7 +138,7 @@ impl Recorder {
     }
 
     /// Median over paired samples of `ns(a) / ns(b)`.
-    pub fn ratio(&self, name: &str, (a, b): (Run, Run)) -> Option<f64> {
+    pub(crate) fn ratio(&self, name: &str, (a, b): (Run, Run)) -> Option<f64> {
         let a = self.ns_per_op_samples(name, a);
         let b = self.ns_per_op_samples(name, b);
         median(a.iter().zip(&b).map(|(a, b)| a / b).collect())
@@ -157,7 +157,7 @@ impl Recorder {
 /// to 1.91–1.93×. Spinning, both threads leave the barrier within
 /// nanoseconds of each other when both are on a core; the span (the honest
 /// aggregate: all the work over all the wall time it took) is kept.
-pub fn parallel<F: Fn() + Sync>(threads: usize, iters: u64, op: &F) -> Duration {
+pub(crate) fn parallel<F: Fn() + Sync>(threads: usize, iters: u64, op: &F) -> Duration {
     let arrived = AtomicUsize::new(0);
     let spans: Vec<(Instant, Instant)> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
@@ -194,7 +194,7 @@ fn spin_barrier(arrived: &AtomicUsize, threads: usize) {
     }
 }
 
-pub fn run<F: Fn()>(iters: u64, op: &F) -> Duration {
+pub(crate) fn run<F: Fn()>(iters: u64, op: &F) -> Duration {
     let start = Instant::now();
     for _ in 0..iters {
         op();
@@ -207,7 +207,7 @@ pub fn run<F: Fn()>(iters: u64, op: &F) -> Duration {
 /// threads, one op each per iteration, each sample paired with a
 /// one-thread sample of the same op, and both with a 1- and a 2-thread
 /// sample of the floor taken right before (its own scaling, same load).
-pub fn bench_pair<F: Fn() + Sync, G: Fn() + Sync>(
+pub(crate) fn bench_pair<F: Fn() + Sync, G: Fn() + Sync>(
     group: &mut BenchmarkGroup<'_, WallTime>,
     recorder: &Recorder,
     name: &str,
@@ -236,7 +236,7 @@ pub fn bench_pair<F: Fn() + Sync, G: Fn() + Sync>(
 
 /// The workspace target directory: `CARGO_TARGET_DIR`, else `target/` beside
 /// the `Cargo.lock` found walking up from this crate.
-pub fn target_dir() -> PathBuf {
+pub(crate) fn target_dir() -> PathBuf {
     let manifest = std::env::var("CARGO_MANIFEST_DIR")
         .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned());
     let manifest = Path::new(&manifest);
@@ -252,7 +252,7 @@ pub fn target_dir() -> PathBuf {
 }
 
 /// The 1-minute load average (Linux), to tell a quiet run from a busy one.
-pub fn load_average() -> Option<f64> {
+pub(crate) fn load_average() -> Option<f64> {
     let text = std::fs::read_to_string("/proc/loadavg").ok()?;
     text.split_whitespace().next()?.parse().ok()
 }

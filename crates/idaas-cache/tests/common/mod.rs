@@ -10,33 +10,33 @@ use idaas_cache::*;
 use idaas_core::clock::{Clock, ManualClock};
 use tokio::sync::Semaphore;
 
-pub const S: fn(u64) -> Duration = Duration::from_secs;
+pub(crate) const S: fn(u64) -> Duration = Duration::from_secs;
 
 /// Tokens live this long; with no jitter, from t = 0:
 /// prefetch at 2400, stale at 2880, expiry at 3600.
-pub const LIFETIME: u64 = 3600;
-pub const IN_FRESH: u64 = 2399;
-pub const IN_PREFETCH: u64 = 2500;
-pub const IN_STALE: u64 = 3000;
-pub const EXPIRED: u64 = 3600;
+pub(crate) const LIFETIME: u64 = 3600;
+pub(crate) const IN_FRESH: u64 = 2399;
+pub(crate) const IN_PREFETCH: u64 = 2500;
+pub(crate) const IN_STALE: u64 = 3000;
+pub(crate) const EXPIRED: u64 = 3600;
 
-pub const OK: u8 = 0;
-pub const FAIL: u8 = 1;
-pub const PANIC: u8 = 2;
-pub const EXPIRED_VALUE: u8 = 3;
+pub(crate) const OK: u8 = 0;
+pub(crate) const FAIL: u8 = 1;
+pub(crate) const PANIC: u8 = 2;
+pub(crate) const EXPIRED_VALUE: u8 = 3;
 
-pub const STRATEGIES: [PrefetchStrategy; 2] = [
+pub(crate) const STRATEGIES: [PrefetchStrategy; 2] = [
     PrefetchStrategy::OneCallerBlocks,
     PrefetchStrategy::NonBlocking,
 ];
-pub const BEHAVIORS: [StaleBehavior; 3] = [
+pub(crate) const BEHAVIORS: [StaleBehavior; 3] = [
     StaleBehavior::Strict,
     StaleBehavior::Allow,
     StaleBehavior::UntilExpiry,
 ];
 
 #[derive(Clone)]
-pub struct Script {
+pub(crate) struct Script {
     pub clock: ManualClock,
     calls: Arc<AtomicU32>,
     mode: Arc<AtomicU8>,
@@ -46,7 +46,7 @@ pub struct Script {
 }
 
 impl Script {
-    pub fn new(clock: &ManualClock) -> Self {
+    pub(crate) fn new(clock: &ManualClock) -> Self {
         Self {
             clock: clock.clone(),
             calls: Arc::default(),
@@ -58,22 +58,22 @@ impl Script {
     }
 
     /// Every call waits for a permit of the returned gate.
-    pub fn gated(mut self) -> (Self, Arc<Semaphore>) {
+    pub(crate) fn gated(mut self) -> (Self, Arc<Semaphore>) {
         let gate = Arc::new(Semaphore::new(0));
         self.gate = Some(gate.clone());
         (self, gate)
     }
 
-    pub fn calls(&self) -> u32 {
+    pub(crate) fn calls(&self) -> u32 {
         self.calls.load(Ordering::SeqCst)
     }
 
-    pub fn set(&self, mode: u8) {
+    pub(crate) fn set(&self, mode: u8) {
         self.mode.store(mode, Ordering::SeqCst);
     }
 
     /// Yields until the supplier has been called `n` times in all.
-    pub async fn until_calls(&self, n: u32) {
+    pub(crate) async fn until_calls(&self, n: u32) {
         for _ in 0..100_000 {
             if self.calls() >= n {
                 return;
@@ -83,7 +83,7 @@ impl Script {
         panic!("the supplier was called {} times, not {n}", self.calls());
     }
 
-    pub fn cache(&self, options: CacheOptions) -> CachedSupplier<String> {
+    pub(crate) fn cache(&self, options: CacheOptions) -> CachedSupplier<String> {
         let script = self.clone();
         CachedSupplier::new(options, Arc::new(self.clock.clone()), move || {
             let s = script.clone();
@@ -124,18 +124,18 @@ impl Script {
     }
 }
 
-pub fn options(prefetch: PrefetchStrategy, stale: StaleBehavior) -> CacheOptions {
+pub(crate) fn options(prefetch: PrefetchStrategy, stale: StaleBehavior) -> CacheOptions {
     CacheOptions::reference()
         .with_prefetch(prefetch)
         .with_stale(stale)
 }
 
-pub async fn value(cache: &CachedSupplier<String>) -> Result<String, CacheError> {
+pub(crate) async fn value(cache: &CachedSupplier<String>) -> Result<String, CacheError> {
     cache.get().await.map(|v| v.clone())
 }
 
 /// The value if the call completes on its first poll (it did not wait).
-pub fn at_once(cache: &CachedSupplier<String>) -> Result<String, CacheError> {
+pub(crate) fn at_once(cache: &CachedSupplier<String>) -> Result<String, CacheError> {
     use futures_util::FutureExt;
     cache
         .get()

@@ -6,7 +6,7 @@ use crate::cli::ConfigCommand;
 use crate::exit::{Code, Failure};
 use crate::output;
 
-pub fn run(command: ConfigCommand, json: bool) -> Result<Code, Failure> {
+pub(super) fn run(command: ConfigCommand, json: bool) -> Result<Code, Failure> {
     match command {
         ConfigCommand::Check { file } => check(file.as_deref(), json),
     }

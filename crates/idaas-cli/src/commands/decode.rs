@@ -15,7 +15,7 @@ fn decoded(token: &str, json: bool) -> Result<Jws<'_>, Failure> {
 }
 
 /// Decodes without verifying.
-pub fn run(token: &str, json: bool) -> Result<Code, Failure> {
+pub(super) fn run(token: &str, json: bool) -> Result<Code, Failure> {
     let jws = decoded(token, json)?;
     print(&jws, false, json);
     Ok(Code::Ok)
@@ -23,7 +23,7 @@ pub fn run(token: &str, json: bool) -> Result<Code, Failure> {
 
 /// Decodes, then verifies with the keys the issuer publishes (its
 /// discovery document's `jwks_uri`): exit 0 if valid, 1 if not.
-pub async fn verify(
+pub(super) async fn verify(
     token: &str,
     issuer: String,
     audience: Option<String>,

@@ -18,7 +18,7 @@ use crate::cli::{DpopArgs, NetArgs};
 use crate::exit::{Code, Failure};
 use crate::output;
 
-pub struct Args {
+pub(super) struct Args {
     pub device_endpoint: String,
     pub token_endpoint: String,
     pub client_id: String,
@@ -60,7 +60,7 @@ fn show(auth: &DeviceAuthorization, terminal: bool, qr: bool, json: bool) {
     }
 }
 
-pub async fn run(args: Args, net: &NetArgs, json: bool) -> Result<Code, Failure> {
+pub(super) async fn run(args: Args, net: &NetArgs, json: bool) -> Result<Code, Failure> {
     let http = super::http_client(net, json)?;
     let client = super::dpop::bind(
         OAuthClient::new(http, args.client_id, args.token_endpoint, ClientAuth::None),

@@ -9,7 +9,7 @@ use crate::exit::{Code, Failure};
 
 /// The key of `--dpop-key`, a fresh ES256 one for a bare `--dpop`, or
 /// none.
-pub fn key(args: &DpopArgs, json: bool) -> Result<Option<Dpop>, Failure> {
+pub(super) fn key(args: &DpopArgs, json: bool) -> Result<Option<Dpop>, Failure> {
     match (&args.dpop_key, args.dpop) {
         (Some(path), _) => DpopKey::from_file(path)
             .map(|key| Some(Dpop::new(key)))
@@ -26,7 +26,11 @@ pub fn key(args: &DpopArgs, json: bool) -> Result<Option<Dpop>, Failure> {
 }
 
 /// `client`, bound to the DPoP key if one was asked for.
-pub fn bind(client: OAuthClient, args: &DpopArgs, json: bool) -> Result<OAuthClient, Failure> {
+pub(super) fn bind(
+    client: OAuthClient,
+    args: &DpopArgs,
+    json: bool,
+) -> Result<OAuthClient, Failure> {
     Ok(match key(args, json)? {
         Some(dpop) => client.with_dpop(dpop),
         None => client,

@@ -16,7 +16,7 @@ const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
 
 /// The arguments of `idaas jwt-bearer`.
 #[derive(Debug, clap::Args)]
-pub struct JwtBearerArgs {
+pub(crate) struct JwtBearerArgs {
     /// The client (its `--scope`s go into the assertion's `scope` claim).
     #[command(flatten)]
     pub oauth: OAuthArgs,
@@ -55,7 +55,7 @@ pub struct JwtBearerArgs {
 
 /// The arguments of `idaas token-exchange`.
 #[derive(Debug, clap::Args)]
-pub struct TokenExchangeArgs {
+pub(crate) struct TokenExchangeArgs {
     /// The client that exchanges.
     #[command(flatten)]
     pub oauth: OAuthArgs,
@@ -94,7 +94,7 @@ fn usage(message: String, json: bool) -> Failure {
 }
 
 /// `idaas jwt-bearer`.
-pub async fn jwt_bearer(args: JwtBearerArgs, json: bool) -> Result<Code, Failure> {
+pub(crate) async fn jwt_bearer(args: JwtBearerArgs, json: bool) -> Result<Code, Failure> {
     let pem = std::fs::read_to_string(&args.assertion_key).map_err(|e| {
         usage(
             format!("--assertion-key {}: {e}", args.assertion_key.display()),
@@ -142,7 +142,7 @@ pub async fn jwt_bearer(args: JwtBearerArgs, json: bool) -> Result<Code, Failure
 }
 
 /// `idaas token-exchange`.
-pub async fn token_exchange(args: TokenExchangeArgs, json: bool) -> Result<Code, Failure> {
+pub(crate) async fn token_exchange(args: TokenExchangeArgs, json: bool) -> Result<Code, Failure> {
     let subject = secrets::required(
         args.subject_token.as_ref(),
         args.subject_token_env.as_deref(),

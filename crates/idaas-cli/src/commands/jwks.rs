@@ -6,7 +6,7 @@ use idaas::oauth::KeyDirectory;
 
 use crate::exit::{Code, Failure};
 
-pub fn run(dir: &Path, json: bool) -> Result<Code, Failure> {
+pub(super) fn run(dir: &Path, json: bool) -> Result<Code, Failure> {
     let keys = KeyDirectory::load(dir).map_err(|e| Failure::of(&e, json))?;
     for (path, reason) in keys.skipped() {
         crate::output::err(format_args!(

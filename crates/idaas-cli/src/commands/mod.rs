@@ -22,7 +22,7 @@ use crate::exit::{Code, Failure};
 use crate::secrets;
 
 /// Runs the parsed command line.
-pub fn run(cli: Cli) -> Result<Code, Failure> {
+pub(crate) fn run(cli: Cli) -> Result<Code, Failure> {
     let json = cli.output.json;
     match cli.command {
         Command::Config(command) => config::run(command, json),

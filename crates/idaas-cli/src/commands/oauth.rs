@@ -138,7 +138,7 @@ pub(crate) fn print_tokens(token: &TokenResponse, json: bool) {
     }
 }
 
-pub async fn client_credentials(
+pub(super) async fn client_credentials(
     args: OAuthArgs,
     dpop: &DpopArgs,
     json: bool,
@@ -159,7 +159,7 @@ pub async fn client_credentials(
     Ok(Code::Ok)
 }
 
-pub async fn refresh(
+pub(super) async fn refresh(
     args: OAuthArgs,
     refresh_token: String,
     dpop: &DpopArgs,
@@ -175,7 +175,7 @@ pub async fn refresh(
     Ok(Code::Ok)
 }
 
-pub async fn introspect(
+pub(super) async fn introspect(
     args: OAuthArgs,
     token: String,
     hint: Option<String>,
@@ -203,7 +203,7 @@ pub async fn introspect(
     Ok(if info.active { Code::Ok } else { Code::Denied })
 }
 
-pub async fn revoke(
+pub(super) async fn revoke(
     args: OAuthArgs,
     token: String,
     hint: Option<String>,

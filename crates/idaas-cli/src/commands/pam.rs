@@ -114,7 +114,7 @@ fn human_oauth(token: &idaas::pam::OAuthAuthenticationToken) -> String {
     }
 }
 
-pub async fn run(target: PamArgs, command: PamCommand, json: bool) -> Result<Code, Failure> {
+pub(super) async fn run(target: PamArgs, command: PamCommand, json: bool) -> Result<Code, Failure> {
     // arguments that cannot be right fail before the configuration is read
     let flow = match &command {
         PamCommand::FetchOauthToken { flow, .. } => flow

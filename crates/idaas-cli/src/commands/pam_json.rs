@@ -8,7 +8,7 @@ use idaas::pam::{
 };
 use serde_json::{Value, json};
 
-pub fn status(status: Option<&SessionStatus>) -> Option<&'static str> {
+pub(super) fn status(status: Option<&SessionStatus>) -> Option<&'static str> {
     status.map(|s| match s {
         SessionStatus::Pending => "pending",
         SessionStatus::CallbackReceived => "callback_received",
@@ -20,7 +20,7 @@ pub fn status(status: Option<&SessionStatus>) -> Option<&'static str> {
 }
 
 /// An authentication-token record (no secret in it).
-pub fn record(t: &AuthenticationToken) -> Value {
+pub(super) fn record(t: &AuthenticationToken) -> Value {
     json!({
         "instance_id": t.instance_id,
         "authentication_token_id": t.authentication_token_id,
@@ -38,7 +38,7 @@ pub fn record(t: &AuthenticationToken) -> Value {
 }
 
 /// A fetched OAuth token: the record, the token (printing it is the job), or the session.
-pub fn oauth_token(t: &OAuthAuthenticationToken) -> Value {
+pub(super) fn oauth_token(t: &OAuthAuthenticationToken) -> Value {
     let mut v = record(&t.record);
     let content = t.oauth_access_token_content.as_ref();
     v["access_token"] = json!(content.map(|c| c.access_token_value.expose_secret()));
@@ -56,7 +56,7 @@ pub fn oauth_token(t: &OAuthAuthenticationToken) -> Value {
     v
 }
 
-pub fn session(s: &AuthorizationSession) -> Value {
+pub(super) fn session(s: &AuthorizationSession) -> Value {
     json!({
         "instance_id": s.instance_id,
         "session_id": s.session_id,
@@ -75,7 +75,7 @@ pub fn session(s: &AuthorizationSession) -> Value {
     })
 }
 
-pub fn jwt(content: &JwtContent) -> Value {
+pub(super) fn jwt(content: &JwtContent) -> Value {
     json!({
         "jwt": content.jwt_value.expose_secret(),
         "derived_short_token": content.derived_short_token.as_ref().map(|s| s.expose_secret()),
@@ -83,7 +83,7 @@ pub fn jwt(content: &JwtContent) -> Value {
 }
 
 /// STS credentials, secrets included: printing them is `cloud-credential`'s job.
-pub fn cloud_credential(c: &CloudAccountRoleCredential) -> Value {
+pub(super) fn cloud_credential(c: &CloudAccountRoleCredential) -> Value {
     let access = &c.cloud_account_role_access_credential;
     let credential = match access.sts() {
         Some(StsCredential::AlibabaCloud(t)) => json!({
@@ -136,7 +136,7 @@ const ENV_NAMES: [(&str, &str); 9] = [
 
 /// `export NAME='value'` lines of a `credential` object (values single-quoted
 /// for the shell).
-pub fn env_lines(credential: &Value) -> Vec<String> {
+pub(super) fn env_lines(credential: &Value) -> Vec<String> {
     let aws = credential["vendor"] == "aws";
     let mut lines = Vec::new();
     let Some(fields) = credential.as_object() else {
@@ -162,7 +162,7 @@ pub fn env_lines(credential: &Value) -> Vec<String> {
 }
 
 /// The AWS `credential_process` JSON of an AWS `credential` object.
-pub fn aws_credential_process(credential: &Value) -> Option<Value> {
+pub(super) fn aws_credential_process(credential: &Value) -> Option<Value> {
     if credential["vendor"] != "aws" {
         return None;
     }

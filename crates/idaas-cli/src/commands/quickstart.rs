@@ -50,7 +50,7 @@ fn config(emulator: &Emulator, client_id: &str) -> idaas::config::ClientConfigBu
         .scope(SCOPE)
 }
 
-pub async fn run(json: bool) -> Result<Code, Failure> {
+pub(super) async fn run(json: bool) -> Result<Code, Failure> {
     let fail = |e: idaas::credentials::Error| Failure::of(&e, json);
     let mut report = Report {
         json,

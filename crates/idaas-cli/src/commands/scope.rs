@@ -68,7 +68,7 @@ fn values<'a>(
     Ok((counted, other))
 }
 
-pub fn run(command: ScopeCommand, json: bool) -> Result<Code, Failure> {
+pub(super) fn run(command: ScopeCommand, json: bool) -> Result<Code, Failure> {
     let ScopeCommand::Check {
         scopes,
         audience,

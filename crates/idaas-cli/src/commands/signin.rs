@@ -122,7 +122,7 @@ fn describe(agent: &Agent) -> Value {
 }
 
 /// How `idaas login` signs in.
-pub struct LoginOptions {
+pub(super) struct LoginOptions {
     /// The loopback port (0: ephemeral).
     pub port: u16,
     /// Only print the URL.
@@ -136,7 +136,11 @@ pub struct LoginOptions {
 }
 
 /// `idaas login`.
-pub async fn login(args: SignInArgs, options: LoginOptions, json: bool) -> Result<Code, Failure> {
+pub(super) async fn login(
+    args: SignInArgs,
+    options: LoginOptions,
+    json: bool,
+) -> Result<Code, Failure> {
     let (client, store) = client(&args, json).await?;
     let mut flow = flow(&args, &store)
         .port(options.port)
@@ -176,7 +180,7 @@ pub async fn login(args: SignInArgs, options: LoginOptions, json: bool) -> Resul
 }
 
 /// `idaas userinfo`.
-pub async fn userinfo(args: SignInArgs, json: bool) -> Result<Code, Failure> {
+pub(super) async fn userinfo(args: SignInArgs, json: bool) -> Result<Code, Failure> {
     let (client, store) = client(&args, json).await?;
     let session = stored(&client, &args, &store, json).await?;
     let agent = session.agent_fresh().await.map_err(|e| failure(&e, json))?;
@@ -199,7 +203,7 @@ pub async fn userinfo(args: SignInArgs, json: bool) -> Result<Code, Failure> {
 }
 
 /// `idaas logout-url`.
-pub async fn logout_url(
+pub(super) async fn logout_url(
     args: SignInArgs,
     post_logout_redirect_uri: Option<String>,
     state: Option<String>,

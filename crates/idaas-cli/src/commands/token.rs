@@ -20,7 +20,7 @@ async fn factory(
         .map_err(|e| Failure::of(&e, json))
 }
 
-pub async fn run(
+pub(super) async fn run(
     config: Option<PathBuf>,
     scope: Option<String>,
     net: &NetArgs,
@@ -52,7 +52,7 @@ pub async fn run(
 }
 
 /// What `idaas exchange` sends.
-pub struct ExchangeArgs {
+pub(super) struct ExchangeArgs {
     pub subject_token: String,
     pub subject_token_type: String,
     /// The actor token and its type (delegation).
@@ -61,7 +61,7 @@ pub struct ExchangeArgs {
     pub scope: Option<String>,
 }
 
-pub async fn exchange(
+pub(super) async fn exchange(
     config: Option<PathBuf>,
     args: ExchangeArgs,
     net: &NetArgs,

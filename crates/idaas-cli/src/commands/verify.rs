@@ -9,7 +9,7 @@ use crate::exit::{Code, Failure};
 
 /// The arguments of `idaas verify`.
 #[derive(Debug, clap::Args)]
-pub struct VerifyArgs {
+pub(crate) struct VerifyArgs {
     /// The access token (a JWT; opaque tokens need introspection, which
     /// this command does not configure).
     #[arg(allow_hyphen_values = true)]
@@ -44,7 +44,7 @@ fn principal_json(p: &Principal) -> serde_json::Value {
 }
 
 /// Verifies the token and checks the required scopes.
-pub async fn run(args: VerifyArgs, json: bool) -> Result<Code, Failure> {
+pub(crate) async fn run(args: VerifyArgs, json: bool) -> Result<Code, Failure> {
     let mut builder =
         TokenVerifier::builder(args.issuer).http(super::http_client(&args.net, json)?);
     for audience in args.audience {

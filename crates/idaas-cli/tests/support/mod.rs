@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 /// A scripted answer.
 #[derive(Clone)]
-pub struct Reply {
+pub(crate) struct Reply {
     pub status: u16,
     pub content_type: &'static str,
     pub body: String,
@@ -25,7 +25,7 @@ pub struct Reply {
 }
 
 impl Reply {
-    pub fn json(status: u16, body: serde_json::Value) -> Self {
+    pub(crate) fn json(status: u16, body: serde_json::Value) -> Self {
         Self {
             status,
             content_type: "application/json",
@@ -34,7 +34,7 @@ impl Reply {
         }
     }
 
-    pub fn text(status: u16, body: &str) -> Self {
+    pub(crate) fn text(status: u16, body: &str) -> Self {
         Self {
             status,
             content_type: "text/html",
@@ -44,14 +44,14 @@ impl Reply {
     }
 
     /// The same answer with one more header.
-    pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+    pub(crate) fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
         self.headers.push((name, value.into()));
         self
     }
 }
 
 /// The server; stops accepting when dropped (the thread ends at the next connection).
-pub struct Server {
+pub(crate) struct Server {
     pub base: String,
     stop: Arc<std::sync::atomic::AtomicBool>,
     /// Every request seen: its path and body.
@@ -62,7 +62,7 @@ pub struct Server {
 
 impl Server {
     /// The bodies of the requests to `path`.
-    pub fn bodies(&self, path: &str) -> Vec<String> {
+    pub(crate) fn bodies(&self, path: &str) -> Vec<String> {
         self.requests
             .lock()
             .unwrap()
@@ -73,7 +73,7 @@ impl Server {
     }
 
     /// When each request to `path` arrived, in order.
-    pub fn arrivals(&self, path: &str) -> Vec<Instant> {
+    pub(crate) fn arrivals(&self, path: &str) -> Vec<Instant> {
         self.arrivals
             .lock()
             .unwrap()
@@ -116,13 +116,13 @@ fn read_request(stream: &mut TcpStream) -> Option<(String, String)> {
 
 /// Starts a server answering `routes` by path (without the query); a path
 /// not scripted gets 404.
-pub fn serve(routes: Vec<(&'static str, Reply)>) -> Server {
+pub(crate) fn serve(routes: Vec<(&'static str, Reply)>) -> Server {
     serve_in_turn(routes.into_iter().map(|(p, r)| (p, vec![r])).collect())
 }
 
 /// Like [`serve`], with a sequence of answers per path: the n-th request
 /// to it gets the n-th answer, and every request after the last the last.
-pub fn serve_in_turn(routes: Vec<(&'static str, Vec<Reply>)>) -> Server {
+pub(crate) fn serve_in_turn(routes: Vec<(&'static str, Vec<Reply>)>) -> Server {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let mut routes: HashMap<String, Vec<Reply>> = routes
@@ -204,7 +204,7 @@ pub fn serve_in_turn(routes: Vec<(&'static str, Vec<Reply>)>) -> Server {
 }
 
 /// Runs `idaas` with `args` (stdin empty unless given) and waits for it.
-pub fn idaas(args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Output {
+pub(crate) fn idaas(args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_idaas"));
     cmd.args(args)
         .env_remove("CLOUD_IDAAS_CONFIG_PATH")
@@ -227,7 +227,7 @@ pub fn idaas(args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Output
 
 /// What a terminal must never receive raw: C0 but `\n`, DEL, C1, bidi
 /// overrides and isolates.
-pub fn raw_control(text: &str) -> Option<char> {
+pub(crate) fn raw_control(text: &str) -> Option<char> {
     text.chars().find(|&c| {
         (c < ' ' && c != '\n')
             || ('\u{7f}'..='\u{9f}').contains(&c)
@@ -238,7 +238,11 @@ pub fn raw_control(text: &str) -> Option<char> {
 
 /// A client-config.json in `dir` for the server at `base` (client `c`,
 /// `client_secret_post` with the secret in `$secret_var`).
-pub fn config_file(dir: &std::path::Path, base: &str, secret_var: &str) -> std::path::PathBuf {
+pub(crate) fn config_file(
+    dir: &std::path::Path,
+    base: &str,
+    secret_var: &str,
+) -> std::path::PathBuf {
     let file = dir.join("config.json");
     let config = serde_json::json!({
         "idaasInstanceId": "idaas_s",
@@ -254,7 +258,7 @@ pub fn config_file(dir: &std::path::Path, base: &str, secret_var: &str) -> std::
 }
 
 /// `idaas [before…] client-credentials --issuer BASE --client-id c --client-secret SECRET`.
-pub fn client_credentials(
+pub(crate) fn client_credentials(
     before: &[&str],
     base: &str,
     secret: &str,
@@ -268,7 +272,7 @@ pub fn client_credentials(
 
 /// Reads `stream` line by line on its own thread: what `pick` finds in a
 /// line is sent on the channel, the other lines are what the thread returns.
-pub fn watch_lines<T: Send + 'static>(
+pub(crate) fn watch_lines<T: Send + 'static>(
     stream: impl Read + Send + 'static,
     pick: impl Fn(&str) -> Option<T> + Send + 'static,
 ) -> (std::sync::mpsc::Receiver<T>, thread::JoinHandle<String>) {
@@ -292,13 +296,13 @@ pub fn watch_lines<T: Send + 'static>(
 }
 
 /// The authorization URL `idaas login` prints on its own line.
-pub fn printed_url(line: &str) -> Option<String> {
+pub(crate) fn printed_url(line: &str) -> Option<String> {
     let line = line.trim();
     line.starts_with("http://").then(|| line.to_owned())
 }
 
 /// The JSON a command printed on stdout, after asserting it exited 0.
-pub fn ok_json(out: &Output) -> serde_json::Value {
+pub(crate) fn ok_json(out: &Output) -> serde_json::Value {
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -310,7 +314,7 @@ pub fn ok_json(out: &Output) -> serde_json::Value {
 }
 
 /// The discovered metadata of `issuer` (the device endpoint, the token endpoint…).
-pub fn discover(issuer: &str) -> Arc<idaas::oauth::discovery::ProviderMetadata> {
+pub(crate) fn discover(issuer: &str) -> Arc<idaas::oauth::discovery::ProviderMetadata> {
     let http = Arc::new(idaas::http::HyperClient::new(Default::default()).unwrap());
     tokio::runtime::Runtime::new()
         .unwrap()

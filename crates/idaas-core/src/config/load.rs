@@ -55,7 +55,7 @@ fn expand_home(path: &Path, env: &dyn Environment) -> PathBuf {
 }
 
 /// Reads the file as UTF-8 text, refusing anything over [`MAX_CONFIG_BYTES`].
-pub fn read_file(path: &Path, origin: ConfigOrigin) -> Result<String, ConfigError> {
+pub(super) fn read_file(path: &Path, origin: ConfigOrigin) -> Result<String, ConfigError> {
     let unreadable = |e: std::io::Error| ConfigError::Unreadable {
         path: path.to_owned(),
         reason: e.to_string(),

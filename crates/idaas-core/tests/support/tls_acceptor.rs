@@ -9,7 +9,7 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 /// An acceptor presenting `cert` (PEM chain) with `key` (PEM).
-pub fn acceptor(cert: &Path, key: &Path) -> tokio_rustls::TlsAcceptor {
+pub(crate) fn acceptor(cert: &Path, key: &Path) -> tokio_rustls::TlsAcceptor {
     let certs = CertificateDer::pem_file_iter(cert)
         .unwrap()
         .collect::<Result<Vec<_>, _>>()

@@ -6,7 +6,7 @@ use tokio::net::TcpStream;
 
 /// Reads the next whole request on `stream` (head and `content-length`
 /// body), keeping what follows it in `buf`; `false` when the peer is gone.
-pub async fn next_request(stream: &mut TcpStream, buf: &mut Vec<u8>) -> bool {
+pub(crate) async fn next_request(stream: &mut TcpStream, buf: &mut Vec<u8>) -> bool {
     loop {
         if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
             let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
@@ -28,7 +28,7 @@ pub async fn next_request(stream: &mut TcpStream, buf: &mut Vec<u8>) -> bool {
 }
 
 /// Writes a JSON response; `false` when the peer is gone.
-pub async fn respond(stream: &mut TcpStream, status: &str, body: &str) -> bool {
+pub(crate) async fn respond(stream: &mut TcpStream, status: &str, body: &str) -> bool {
     let text = format!(
         "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
         body.len()

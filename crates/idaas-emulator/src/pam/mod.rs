@@ -16,9 +16,9 @@ use serde_json::{Map, Value, json};
 use crate::server::{Reply, State};
 
 /// The scope a caller's token needs.
-pub const PAM_SCOPE: &str = "urn:cloud:idaas:pam|.all";
+pub(crate) const PAM_SCOPE: &str = "urn:cloud:idaas:pam|.all";
 /// The narrower scope that is enough for cloud-role credentials.
-pub const STS_SCOPE: &str = "urn:cloud:idaas:pam|cloud_account:obtain_access_credential";
+pub(crate) const STS_SCOPE: &str = "urn:cloud:idaas:pam|cloud_account:obtain_access_credential";
 
 #[derive(Debug, Clone)]
 pub(crate) struct TokenRecord {

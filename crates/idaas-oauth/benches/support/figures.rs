@@ -10,7 +10,12 @@ use serde_json::Value;
 /// the two batches of a round run back to back in alternating order, so
 /// that drifts of the machine (frequency, the other tenant) hit both sides
 /// alike. Batches last about `batch_time`.
-pub fn paired_ratio(ours: &dyn Fn(), peer: &dyn Fn(), rounds: usize, batch_time: Duration) -> f64 {
+pub(crate) fn paired_ratio(
+    ours: &dyn Fn(),
+    peer: &dyn Fn(),
+    rounds: usize,
+    batch_time: Duration,
+) -> f64 {
     let batch = {
         let started = Instant::now();
         let mut n = 0u32;
@@ -43,7 +48,7 @@ pub fn paired_ratio(ours: &dyn Fn(), peer: &dyn Fn(), rounds: usize, batch_time:
 }
 
 /// The cargo target directory of this bench run.
-pub fn target_dir() -> PathBuf {
+pub(crate) fn target_dir() -> PathBuf {
     if let Ok(dir) = std::env::var("CARGO_TARGET_DIR") {
         return dir.into();
     }
@@ -52,7 +57,7 @@ pub fn target_dir() -> PathBuf {
 }
 
 /// Criterion's mean estimate of bench `id`, in ns.
-pub fn mean_ns(target: &Path, id: &str) -> Option<f64> {
+pub(crate) fn mean_ns(target: &Path, id: &str) -> Option<f64> {
     let path = target.join("criterion").join(id).join("new/estimates.json");
     let text = std::fs::read_to_string(path).ok()?;
     let v: Value = serde_json::from_str(&text).ok()?;

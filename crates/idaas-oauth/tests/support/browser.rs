@@ -12,7 +12,7 @@ use url::Url;
 
 /// Where the browser stopped.
 #[derive(Debug, Clone)]
-pub struct Landing {
+pub(crate) struct Landing {
     /// The last URL (the stop URL, if reached).
     pub url: Url,
     /// Its status (0 when the stop URL was not fetched).
@@ -30,7 +30,7 @@ struct Cookie {
 
 /// The browser. Keeps its cookies (the provider's session) between drives.
 #[derive(Debug)]
-pub struct Browser {
+pub(crate) struct Browser {
     http: Arc<HyperClient>,
     cookies: Vec<Cookie>,
     fields: Vec<(String, String)>,
@@ -40,7 +40,7 @@ const MAX_STEPS: usize = 30;
 
 impl Browser {
     /// A browser that fills `login` and `password` on login pages.
-    pub fn new(login: &str, password: &str) -> Self {
+    pub(crate) fn new(login: &str, password: &str) -> Self {
         Self {
             http: Arc::new(HyperClient::new(Default::default()).unwrap()),
             cookies: Vec::new(),
@@ -52,14 +52,14 @@ impl Browser {
     }
 
     /// Whether the jar holds a cookie named `name`.
-    pub fn has_cookie(&self, name: &str) -> bool {
+    pub(crate) fn has_cookie(&self, name: &str) -> bool {
         self.cookies.iter().any(|c| c.name == name)
     }
 
     /// Opens `start`, follows redirects and submits forms until a redirect
     /// to a URL starting with `stop_at` (fetched when `fetch_stop`), or a
     /// page without a form, or a page showing an error.
-    pub async fn drive(&mut self, start: &str, stop_at: &str, fetch_stop: bool) -> Landing {
+    pub(crate) async fn drive(&mut self, start: &str, stop_at: &str, fetch_stop: bool) -> Landing {
         let mut url = Url::parse(start).unwrap();
         let mut body: Option<String> = None;
         for step in 1..=MAX_STEPS {

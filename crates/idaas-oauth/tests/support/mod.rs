@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 /// The running provider: its announcement line and the process handles.
-pub struct Provider {
+pub(crate) struct Provider {
     /// The JSON line it printed: issuer, port, resource, clients.
     pub info: Value,
     _process: Mutex<(Child, ChildStdin)>,
@@ -18,18 +18,18 @@ pub struct Provider {
 
 impl Provider {
     /// The issuer URL.
-    pub fn issuer(&self) -> String {
+    pub(crate) fn issuer(&self) -> String {
         self.info["issuer"].as_str().unwrap().to_owned()
     }
 
     /// The resource indicator of the JWT access tokens.
     #[allow(dead_code)]
-    pub fn resource(&self) -> String {
+    pub(crate) fn resource(&self) -> String {
         self.info["resource"].as_str().unwrap().to_owned()
     }
 
     /// A client's member (`id`, `secret`) by auth method name.
-    pub fn client(&self, method: &str, member: &str) -> String {
+    pub(crate) fn client(&self, method: &str, member: &str) -> String {
         self.info["clients"][method][member]
             .as_str()
             .unwrap()
@@ -40,7 +40,7 @@ impl Provider {
 /// The provider's public client `which` (by the announcement's name:
 /// `native`, `par_native`…), discovered.
 #[allow(dead_code)]
-pub async fn user_client(which: &str) -> idaas_oauth::UserClient {
+pub(crate) async fn user_client(which: &str) -> idaas_oauth::UserClient {
     let p = provider();
     idaas_oauth::UserClient::discover(
         std::sync::Arc::new(idaas_core::http::HyperClient::new(Default::default()).unwrap()),
@@ -55,7 +55,7 @@ pub async fn user_client(which: &str) -> idaas_oauth::UserClient {
 /// A TLS fixture of `crates/idaas-core/tests/fixtures/tls` (the test CA,
 /// client certificates for mutual TLS).
 #[allow(dead_code)]
-pub fn tls_fixture(name: &str) -> PathBuf {
+pub(crate) fn tls_fixture(name: &str) -> PathBuf {
     workspace()
         .join("crates/idaas-core/tests/fixtures/tls")
         .join(name)
@@ -63,7 +63,7 @@ pub fn tls_fixture(name: &str) -> PathBuf {
 
 /// A file of `crates/idaas-oauth/tests/fixtures`.
 #[allow(dead_code)]
-pub fn fixture(name: &str) -> PathBuf {
+pub(crate) fn fixture(name: &str) -> PathBuf {
     workspace()
         .join("crates/idaas-oauth/tests/fixtures")
         .join(name)
@@ -77,7 +77,7 @@ fn workspace() -> PathBuf {
 }
 
 /// The shared provider, started once.
-pub fn provider() -> &'static Provider {
+pub(crate) fn provider() -> &'static Provider {
     static PROVIDER: OnceLock<Provider> = OnceLock::new();
     PROVIDER.get_or_init(start)
 }
@@ -85,7 +85,7 @@ pub fn provider() -> &'static Provider {
 /// Node.js, which runs the interop peers (oidc-provider, playwright): a
 /// missing or broken `node` fails the test with what to install, not with
 /// a bare spawn error.
-pub fn require_node() {
+pub(crate) fn require_node() {
     static CHECKED: OnceLock<Result<String, String>> = OnceLock::new();
     let checked = CHECKED.get_or_init(|| match Command::new("node").arg("--version").output() {
         Ok(out) if out.status.success() => {

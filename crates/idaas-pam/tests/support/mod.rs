@@ -23,15 +23,15 @@ use serde_json::Value;
 use tokio::net::TcpListener;
 
 /// The instance id of wire tests: its `/` must be sent as `%2F`.
-pub const INSTANCE: &str = "idaas_x/y";
+pub(crate) const INSTANCE: &str = "idaas_x/y";
 /// Its encoded path prefix.
-pub const PREFIX: &str = "/v2/idaas_x%2Fy";
+pub(crate) const PREFIX: &str = "/v2/idaas_x%2Fy";
 /// The bearer token the client sends.
-pub const BEARER: &str = "tok-123";
+pub(crate) const BEARER: &str = "tok-123";
 
 /// One request as the server saw it.
 #[derive(Debug, Clone)]
-pub struct Recorded {
+pub(crate) struct Recorded {
     pub method: String,
     pub path: String,
     pub query: Option<String>,
@@ -40,11 +40,11 @@ pub struct Recorded {
 }
 
 impl Recorded {
-    pub fn body_text(&self) -> String {
+    pub(crate) fn body_text(&self) -> String {
         String::from_utf8(self.body.clone()).expect("a UTF-8 body")
     }
 
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .get(name)
             .map(|v| v.to_str().expect("ASCII header"))
@@ -52,7 +52,7 @@ impl Recorded {
 }
 
 /// The server and what it recorded.
-pub struct Capture {
+pub(crate) struct Capture {
     pub addr: std::net::SocketAddr,
     recorded: Arc<Mutex<Vec<Recorded>>>,
     replies: Arc<Mutex<VecDeque<(u16, String)>>>,
@@ -66,7 +66,7 @@ impl Drop for Capture {
 }
 
 impl Capture {
-    pub async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let recorded: Arc<Mutex<Vec<Recorded>>> = Arc::default();
@@ -120,12 +120,12 @@ impl Capture {
     }
 
     /// Queues a JSON answer.
-    pub fn reply(&self, status: u16, body: Value) {
+    pub(crate) fn reply(&self, status: u16, body: Value) {
         self.reply_raw(status, body.to_string());
     }
 
     /// Queues an answer with this exact body.
-    pub fn reply_raw(&self, status: u16, body: impl Into<String>) {
+    pub(crate) fn reply_raw(&self, status: u16, body: impl Into<String>) {
         self.replies
             .lock()
             .unwrap()
@@ -133,24 +133,24 @@ impl Capture {
     }
 
     /// Every request so far.
-    pub fn requests(&self) -> Vec<Recorded> {
+    pub(crate) fn requests(&self) -> Vec<Recorded> {
         self.recorded.lock().unwrap().clone()
     }
 
     /// The only request so far; clears the record.
-    pub fn take_one(&self) -> Recorded {
+    pub(crate) fn take_one(&self) -> Recorded {
         let mut recorded = self.recorded.lock().unwrap();
         assert_eq!(recorded.len(), 1, "exactly one request: {recorded:?}");
         recorded.remove(0)
     }
 
     /// Clears the record.
-    pub fn clear(&self) {
+    pub(crate) fn clear(&self) {
         self.recorded.lock().unwrap().clear();
     }
 
     /// A client of this server, instance [`INSTANCE`], bearer [`BEARER`].
-    pub fn client(&self) -> PamClient {
+    pub(crate) fn client(&self) -> PamClient {
         PamClient::builder()
             .developer_api_endpoint(format!("http://{}", self.addr))
             .idaas_instance_id(INSTANCE)
@@ -166,7 +166,7 @@ impl Capture {
 ///
 /// `path` is after the instance prefix; `bearer` whether `Authorization`
 /// must be sent; a POST must carry the JSON content type, a GET no body.
-pub fn assert_request(r: &Recorded, method: &str, path: &str, action: &str, bearer: bool) {
+pub(crate) fn assert_request(r: &Recorded, method: &str, path: &str, action: &str, bearer: bool) {
     assert_eq!(r.method, method);
     assert_eq!(r.path, format!("{PREFIX}{path}"));
     let date = r.header("date").expect("a date header");
@@ -214,7 +214,7 @@ pub fn assert_request(r: &Recorded, method: &str, path: &str, action: &str, bear
 }
 
 /// The 12 fields of an authentication-token record, as the API returns it.
-pub fn full_record(id: &str) -> serde_json::Map<String, Value> {
+pub(crate) fn full_record(id: &str) -> serde_json::Map<String, Value> {
     serde_json::json!({
         "instanceId": INSTANCE,
         "authenticationTokenId": id,
@@ -235,14 +235,14 @@ pub fn full_record(id: &str) -> serde_json::Map<String, Value> {
 }
 
 /// `full_record` plus `extra` members.
-pub fn record_with(id: &str, extra: Value) -> Value {
+pub(crate) fn record_with(id: &str, extra: Value) -> Value {
     let mut map = full_record(id);
     map.extend(extra.as_object().unwrap().clone());
     Value::Object(map)
 }
 
 /// Asserts a parsed record has every field of [`full_record`].
-pub fn assert_full_record(t: &idaas_pam::AuthenticationToken, id: &str) {
+pub(crate) fn assert_full_record(t: &idaas_pam::AuthenticationToken, id: &str) {
     assert_eq!(t.instance_id.as_deref(), Some(INSTANCE));
     assert_eq!(t.authentication_token_id, id);
     assert_eq!(t.credential_provider_id.as_deref(), Some("cp_1"));
@@ -260,7 +260,7 @@ pub fn assert_full_record(t: &idaas_pam::AuthenticationToken, id: &str) {
 /// An emulator with the client `pam-app` (secret `s`), a factory of that
 /// client (instance `idaas_pam`, the emulator as developer API endpoint) and
 /// the PAM client from the factory.
-pub async fn emulator_setup() -> (Emulator, CredentialProviderFactory, PamClient) {
+pub(crate) async fn emulator_setup() -> (Emulator, CredentialProviderFactory, PamClient) {
     let emulator = Emulator::builder()
         .client(Client::new("pam-app").with_secret("s"))
         .start()
@@ -281,7 +281,7 @@ pub async fn emulator_setup() -> (Emulator, CredentialProviderFactory, PamClient
 }
 
 /// A client of `endpoint` (instance `idaas_pam`) with the given provider.
-pub fn client_with(
+pub(crate) fn client_with(
     endpoint: &str,
     provider: idaas_credentials::SharedCredentialProvider,
 ) -> PamClient {

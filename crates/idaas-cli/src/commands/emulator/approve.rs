@@ -11,7 +11,7 @@ use crate::output;
 
 /// The arguments of `idaas emulator approve|deny`.
 #[derive(Debug, clap::Args)]
-pub struct DecideArgs {
+pub(crate) struct DecideArgs {
     /// The code the device shows (`user_code`, e.g. `BCDF-GHJK`).
     pub code: String,
     /// The emulator's base URL (printed at its start).
@@ -67,7 +67,7 @@ pub(super) fn request(
 
 /// Approves (or denies) `args.code`: exit 0 when decided, 1 when the
 /// emulator knows no such waiting code.
-pub async fn run(args: DecideArgs, approve: bool, json: bool) -> Result<Code, Failure> {
+pub(super) async fn run(args: DecideArgs, approve: bool, json: bool) -> Result<Code, Failure> {
     let page_url = format!("{}/device", args.url.trim_end_matches('/'));
     let usage = |e: String| Failure::new(Code::Usage, format!("--url {}: {e}", args.url), json);
     let http = super::super::http_client(&args.net, json)?;

@@ -18,7 +18,7 @@ use crate::exit::{Code, Failure};
 /// The arguments of `idaas emulator`.
 #[derive(Debug, clap::Args)]
 #[command(args_conflicts_with_subcommands = true)]
-pub struct EmulatorArgs {
+pub(crate) struct EmulatorArgs {
     /// Decide a device code instead of serving.
     #[command(subcommand)]
     pub action: Option<EmulatorAction>,
@@ -50,7 +50,7 @@ pub struct EmulatorArgs {
 
 /// What `idaas emulator …` does besides serving.
 #[derive(Debug, clap::Subcommand)]
-pub enum EmulatorAction {
+pub(crate) enum EmulatorAction {
     /// Approve a device code (what the /device page's Approve button does).
     Approve(approve::DecideArgs),
     /// Deny a device code.
@@ -61,7 +61,7 @@ pub enum EmulatorAction {
 }
 
 /// Serves (or decides a code, with a subcommand).
-pub async fn run(args: EmulatorArgs, json: bool) -> Result<Code, Failure> {
+pub(crate) async fn run(args: EmulatorArgs, json: bool) -> Result<Code, Failure> {
     match args.action {
         Some(EmulatorAction::Approve(a)) => return approve::run(a, true, json).await,
         Some(EmulatorAction::Deny(a)) => return approve::run(a, false, json).await,

@@ -13,7 +13,7 @@ use crate::output;
 
 /// The arguments of `idaas emulator sign-in`.
 #[derive(Debug, clap::Args)]
-pub struct SignInArgs {
+pub(crate) struct SignInArgs {
     /// The authorization URL (`idaas login --no-browser` prints it).
     pub url: String,
     /// The demo user to sign in as (default: the one the page suggests).
@@ -56,7 +56,7 @@ fn text(response: &http::Response<Bytes>) -> String {
 
 /// Answers the login page: exit 0 once the application got its redirect
 /// (with a code, or with `access_denied` under `--deny`).
-pub async fn run(args: SignInArgs, json: bool) -> Result<Code, Failure> {
+pub(super) async fn run(args: SignInArgs, json: bool) -> Result<Code, Failure> {
     let usage = |e: String| Failure::new(Code::Usage, format!("{}: {e}", args.url), json);
     let url = url::Url::parse(&args.url).map_err(|e| usage(e.to_string()))?;
     let http = super::super::http_client(&args.net, json)?;
