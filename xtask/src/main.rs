@@ -8,7 +8,8 @@
 //!   cargo-deny's license/bans/sources checks (offline), and `tidy`.
 //! - `tidy`  — the architecture doc's dependency table against the
 //!   manifests, and no doc or comment citing a file not in the repository
-//!   (see `tidy.rs`).
+//!   (see `tidy.rs`), and the library crates' public surface against
+//!   `docs/public-api.txt` (`tidy --bless` rewrites it; see `surface.rs`).
 //! - `ci`    — lint, then test, then the fuzz smoke run.
 //! - `bench [scope|cache|oauth|all]` — criterion benchmarks; figures land in
 //!   `target/bench/<name>.json`.
@@ -21,6 +22,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Instant;
 
+mod surface;
 mod tidy;
 
 type Result<T = ()> = std::result::Result<T, String>;
@@ -29,7 +31,8 @@ const USAGE: &str = "usage: cargo xtask <task>
 tasks:
   test                  run every test (installs the interop peer with npm ci first)
   lint                  tidy, fmt --check, clippy -D warnings, rustdoc -D warnings, cargo-deny (offline)
-  tidy                  the architecture doc against the manifests; no citation of a missing file
+  tidy [--bless]        the architecture doc against the manifests; no citation of a missing file;
+                        the public surface against docs/public-api.txt (--bless rewrites it)
   ci                    lint + test + fuzz --smoke
   bench [NAME|all]      criterion benchmarks: scope, cache, oauth (default: all)
   fuzz --smoke|--long [TARGET]
@@ -62,6 +65,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("test") => test(),
         Some("lint") => lint(),
+        Some("tidy") if args.get(1).map(String::as_str) == Some("--bless") => bless(),
         Some("tidy") => tidy::tidy(&root()),
         Some("ci") => lint()
             .and_then(|()| test())
@@ -84,6 +88,16 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Rewrites the public-surface snapshot from the source.
+fn bless() -> Result {
+    let root = root();
+    let text = surface::render(&surface::read(&root)?);
+    let path = root.join(surface::SNAPSHOT);
+    std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    eprintln!("xtask: wrote {}", surface::SNAPSHOT);
+    Ok(())
 }
 
 fn root() -> PathBuf {

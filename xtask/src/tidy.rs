@@ -11,6 +11,10 @@
 //! - [`check_citations`]: no doc or comment cites a file that is not in the
 //!   repository (a path that does not resolve, or the reference
 //!   specification this project was written from, which is not shipped).
+//! - [`crate::surface::check`]: every item the library crates export is in
+//!   `docs/public-api.txt`, and every line there is still exported (an item
+//!   public by accident fails; `cargo xtask tidy --bless` records a
+//!   deliberate change).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -19,7 +23,7 @@ use std::process::Command;
 use crate::Result;
 
 /// Runs every check on the tree at `root`; reports all failures at once.
-pub fn tidy(root: &Path) -> Result {
+pub(crate) fn tidy(root: &Path) -> Result {
     let mut problems = Vec::new();
     let manifests = read_manifests(root)?;
     let doc_path = root.join("docs/architecture.md");
@@ -45,8 +49,16 @@ pub fn tidy(root: &Path) -> Result {
         let exists = |candidate: &Path| root.join(candidate).exists();
         problems.extend(check_citations(&file, &text, kind, &crates, &exists));
     }
+    let snapshot_path = root.join(crate::surface::SNAPSHOT);
+    let snapshot = std::fs::read_to_string(&snapshot_path).unwrap_or_default();
+    problems.extend(crate::surface::check(
+        &snapshot,
+        &crate::surface::read(root)?,
+    ));
     if problems.is_empty() {
-        eprintln!("xtask: tidy: the architecture doc and the citations are true to the tree");
+        eprintln!(
+            "xtask: tidy: the architecture doc, the citations and the public surface are true to the tree"
+        );
         Ok(())
     } else {
         Err(format!(
@@ -58,7 +70,7 @@ pub fn tidy(root: &Path) -> Result {
 }
 
 /// A crate's dependencies on other workspace crates: name → optional.
-pub type Deps = BTreeMap<String, bool>;
+pub(crate) type Deps = BTreeMap<String, bool>;
 
 /// Every `crates/*/Cargo.toml`, by package name.
 fn read_manifests(root: &Path) -> Result<BTreeMap<String, Deps>> {
@@ -101,7 +113,7 @@ fn package_name(manifest: &str) -> Option<String> {
 /// The normal dependencies (`[dependencies]`, also target-specific ones) of a
 /// manifest on the crates named in `workspace`. Dev- and build-dependencies
 /// do not count: they are not in a user's dependency graph.
-pub fn workspace_deps(manifest: &str, workspace: &BTreeSet<String>) -> Deps {
+pub(crate) fn workspace_deps(manifest: &str, workspace: &BTreeSet<String>) -> Deps {
     let mut deps = Deps::new();
     let mut section = String::new();
     for line in manifest.lines().map(str::trim) {
@@ -141,7 +153,7 @@ pub fn workspace_deps(manifest: &str, workspace: &BTreeSet<String>) -> Deps {
 
 /// One row of the doc's table: layer, required and optional dependencies.
 #[derive(Debug, PartialEq)]
-pub struct Row {
+pub(crate) struct Row {
     pub layer: u32,
     pub deps: Deps,
 }
@@ -150,7 +162,7 @@ pub struct Row {
 /// The third cell lists workspace crates by short name (`core` for
 /// `idaas-core`, `idaas` for the facade), comma-separated, `—` for none;
 /// optional ones follow `; optional:`. Text in parentheses is a note.
-pub fn parse_table(doc: &str) -> std::result::Result<BTreeMap<String, Row>, String> {
+pub(crate) fn parse_table(doc: &str) -> std::result::Result<BTreeMap<String, Row>, String> {
     let mut rows = BTreeMap::new();
     let mut lines = doc.lines().skip_while(|line| {
         let cells = cells(line);
@@ -222,7 +234,7 @@ fn strip_notes(text: &str) -> String {
 
 /// The table against the manifests: the same crates, the same dependencies
 /// (and optional-ness), each dependency on a lower layer.
-pub fn check_dependency_table(doc: &str, manifests: &BTreeMap<String, Deps>) -> Vec<String> {
+pub(crate) fn check_dependency_table(doc: &str, manifests: &BTreeMap<String, Deps>) -> Vec<String> {
     let rows = match parse_table(doc) {
         Ok(rows) => rows,
         Err(problem) => return vec![problem],
@@ -284,7 +296,7 @@ fn describe(deps: &Deps) -> String {
 const EMULATOR_USERS: &[&str] = &["idaas-cli"];
 
 /// No library reaches `idaas-emulator` through its normal dependencies.
-pub fn check_emulator_out_of_libraries(manifests: &BTreeMap<String, Deps>) -> Vec<String> {
+pub(crate) fn check_emulator_out_of_libraries(manifests: &BTreeMap<String, Deps>) -> Vec<String> {
     let mut problems = Vec::new();
     for name in manifests.keys() {
         if name == "idaas-emulator" || EMULATOR_USERS.contains(&name.as_str()) {
@@ -310,7 +322,7 @@ pub fn check_emulator_out_of_libraries(manifests: &BTreeMap<String, Deps>) -> Ve
 
 /// How comments are written in a file, or `None` to skip it.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub enum CommentKind {
+pub(crate) enum CommentKind {
     /// Markdown: all of it is prose.
     Prose,
     /// `//` comments (Rust, JavaScript).
@@ -341,7 +353,7 @@ const CITED_EXTENSIONS: &[&str] = &[
 /// from the file's folder or one of its parents up to the root, or from one
 /// of the `crates` (a crate's root: `tests/faults.rs`), and no text
 /// may cite the reference specification, which is not in the repository.
-pub fn check_citations(
+pub(crate) fn check_citations(
     file: &Path,
     text: &str,
     kind: CommentKind,
