@@ -104,7 +104,8 @@ fn module(file: &Path, path: &str, out: &mut BTreeSet<String>) -> Result {
     Ok(())
 }
 
-/// `pub mod name;` declared in `parent`: `name.rs` or `name/mod.rs` beside a
+/// `pub mod name;` declared in `parent`: the file named after the module, or
+/// the `mod.rs` of the directory named after it, beside a
 /// `lib.rs`/`mod.rs`, else in the directory named after `parent`.
 fn child_file(parent: &Path, name: &str) -> Option<PathBuf> {
     let dir = parent.parent()?;
