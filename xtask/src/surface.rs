@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use crate::Result;
 
 /// Where the snapshot lives, from the workspace root.
-pub const SNAPSHOT: &str = "docs/public-api.txt";
+pub(crate) const SNAPSHOT: &str = "docs/public-api.txt";
 
 const HEADER: &str = "\
 # The public surface of every library crate: each item its root and its
@@ -31,7 +31,7 @@ const HEADER: &str = "\
 ";
 
 /// The surface of every crate under `crates/` that has a `src/lib.rs`.
-pub fn read(root: &Path) -> Result<BTreeSet<String>> {
+pub(crate) fn read(root: &Path) -> Result<BTreeSet<String>> {
     let mut surface = BTreeSet::new();
     let dir = root.join("crates");
     let entries =
@@ -48,7 +48,7 @@ pub fn read(root: &Path) -> Result<BTreeSet<String>> {
 }
 
 /// The snapshot file's text for `surface`.
-pub fn render(surface: &BTreeSet<String>) -> String {
+pub(crate) fn render(surface: &BTreeSet<String>) -> String {
     let mut text = HEADER.to_owned();
     for line in surface {
         text.push_str(line);
@@ -58,7 +58,7 @@ pub fn render(surface: &BTreeSet<String>) -> String {
 }
 
 /// The problems of `surface` against the snapshot's text.
-pub fn check(snapshot: &str, surface: &BTreeSet<String>) -> Vec<String> {
+pub(crate) fn check(snapshot: &str, surface: &BTreeSet<String>) -> Vec<String> {
     let recorded: BTreeSet<String> = snapshot
         .lines()
         .map(str::trim)
@@ -208,7 +208,7 @@ fn kind_and_name<'a>(words: &[&'a str]) -> Option<(&'static str, &'a str)> {
 
 /// The names a use tree brings in, each with its source path:
 /// `a::{b, c::d as e, f::*}` → `b = a::b`, `e = a::c::d`, `* = a::f::*`.
-pub fn use_leaves(tree: &str) -> Vec<(String, String)> {
+pub(crate) fn use_leaves(tree: &str) -> Vec<(String, String)> {
     // one space between words, none around punctuation: `d as e`, `a::{b,c}`
     let words = tree.split_whitespace().collect::<Vec<_>>().join(" ");
     let mut compact = String::with_capacity(words.len());
@@ -310,14 +310,14 @@ fn strip_attributes(head: &str) -> String {
 /// inside its braces if it has a block (a use tree's braces belong to its
 /// head).
 #[derive(Debug, PartialEq)]
-pub struct Statement {
+pub(crate) struct Statement {
     head: String,
     body: Option<String>,
 }
 
 /// The statements at depth 0 of `text`, comments, strings and character
 /// literals replaced by a space (their braces do not count).
-pub fn statements(text: &str) -> Vec<Statement> {
+pub(crate) fn statements(text: &str) -> Vec<Statement> {
     let code = blank_literals(text);
     let mut statements = Vec::new();
     let mut head = String::new();
@@ -486,11 +486,10 @@ fn raw_string_at(chars: &[char], i: usize) -> Option<usize> {
 /// Whether the `'` at `i` opens a character literal (`'x'`, `'\n'`,
 /// `'\u{7f}'`) rather than a lifetime (`'a`, `'static`).
 fn is_char_literal(chars: &[char], i: usize) -> bool {
-    match (chars.get(i + 1), chars.get(i + 2)) {
-        (Some('\\'), _) => true,
-        (Some(_), Some('\'')) => true,
-        _ => false,
-    }
+    matches!(
+        (chars.get(i + 1), chars.get(i + 2)),
+        (Some('\\'), _) | (Some(_), Some('\''))
+    )
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use crate::error::Error;
 pub(crate) use imp::{Fleet, FleetHook};
 
 #[cfg(not(feature = "redis"))]
-pub use off::{Fleet, FleetHook};
+pub(crate) use off::{Fleet, FleetHook};
 
 #[cfg(feature = "redis")]
 mod imp {
@@ -177,11 +177,11 @@ mod off {
 
     /// No fleet cache (the `redis` feature is off).
     #[derive(Debug, Clone, Default)]
-    pub struct Fleet;
+    pub(crate) struct Fleet;
 
     impl Fleet {
         /// Nothing to build; `tokenCache.redis` is ignored.
-        pub fn from_config(
+        pub(crate) fn from_config(
             config: &ClientConfig,
             _env: &dyn Environment,
             _clock: SharedClock,
@@ -195,7 +195,7 @@ mod off {
         }
 
         /// The plain hook.
-        pub fn hook(
+        pub(crate) fn hook(
             &self,
             _config: &ClientConfig,
             _scope: &ScopeSpec,
@@ -207,11 +207,11 @@ mod off {
 
     /// The plain way to the token endpoint.
     #[derive(Debug, Clone, Default)]
-    pub struct FleetHook;
+    pub(crate) struct FleetHook;
 
     impl FleetHook {
         /// `request`'s credential.
-        pub async fn fetch<F, Fut>(&self, request: F) -> Result<Credential, Error>
+        pub(crate) async fn fetch<F, Fut>(&self, request: F) -> Result<Credential, Error>
         where
             F: FnOnce() -> Fut,
             Fut: std::future::Future<Output = Result<Credential, Error>>,
@@ -221,6 +221,6 @@ mod off {
 
         /// Nothing to count.
         #[inline]
-        pub fn l1_hit(&self) {}
+        pub(crate) fn l1_hit(&self) {}
     }
 }
