@@ -95,9 +95,15 @@ fn module(file: &Path, path: &str, out: &mut BTreeSet<String>) -> Result {
             }
             Child::Inline(name, body) => {
                 let path = format!("{path}::{name}");
-                // an inline module's children would be files of a directory
-                // named after it; none of ours has any
-                let _ = items(&body, &path, out);
+                // an inline module's own `pub mod`s are not read: refuse
+                // them rather than leave their items out unseen
+                if !items(&body, &path, out).is_empty() {
+                    return Err(format!(
+                        "{}: `pub mod {name} {{ … }}` declares public modules; \
+                         the surface check does not read those",
+                        file.display()
+                    ));
+                }
             }
         }
     }
@@ -286,24 +292,27 @@ fn split_top(list: &str) -> Vec<&str> {
 fn strip_attributes(head: &str) -> String {
     let mut rest = head.trim_start();
     while let Some(after) = rest.strip_prefix("#[") {
-        let mut depth = 1usize;
-        let mut end = after.len();
-        for (i, c) in after.char_indices() {
-            match c {
-                '[' => depth += 1,
-                ']' => {
-                    depth -= 1;
-                    if depth == 0 {
-                        end = i + 1;
-                        break;
-                    }
-                }
-                _ => {}
-            }
-        }
+        let end = closing(after, '[', ']').map_or(after.len(), |i| i + 1);
         rest = after[end..].trim_start();
     }
     rest.to_owned()
+}
+
+/// The byte offset in `text`, which starts just after an `open`, of the
+/// `close` that matches it.
+fn closing(text: &str, open: char, close: char) -> Option<usize> {
+    let mut depth = 1usize;
+    for (i, c) in text.char_indices() {
+        if c == open {
+            depth += 1;
+        } else if c == close {
+            depth -= 1;
+            if depth == 0 {
+                return Some(i);
+            }
+        }
+    }
+    None
 }
 
 /// A statement at brace depth 0: its text up to `;` or `{`, and the text
@@ -321,54 +330,29 @@ pub(crate) fn statements(text: &str) -> Vec<Statement> {
     let code = blank_literals(text);
     let mut statements = Vec::new();
     let mut head = String::new();
-    let mut chars = code.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
+    let mut rest = code.as_str();
+    while let Some(c) = rest.chars().next() {
+        rest = &rest[c.len_utf8()..];
         match c {
-            ';' => {
-                statements.push(Statement {
-                    head: std::mem::take(&mut head),
-                    body: None,
-                });
-            }
-            '{' if is_use(&head) => {
-                // a use tree: its braces are part of the head
-                let mut depth = 1usize;
-                head.push('{');
-                for (_, c) in chars.by_ref() {
-                    head.push(c);
-                    match c {
-                        '{' => depth += 1,
-                        '}' => {
-                            depth -= 1;
-                            if depth == 0 {
-                                break;
-                            }
-                        }
-                        _ => {}
-                    }
-                }
-            }
+            ';' => statements.push(Statement {
+                head: std::mem::take(&mut head),
+                body: None,
+            }),
             '{' => {
-                let mut depth = 1usize;
-                let start = i + 1;
-                let mut end = code.len();
-                for (j, c) in chars.by_ref() {
-                    match c {
-                        '{' => depth += 1,
-                        '}' => {
-                            depth -= 1;
-                            if depth == 0 {
-                                end = j;
-                                break;
-                            }
-                        }
-                        _ => {}
-                    }
+                let end = closing(rest, '{', '}').unwrap_or(rest.len());
+                let block = &rest[..end];
+                rest = rest.get(end + 1..).unwrap_or("");
+                if is_use(&head) {
+                    // a use tree: its braces are part of the head
+                    head.push('{');
+                    head.push_str(block);
+                    head.push('}');
+                } else {
+                    statements.push(Statement {
+                        head: std::mem::take(&mut head),
+                        body: Some(block.to_owned()),
+                    });
                 }
-                statements.push(Statement {
-                    head: std::mem::take(&mut head),
-                    body: Some(code[start..end].to_owned()),
-                });
             }
             c => head.push(c),
         }
